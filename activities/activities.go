@@ -1,0 +1,122 @@
+// Package activities holds every side effect of the back office's
+// workflows: Postgres writes, password generation and sealing, notices.
+// Each activity is idempotent: it is keyed by a business ID or an operation
+// key, so a retry after a crash changes nothing twice.
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/sealed"
+)
+
+// Activities holds the dependencies; its methods are the activities.
+type Activities struct {
+	DB *sqlx.DB
+	// Box seals generated passwords for their single pickup.
+	Box *sealed.Box
+	// Hash sets the argon2id cost (passwords.OWASP in production).
+	Hash passwords.Params
+	// Now is the clock, for tests; nil means time.Now.
+	Now func() time.Time
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// ErrTypeConflict marks an activity failure that no retry can mend (the
+// record is not in a state that allows the operation).
+const ErrTypeConflict = "Conflict"
+
+func conflictf(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeConflict, nil)
+}
+
+// inTx runs fn in a transaction and commits it, rolling back on error.
+func (a *Activities) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := a.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// AuditEntry is one row of the append-only audit log.
+type AuditEntry struct {
+	OperationKey string
+	ActorKind    string
+	ActorID      string
+	Action       string
+	RecordKind   string
+	RecordID     string
+	Detail       any
+}
+
+// writeAudit appends an audit entry once per operation key.
+func writeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
+	detail, err := json.Marshal(orEmpty(e.Detail))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO audit_log (operation_key, actor_kind, actor_id, action, record_kind, record_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (operation_key) DO NOTHING`,
+		e.OperationKey, e.ActorKind, e.ActorID, e.Action, e.RecordKind, e.RecordID, detail)
+	return err
+}
+
+// Notice is a site notice to an account, an applicant or a staff role.
+type Notice struct {
+	OperationKey  string
+	AccountID     string
+	ApplicationID string
+	StaffRole     string
+	Kind          string
+	TitleZH       string
+	TitleEN       string
+	BodyZH        string
+	BodyEN        string
+}
+
+// writeNotice places a notice once per operation key.
+func writeNotice(ctx context.Context, tx *sqlx.Tx, n Notice) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO notices (id, operation_key, account_id, application_id, staff_role, kind, title_zh, title_en, body_zh, body_en)
+		VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (operation_key) DO NOTHING`,
+		n.OperationKey, nullString(n.AccountID), nullString(n.ApplicationID), nullString(n.StaffRole),
+		n.Kind, n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN)
+	return err
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return map[string]any{}
+	}
+	return v
+}
+
+// isNoRows reports a missing row.
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

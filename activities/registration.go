@@ -1,0 +1,561 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/validate"
+)
+
+// Flags the automated checks raise for the reviewer (C2.1, C3.2).
+const (
+	FlagBlocked           = "blocked_false_data" // the ID number was cancelled for false data (C2.2)
+	FlagMobileInUse       = "mobile_in_use"      // another live account has this mobile number
+	FlagAlreadyRegistered = "already_registered" // the person already holds an account
+)
+
+// ReasonAlreadyRegistered closes an application of a person who already
+// holds an account.
+const ReasonAlreadyRegistered = "already_registered"
+
+// AdmitResult is what the automated checks found.
+type AdmitResult struct {
+	Flags             []string `json:"flags"`
+	AlreadyRegistered bool     `json:"already_registered"`
+}
+
+func appEvent(ctx context.Context, tx *sqlx.Tx, appID, key, kind, actor string, detail any) error {
+	d, err := json.Marshal(orEmpty(detail))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO application_events (application_id, event_key, kind, actor, detail)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id, event_key) DO NOTHING`,
+		appID, key, kind, actor, d)
+	return err
+}
+
+// AdmitApplication runs the automated checks on a submitted application
+// and puts it in the review queue: duplicates (an account already held),
+// the block list, and a mobile number shared with another live account.
+func (a *Activities) AdmitApplication(ctx context.Context, applicationID string) (AdmitResult, error) {
+	var res AdmitResult
+	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
+		var app struct {
+			Status   string `db:"status"`
+			IDNumber string `db:"id_number"`
+			Mobile   string `db:"mobile"`
+		}
+		if err := tx.GetContext(ctx, &app, `SELECT status, id_number, mobile FROM applications WHERE id = $1 FOR UPDATE`, applicationID); err != nil {
+			if isNoRows(err) {
+				return conflictf("application %s does not exist", applicationID)
+			}
+			return err
+		}
+		var flags []string
+		var registered, blocked, mobileInUse bool
+		if err := tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
+			               WHERE p.id_number = $1 AND a.status IN ('active', 'suspended')),
+			       EXISTS (SELECT 1 FROM registration_blocks WHERE id_number = $1),
+			       EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
+			               WHERE p.mobile = $2 AND p.id_number <> $1 AND a.status IN ('active', 'suspended'))`,
+			app.IDNumber, app.Mobile).Scan(&registered, &blocked, &mobileInUse); err != nil {
+			return err
+		}
+		if registered {
+			flags = append(flags, FlagAlreadyRegistered)
+		}
+		if blocked {
+			flags = append(flags, FlagBlocked)
+		}
+		if mobileInUse {
+			flags = append(flags, FlagMobileInUse)
+		}
+		res = AdmitResult{Flags: flags, AlreadyRegistered: registered}
+		if app.Status != "submitted" {
+			return nil // admitted before: a retry
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'pending', queued_at = now(), flags = $2 WHERE id = $1`,
+			applicationID, pq.Array(nonNil(flags))); err != nil {
+			return err
+		}
+		if err := appEvent(ctx, tx, applicationID, "checked", "checked", "system", map[string]any{"flags": nonNil(flags)}); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, AuditEntry{OperationKey: "registration/" + applicationID + "/checked", ActorKind: "system",
+			Action: "application.checked", RecordKind: "application", RecordID: applicationID, Detail: map[string]any{"flags": nonNil(flags)}})
+	})
+	return res, err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ServiceLevelEvent is a reminder or an escalation of a waiting application.
+type ServiceLevelEvent struct {
+	ApplicationID string `json:"application_id"`
+	Kind          string `json:"kind"` // reminder | escalation
+	Round         int    `json:"round"`
+}
+
+// RecordServiceLevel notifies reviewers (reminder) or supervisors
+// (escalation) that an application has waited too long (C2.1).
+func (a *Activities) RecordServiceLevel(ctx context.Context, ev ServiceLevelEvent) error {
+	role, titleZH, titleEN := "reviewer", "注册申请等待审核已超时，请尽快处理", "A registration application is waiting too long for review"
+	if ev.Kind == "escalation" {
+		role, titleZH, titleEN = "supervisor", "注册申请长时间未审核，已上报主管", "A registration application has been escalated: it waits far too long"
+	} else if ev.Kind != "reminder" {
+		return conflictf("unknown service-level event %q", ev.Kind)
+	}
+	key := fmt.Sprintf("registration/%s/%s/%d", ev.ApplicationID, ev.Kind, ev.Round)
+	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := writeNotice(ctx, tx, Notice{OperationKey: key, StaffRole: role, Kind: "registration_" + ev.Kind,
+			TitleZH: titleZH, TitleEN: titleEN, BodyZH: "申请编号 " + ev.ApplicationID, BodyEN: "Application " + ev.ApplicationID}); err != nil {
+			return err
+		}
+		if err := appEvent(ctx, tx, ev.ApplicationID, fmt.Sprintf("%s/%d", ev.Kind, ev.Round), ev.Kind, "system", map[string]any{"notified_role": role}); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, AuditEntry{OperationKey: key, ActorKind: "system", Action: "application." + ev.Kind,
+			RecordKind: "application", RecordID: ev.ApplicationID, Detail: map[string]any{"notified_role": role}})
+	})
+}
+
+// ApproveInput opens the account of an approved application.
+type ApproveInput struct {
+	ApplicationID string        `json:"application_id"`
+	ReviewerID    string        `json:"reviewer_id"`
+	Reason        string        `json:"reason,omitempty"`
+	PickupWindow  time.Duration `json:"pickup_window"`
+}
+
+// ServiceRefusal mirrors workflows.ServiceRefusal (activities cannot import
+// workflows).
+type ServiceRefusal struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// ApproveResult reports the opened account. It carries IDs and codes only.
+type ApproveResult struct {
+	AlreadyRegistered bool             `json:"already_registered"`
+	AccountID         string           `json:"account_id,omitempty"`
+	OpenedServices    []string         `json:"opened_services"`
+	RefusedServices   []ServiceRefusal `json:"refused_services"`
+	PickupExpiresAt   time.Time        `json:"pickup_expires_at"`
+}
+
+// RegistrationPickupKey names the credential pickup of an approval.
+func RegistrationPickupKey(applicationID string) string {
+	return "registration/" + applicationID
+}
+
+type applicationRow struct {
+	Status       string    `db:"status"`
+	Name         string    `db:"name"`
+	IDNumber     string    `db:"id_number"`
+	BirthDate    time.Time `db:"birth_date"`
+	Mobile       string    `db:"mobile"`
+	Email        *string   `db:"email"`
+	Address      string    `db:"address"`
+	Channel      string    `db:"channel"`
+	Services     []string  `db:"-"`
+	TermsVersion string    `db:"terms_version"`
+	AgreedAt     time.Time `db:"agreed_at"`
+	AccountID    *string   `db:"account_id"`
+}
+
+// ApproveApplication makes the applicant a formal user (C1.5, C2.1, C4):
+// the person record, the account (username = ID number) with a generated
+// initial password kept only as an argon2id hash, the sealed plain text for
+// one pickup by the deciding reviewer, the services the applicant
+// qualifies for, and the agreement in force from now. One transaction; a
+// retry finds the account and returns the same result without issuing a
+// second password.
+func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (ApproveResult, error) {
+	var res ApproveResult
+	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
+		var app applicationRow
+		var services pq.StringArray
+		if err := tx.QueryRowxContext(ctx, `
+			SELECT status, name, id_number, birth_date, mobile, email, address, channel, services, terms_version, agreed_at, account_id
+			FROM applications WHERE id = $1 FOR UPDATE`, in.ApplicationID).Scan(
+			&app.Status, &app.Name, &app.IDNumber, &app.BirthDate, &app.Mobile, &app.Email, &app.Address,
+			&app.Channel, &services, &app.TermsVersion, &app.AgreedAt, &app.AccountID); err != nil {
+			if isNoRows(err) {
+				return conflictf("application %s does not exist", in.ApplicationID)
+			}
+			return err
+		}
+		app.Services = services
+		switch {
+		case app.Status == "approved" && app.AccountID != nil:
+			return loadApproval(ctx, tx, in.ApplicationID, &res)
+		case app.Status == "rejected":
+			var reason string
+			_ = tx.GetContext(ctx, &reason, `SELECT coalesce(decision_reason, '') FROM applications WHERE id = $1`, in.ApplicationID)
+			if reason == ReasonAlreadyRegistered {
+				res.AlreadyRegistered = true
+				return nil
+			}
+			return conflictf("application %s is rejected", in.ApplicationID)
+		case app.Status != "pending":
+			return conflictf("application %s is %s, not pending", in.ApplicationID, app.Status)
+		}
+
+		var live bool
+		if err := tx.GetContext(ctx, &live, `SELECT EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
+			WHERE p.id_number = $1 AND a.status IN ('active', 'suspended'))`, app.IDNumber); err != nil {
+			return err
+		}
+		if live {
+			res.AlreadyRegistered = true
+			return closeApplication(ctx, tx, CloseInput{ApplicationID: in.ApplicationID, Status: "rejected",
+				Reason: ReasonAlreadyRegistered, ActorKind: "system"})
+		}
+
+		now := a.now()
+		var personID string
+		if err := tx.GetContext(ctx, &personID, `
+			INSERT INTO people (id, id_number, name, birth_date, mobile, email, address)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (id_number) DO UPDATE SET name = EXCLUDED.name, birth_date = EXCLUDED.birth_date,
+				mobile = EXCLUDED.mobile, email = EXCLUDED.email, address = EXCLUDED.address, updated_at = now()
+			RETURNING id`, uuid.NewString(), app.IDNumber, app.Name, app.BirthDate, app.Mobile, app.Email, app.Address); err != nil {
+			return err
+		}
+
+		plain, err := passwords.GenerateInitial()
+		if err != nil {
+			return err
+		}
+		hash, err := passwords.Hash(plain, a.Hash)
+		if err != nil {
+			return err
+		}
+		accountID := uuid.NewString()
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO accounts (id, person_id, application_id, username, password_hash, must_change_password, password_changed_at, opened_at)
+			VALUES ($1, $2, $3, $4, $5, true, $6, $6)`, accountID, personID, in.ApplicationID, app.IDNumber, hash, now); err != nil {
+			return err
+		}
+
+		pickupKey := RegistrationPickupKey(in.ApplicationID)
+		sealedPw, err := a.Box.Seal([]byte(plain), []byte(pickupKey))
+		if err != nil {
+			return err
+		}
+		res.PickupExpiresAt = now.Add(in.PickupWindow).UTC()
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO credential_pickups (operation_key, account_id, issued_to, ciphertext, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, pickupKey, accountID, in.ReviewerID, sealedPw, now, res.PickupExpiresAt); err != nil {
+			return err
+		}
+
+		opened, refused, err := openServices(ctx, tx, accountID, app.Services, validate.AgeOn(app.BirthDate, now), now)
+		if err != nil {
+			return err
+		}
+		res.AccountID, res.OpenedServices, res.RefusedServices = accountID, opened, refused
+
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO agreements (account_id, terms_version, channel, accepted_at, effective_from)
+			VALUES ($1, $2, $3, $4, $5)`, accountID, app.TermsVersion, app.Channel, app.AgreedAt, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO terms_acceptances (account_id, terms_version, position, channel, recorded_at)
+			VALUES ($1, $2, 'accepted', $3, $4)`, accountID, app.TermsVersion, app.Channel, app.AgreedAt); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE applications SET status = 'approved', decision = 'approve', decision_reason = nullif($2, ''),
+				decided_by = $3, decided_at = $4, closed_at = $4, account_id = $5, queued_at = NULL
+			WHERE id = $1`, in.ApplicationID, in.Reason, in.ReviewerID, now, accountID); err != nil {
+			return err
+		}
+		detail := map[string]any{"account_id": accountID, "opened_services": opened, "refused_services": refused,
+			"pickup_expires_at": res.PickupExpiresAt}
+		if err := appEvent(ctx, tx, in.ApplicationID, "decision", "approved", "staff:"+in.ReviewerID, detail); err != nil {
+			return err
+		}
+		if err := writeNotice(ctx, tx, Notice{OperationKey: "registration/" + in.ApplicationID + "/welcome", AccountID: accountID,
+			Kind: "welcome", TitleZH: "注册成功，欢迎使用网上办事服务", TitleEN: "Registration approved: welcome",
+			BodyZH: "首次登录时请修改初始密码。", BodyEN: "Change the initial password when you first sign in."}); err != nil {
+			return err
+		}
+		for _, e := range []AuditEntry{
+			{OperationKey: "registration/" + in.ApplicationID + "/approved", ActorKind: "staff", ActorID: in.ReviewerID,
+				Action: "application.approved", RecordKind: "application", RecordID: in.ApplicationID, Detail: detail},
+			{OperationKey: "registration/" + in.ApplicationID + "/account", ActorKind: "staff", ActorID: in.ReviewerID,
+				Action: "account.opened", RecordKind: "account", RecordID: accountID,
+				Detail: map[string]any{"terms_version": app.TermsVersion, "channel": app.Channel, "opened_services": opened}},
+			{OperationKey: "registration/" + in.ApplicationID + "/initial-password", ActorKind: "staff", ActorID: in.ReviewerID,
+				Action: "account.initial_password_issued", RecordKind: "account", RecordID: accountID,
+				Detail: map[string]any{"pickup_expires_at": res.PickupExpiresAt}},
+		} {
+			if err := writeAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// loadApproval rebuilds the result of an approval that already happened.
+func loadApproval(ctx context.Context, tx *sqlx.Tx, applicationID string, res *ApproveResult) error {
+	var detail []byte
+	if err := tx.GetContext(ctx, &detail, `SELECT detail FROM application_events WHERE application_id = $1 AND event_key = 'decision'`, applicationID); err != nil {
+		return err
+	}
+	var d struct {
+		AccountID       string           `json:"account_id"`
+		OpenedServices  []string         `json:"opened_services"`
+		RefusedServices []ServiceRefusal `json:"refused_services"`
+		PickupExpiresAt time.Time        `json:"pickup_expires_at"`
+	}
+	if err := json.Unmarshal(detail, &d); err != nil {
+		return err
+	}
+	res.AccountID, res.OpenedServices, res.RefusedServices, res.PickupExpiresAt = d.AccountID, d.OpenedServices, d.RefusedServices, d.PickupExpiresAt
+	return nil
+}
+
+// openServices opens each requested service the person qualifies for
+// (C3.4(6)) and reports the others with the reason.
+func openServices(ctx context.Context, tx *sqlx.Tx, accountID string, codes []string, age int, now time.Time) ([]string, []ServiceRefusal, error) {
+	opened, refused := []string{}, []ServiceRefusal{}
+	for _, code := range codes {
+		var svc struct {
+			MinAge *int `db:"min_age"`
+			MaxAge *int `db:"max_age"`
+			Active bool `db:"active"`
+		}
+		err := tx.GetContext(ctx, &svc, `SELECT min_age, max_age, active FROM services WHERE code = $1`, code)
+		switch {
+		case isNoRows(err) || (err == nil && !svc.Active):
+			refused = append(refused, ServiceRefusal{Code: code, Reason: "service_unavailable"})
+			continue
+		case err != nil:
+			return nil, nil, err
+		case svc.MinAge != nil && age < *svc.MinAge:
+			refused = append(refused, ServiceRefusal{Code: code, Reason: fmt.Sprintf("below_minimum_age_%d", *svc.MinAge)})
+			continue
+		case svc.MaxAge != nil && age > *svc.MaxAge:
+			refused = append(refused, ServiceRefusal{Code: code, Reason: fmt.Sprintf("above_maximum_age_%d", *svc.MaxAge)})
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_services (account_id, service_code, opened_at) VALUES ($1, $2, $3)
+			ON CONFLICT (account_id, service_code) DO NOTHING`, accountID, code, now); err != nil {
+			return nil, nil, err
+		}
+		opened = append(opened, code)
+	}
+	return opened, refused, nil
+}
+
+// CloseInput ends an application without an account: rejected by a
+// reviewer (or automatically when the person already holds an account),
+// expired, or withdrawn by the applicant.
+type CloseInput struct {
+	ApplicationID string `json:"application_id"`
+	Status        string `json:"status"` // rejected | expired | withdrawn
+	Reason        string `json:"reason,omitempty"`
+	ActorKind     string `json:"actor_kind"` // staff | applicant | system
+	ActorID       string `json:"actor_id,omitempty"`
+}
+
+// CloseApplication closes an open application once.
+func (a *Activities) CloseApplication(ctx context.Context, in CloseInput) error {
+	return a.inTx(ctx, func(tx *sqlx.Tx) error { return closeApplication(ctx, tx, in) })
+}
+
+var closeNotices = map[string][2]string{
+	"rejected":  {"您的注册申请未获通过", "Your registration application was rejected"},
+	"expired":   {"您的注册申请已过期，如需办理请重新申请", "Your registration application has expired; apply again if you still need the services"},
+	"withdrawn": {"您已撤回注册申请", "You withdrew your registration application"},
+}
+
+func closeApplication(ctx context.Context, tx *sqlx.Tx, in CloseInput) error {
+	titles, ok := closeNotices[in.Status]
+	if !ok {
+		return conflictf("cannot close an application as %q", in.Status)
+	}
+	var status string
+	if err := tx.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1 FOR UPDATE`, in.ApplicationID); err != nil {
+		if isNoRows(err) {
+			return conflictf("application %s does not exist", in.ApplicationID)
+		}
+		return err
+	}
+	if status == in.Status {
+		return nil // closed before: a retry
+	}
+	if status != "pending" && status != "info_requested" && status != "submitted" {
+		return conflictf("application %s is already %s", in.ApplicationID, status)
+	}
+	decision := map[string]string{"rejected": "reject", "expired": "", "withdrawn": ""}[in.Status]
+	var decidedBy any
+	if in.ActorKind == "staff" {
+		decidedBy = in.ActorID
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE applications SET status = $2, decision = nullif($3, ''), decision_reason = nullif($4, ''),
+			decided_by = $5, decided_at = CASE WHEN $3 <> '' THEN now() END, closed_at = now(), queued_at = NULL
+		WHERE id = $1`, in.ApplicationID, in.Status, decision, in.Reason, decidedBy); err != nil {
+		return err
+	}
+	actor := actorLabel(in.ActorKind, in.ActorID)
+	detail := map[string]any{"reason": in.Reason}
+	if err := appEvent(ctx, tx, in.ApplicationID, "closed", in.Status, actor, detail); err != nil {
+		return err
+	}
+	if err := writeNotice(ctx, tx, Notice{OperationKey: "registration/" + in.ApplicationID + "/closed", ApplicationID: in.ApplicationID,
+		Kind: "application_" + in.Status, TitleZH: titles[0], TitleEN: titles[1], BodyZH: in.Reason, BodyEN: in.Reason}); err != nil {
+		return err
+	}
+	return writeAudit(ctx, tx, AuditEntry{OperationKey: "registration/" + in.ApplicationID + "/closed", ActorKind: in.ActorKind,
+		ActorID: in.ActorID, Action: "application." + in.Status, RecordKind: "application", RecordID: in.ApplicationID, Detail: detail})
+}
+
+func actorLabel(kind, id string) string {
+	if id == "" {
+		return kind
+	}
+	return kind + ":" + id
+}
+
+// RequestInfoInput asks the applicant for more data.
+type RequestInfoInput struct {
+	ApplicationID string `json:"application_id"`
+	ReviewerID    string `json:"reviewer_id"`
+	What          string `json:"what"`
+	Round         int    `json:"round"`
+}
+
+// RequestInfo takes the application out of the queue until the applicant
+// supplements it.
+func (a *Activities) RequestInfo(ctx context.Context, in RequestInfoInput) error {
+	key := fmt.Sprintf("registration/%s/request-info/%d", in.ApplicationID, in.Round)
+	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		if err := tx.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1 FOR UPDATE`, in.ApplicationID); err != nil {
+			return err
+		}
+		if status == "info_requested" {
+			return nil // a retry
+		}
+		if status != "pending" {
+			return conflictf("application %s is %s, not pending", in.ApplicationID, status)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'info_requested', info_requested = $2, queued_at = NULL
+			WHERE id = $1`, in.ApplicationID, in.What); err != nil {
+			return err
+		}
+		detail := map[string]any{"what": in.What}
+		if err := appEvent(ctx, tx, in.ApplicationID, fmt.Sprintf("request_info/%d", in.Round), "info_requested", "staff:"+in.ReviewerID, detail); err != nil {
+			return err
+		}
+		if err := writeNotice(ctx, tx, Notice{OperationKey: key, ApplicationID: in.ApplicationID, Kind: "application_info_requested",
+			TitleZH: "请补充注册资料", TitleEN: "Please supplement your application", BodyZH: in.What, BodyEN: in.What}); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, AuditEntry{OperationKey: key, ActorKind: "staff", ActorID: in.ReviewerID,
+			Action: "application.info_requested", RecordKind: "application", RecordID: in.ApplicationID, Detail: detail})
+	})
+}
+
+// SupplementInput applies a stored supplement.
+type SupplementInput struct {
+	ApplicationID string `json:"application_id"`
+	SupplementID  string `json:"supplement_id"`
+}
+
+// SupplementFields are the application fields a supplement may change.
+var SupplementFields = []string{"name", "mobile", "email", "address"}
+
+// ApplySupplement copies the supplement's changes into the application and
+// returns it to the review queue.
+func (a *Activities) ApplySupplement(ctx context.Context, in SupplementInput) error {
+	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+		var sup struct {
+			ApplicationID string  `db:"application_id"`
+			Changes       []byte  `db:"changes"`
+			AppliedAt     *string `db:"applied_at"`
+		}
+		if err := tx.GetContext(ctx, &sup, `SELECT application_id, changes, applied_at::text FROM application_supplements WHERE id = $1 FOR UPDATE`, in.SupplementID); err != nil {
+			if isNoRows(err) {
+				return conflictf("supplement %s does not exist", in.SupplementID)
+			}
+			return err
+		}
+		if sup.ApplicationID != in.ApplicationID {
+			return conflictf("supplement %s belongs to another application", in.SupplementID)
+		}
+		if sup.AppliedAt != nil {
+			return nil // a retry
+		}
+		var changes map[string]*string
+		if err := json.Unmarshal(sup.Changes, &changes); err != nil {
+			return conflictf("supplement %s is malformed", in.SupplementID)
+		}
+		// COALESCE keeps fields the supplement does not touch.
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE applications SET
+				name = coalesce($2, name), mobile = coalesce($3, mobile),
+				email = CASE WHEN $4::text IS NULL THEN email ELSE nullif($4, '') END,
+				address = coalesce($5, address),
+				status = 'pending', info_requested = NULL, queued_at = now()
+			WHERE id = $1 AND status = 'info_requested'`,
+			in.ApplicationID, changes["name"], changes["mobile"], changes["email"], changes["address"]); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE application_supplements SET applied_at = now() WHERE id = $1`, in.SupplementID); err != nil {
+			return err
+		}
+		fields := []string{}
+		for _, f := range SupplementFields {
+			if changes[f] != nil {
+				fields = append(fields, f)
+			}
+		}
+		detail := map[string]any{"supplement_id": in.SupplementID, "changed_fields": fields}
+		if err := appEvent(ctx, tx, in.ApplicationID, "supplement/"+in.SupplementID, "supplemented", "applicant", detail); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, AuditEntry{OperationKey: "registration/" + in.ApplicationID + "/supplement/" + in.SupplementID,
+			ActorKind: "applicant", Action: "application.supplemented", RecordKind: "application", RecordID: in.ApplicationID, Detail: detail})
+	})
+}
+
+// DestroyPickup destroys an initial password's sealed plain text once the
+// pickup window has passed, if nobody picked it up.
+func (a *Activities) DestroyPickup(ctx context.Context, operationKey string) error {
+	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+		var accountID string
+		err := tx.GetContext(ctx, &accountID, `UPDATE credential_pickups SET ciphertext = NULL, destroyed_at = now()
+			WHERE operation_key = $1 AND ciphertext IS NOT NULL RETURNING account_id`, operationKey)
+		if isNoRows(err) {
+			return nil // picked up, or destroyed before
+		}
+		if err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, AuditEntry{OperationKey: operationKey + "/pickup-destroyed", ActorKind: "system",
+			Action: "account.initial_password_destroyed", RecordKind: "account", RecordID: accountID})
+	})
+}

@@ -1,0 +1,53 @@
+// Package sealed encrypts short secrets at rest with AES-256-GCM, for the
+// initial passwords waiting for their single pickup. The key comes from the
+// PICKUP_KEY setting, shared by the worker (which seals) and the API (which
+// opens).
+package sealed
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+)
+
+// Box seals and opens with one key. The associated data binds a ciphertext
+// to its row, so a ciphertext copied to another row does not open.
+type Box struct{ aead cipher.AEAD }
+
+// NewBox takes the key as standard base64 of 32 bytes.
+func NewBox(keyB64 string) (*Box, error) {
+	key, err := base64.StdEncoding.DecodeString(keyB64)
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("sealed: the key must be base64 of 32 bytes (e.g. `head -c32 /dev/urandom | base64`)")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead}, nil
+}
+
+// Seal encrypts plain; the nonce is prepended.
+func (b *Box) Seal(plain, associated []byte) ([]byte, error) {
+	nonce := make([]byte, b.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return b.aead.Seal(nonce, nonce, plain, associated), nil
+}
+
+// Open decrypts what Seal produced with the same associated data.
+func (b *Box) Open(sealed, associated []byte) ([]byte, error) {
+	n := b.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, fmt.Errorf("sealed: ciphertext too short")
+	}
+	return b.aead.Open(nil, sealed[:n], sealed[n:], associated)
+}
