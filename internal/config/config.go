@@ -1,0 +1,98 @@
+// Package config reads the settings of the worker and the API from the
+// environment. Every setting has a default for a local run except the
+// secrets, which `make run` generates once into .data/secrets.env.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/workflows"
+)
+
+// Config holds every setting.
+type Config struct {
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	HTTPAddr          string
+	TemporalUIURL     string
+	// PickupKey is the base64 AES-256 key sealing initial passwords.
+	PickupKey              string
+	BootstrapAdminUsername string
+	BootstrapAdminPassword string
+	ServiceLevel           workflows.ServiceLevel
+	SessionTTL             time.Duration
+	// Hash is the argon2id cost; lowered only in tests.
+	Hash passwords.Params
+}
+
+// Load reads the environment.
+func Load() (Config, error) {
+	c := Config{
+		DatabaseURL:            env("DATABASE_URL", "postgres://hrss:hrss@127.0.0.1:5433/hrss?sslmode=disable"),
+		TemporalAddress:        env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace:      env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:              env("TEMPORAL_TASK_QUEUE", workflows.DefaultTaskQueue),
+		HTTPAddr:               env("HTTP_ADDR", ":8080"),
+		TemporalUIURL:          env("TEMPORAL_UI_URL", "http://localhost:8233"),
+		PickupKey:              os.Getenv("PICKUP_KEY"),
+		BootstrapAdminUsername: os.Getenv("BOOTSTRAP_ADMIN_USERNAME"),
+		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
+		Hash:                   passwords.OWASP,
+	}
+	var err error
+	durations := []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{
+		{"REVIEW_REMIND_AFTER", &c.ServiceLevel.RemindAfter, workflows.DefaultServiceLevel.RemindAfter},
+		{"REVIEW_ESCALATE_AFTER", &c.ServiceLevel.EscalateAfter, workflows.DefaultServiceLevel.EscalateAfter},
+		{"REVIEW_EXPIRE_AFTER", &c.ServiceLevel.ExpireAfter, workflows.DefaultServiceLevel.ExpireAfter},
+		{"PICKUP_WINDOW", &c.ServiceLevel.PickupWindow, workflows.DefaultServiceLevel.PickupWindow},
+		{"SESSION_TTL", &c.SessionTTL, 8 * time.Hour},
+	}
+	for _, d := range durations {
+		if *d.dst, err = durationEnv(d.name, d.def); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func durationEnv(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive duration such as 30m, got %q", name, v)
+	}
+	return d, nil
+}
+
+// IntEnv reads an integer setting.
+func IntEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: want an integer, got %q", name, v)
+	}
+	return n, nil
+}
