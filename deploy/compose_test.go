@@ -1,0 +1,759 @@
+// Package deploy holds the checks of the production container setup:
+// docker-compose.yml, Dockerfile and .dockerignore at the repository root and
+// the Temporal/PostgreSQL helper files under deploy/temporal. The tests read
+// the files only; no Docker engine is needed.
+package deploy
+
+import (
+	"bufio"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+const repoRoot = ".."
+
+// ---------------------------------------------------------------------------
+// A small model of the compose file: only what the checks need, accepting both
+// the short and the long syntax compose allows for each field.
+
+type composeFile struct {
+	Name     string             `yaml:"name"`
+	Services map[string]service `yaml:"services"`
+	Volumes  map[string]any     `yaml:"volumes"`
+}
+
+type service struct {
+	Image       string        `yaml:"image"`
+	Build       any           `yaml:"build"`
+	Command     stringOrList  `yaml:"command"`
+	Entrypoint  stringOrList  `yaml:"entrypoint"`
+	Environment envMap        `yaml:"environment"`
+	DependsOn   dependsOn     `yaml:"depends_on"`
+	Ports       []portMapping `yaml:"ports"`
+	Volumes     []mount       `yaml:"volumes"`
+	Healthcheck *healthcheck  `yaml:"healthcheck"`
+	Restart     string        `yaml:"restart"`
+}
+
+type healthcheck struct {
+	Test    stringOrList `yaml:"test"`
+	Disable bool         `yaml:"disable"`
+}
+
+// stringOrList is a command, entrypoint or healthcheck test: a string or a list.
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*s = stringOrList{n.Value}
+		return nil
+	case yaml.SequenceNode:
+		var l []string
+		if err := n.Decode(&l); err != nil {
+			return err
+		}
+		*s = l
+		return nil
+	}
+	return fmt.Errorf("line %d: want a string or a list of strings", n.Line)
+}
+
+func (s stringOrList) String() string { return strings.Join(s, " ") }
+
+// envMap is `environment:` as a mapping or as a list of KEY=VALUE.
+type envMap map[string]string
+
+func (e *envMap) UnmarshalYAML(n *yaml.Node) error {
+	out := envMap{}
+	switch n.Kind {
+	case yaml.MappingNode:
+		var m map[string]*string
+		if err := n.Decode(&m); err != nil {
+			return err
+		}
+		for k, v := range m {
+			if v != nil {
+				out[k] = *v
+			} else {
+				out[k] = ""
+			}
+		}
+	case yaml.SequenceNode:
+		var l []string
+		if err := n.Decode(&l); err != nil {
+			return err
+		}
+		for _, kv := range l {
+			k, v, _ := strings.Cut(kv, "=")
+			out[k] = v
+		}
+	default:
+		return fmt.Errorf("line %d: environment must be a mapping or a list", n.Line)
+	}
+	*e = out
+	return nil
+}
+
+// dependsOn maps each dependency to its condition (service_started for the
+// list form).
+type dependsOn map[string]string
+
+func (d *dependsOn) UnmarshalYAML(n *yaml.Node) error {
+	out := dependsOn{}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		var l []string
+		if err := n.Decode(&l); err != nil {
+			return err
+		}
+		for _, name := range l {
+			out[name] = "service_started"
+		}
+	case yaml.MappingNode:
+		var m map[string]struct {
+			Condition string `yaml:"condition"`
+		}
+		if err := n.Decode(&m); err != nil {
+			return err
+		}
+		for name, c := range m {
+			cond := c.Condition
+			if cond == "" {
+				cond = "service_started"
+			}
+			out[name] = cond
+		}
+	default:
+		return fmt.Errorf("line %d: depends_on must be a list or a mapping", n.Line)
+	}
+	*d = out
+	return nil
+}
+
+type portMapping struct {
+	HostIP    string
+	Published string
+	Target    string
+}
+
+func (p *portMapping) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		spec, _, _ := strings.Cut(n.Value, "/") // drop /tcp
+		parts := strings.Split(spec, ":")
+		switch len(parts) {
+		case 1:
+			p.Target = parts[0]
+		case 2:
+			p.Published, p.Target = parts[0], parts[1]
+		case 3:
+			p.HostIP, p.Published, p.Target = parts[0], parts[1], parts[2]
+		default:
+			return fmt.Errorf("line %d: cannot read port %q", n.Line, n.Value)
+		}
+		return nil
+	case yaml.MappingNode:
+		var long struct {
+			HostIP    string `yaml:"host_ip"`
+			Published string `yaml:"published"`
+			Target    string `yaml:"target"`
+		}
+		if err := n.Decode(&long); err != nil {
+			return err
+		}
+		*p = portMapping(long)
+		return nil
+	}
+	return fmt.Errorf("line %d: a port is a string or a mapping", n.Line)
+}
+
+type mount struct {
+	Type   string
+	Source string
+	Target string
+}
+
+func (m *mount) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		parts := strings.Split(n.Value, ":")
+		if len(parts) < 2 {
+			*m = mount{Type: "volume", Target: parts[0]}
+			return nil
+		}
+		m.Source, m.Target = parts[0], parts[1]
+		m.Type = "volume"
+		if strings.HasPrefix(m.Source, ".") || strings.HasPrefix(m.Source, "/") {
+			m.Type = "bind"
+		}
+		return nil
+	case yaml.MappingNode:
+		var long struct {
+			Type   string `yaml:"type"`
+			Source string `yaml:"source"`
+			Target string `yaml:"target"`
+		}
+		if err := n.Decode(&long); err != nil {
+			return err
+		}
+		*m = mount(long)
+		return nil
+	}
+	return fmt.Errorf("line %d: a volume is a string or a mapping", n.Line)
+}
+
+func loadCompose(t *testing.T) composeFile {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
+	require.NoError(t, err, "docker-compose.yml must exist at the repository root")
+	var c composeFile
+	require.NoError(t, yaml.Unmarshal(raw, &c), "docker-compose.yml must be valid YAML of the compose shape")
+	require.NotEmpty(t, c.Services, "docker-compose.yml defines no services")
+	return c
+}
+
+func mustService(t *testing.T, c composeFile, name string) service {
+	t.Helper()
+	s, ok := c.Services[name]
+	require.Truef(t, ok, "docker-compose.yml has no service %q", name)
+	return s
+}
+
+func readRepoFile(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(rel)))
+	require.NoErrorf(t, err, "cannot read %s", rel)
+	return string(b)
+}
+
+// interpolationRe matches compose's ${NAME}, ${NAME:-default}, ${NAME-default},
+// ${NAME:?message} and ${NAME?message}.
+var interpolationRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}`)
+
+// resolve evaluates compose interpolation the way it would with none of the
+// variables set, except that a required variable becomes a placeholder value
+// instead of an error.
+func resolve(s string) string {
+	return interpolationRe.ReplaceAllStringFunc(s, func(m string) string {
+		sub := interpolationRe.FindStringSubmatch(m)
+		switch {
+		case strings.HasSuffix(sub[2], "-"):
+			return sub[3]
+		case strings.HasSuffix(sub[2], "?"):
+			return "required-" + strings.ToLower(sub[1])
+		default:
+			return ""
+		}
+	})
+}
+
+// requiredVarRe matches a value that is exactly one required variable.
+var requiredVarRe = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$`)
+
+// imageRef splits an image reference into repository and tag (no digest support
+// needed: nothing here is pinned by digest alone).
+func imageRef(image string) (repo, tag string) {
+	ref, _, _ := strings.Cut(image, "@")
+	slash := strings.LastIndex(ref, "/")
+	colon := strings.LastIndex(ref, ":")
+	if colon > slash {
+		return ref[:colon], ref[colon+1:]
+	}
+	return ref, ""
+}
+
+// scriptsOf returns the text of what a service runs: its entrypoint and command
+// plus the content of every file of this repository it mounts.
+func scriptsOf(t *testing.T, s service) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(s.Entrypoint.String() + "\n" + s.Command.String() + "\n")
+	for _, m := range s.Volumes {
+		if m.Type != "bind" || !strings.HasPrefix(m.Source, "./") {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(repoRoot, m.Source))
+		if err != nil || info.IsDir() {
+			continue
+		}
+		b.WriteString(readRepoFile(t, m.Source) + "\n")
+	}
+	return b.String()
+}
+
+var (
+	expectedServices = []string{
+		"postgres", "temporal-schema", "temporal", "temporal-namespace",
+		"temporal-ui", "migrate", "worker", "api",
+	}
+	longRunning = []string{"postgres", "temporal", "temporal-ui", "worker", "api"}
+	oneShot     = []string{"temporal-schema", "temporal-namespace", "migrate"}
+	appServices = []string{"migrate", "worker", "api"}
+)
+
+// ---------------------------------------------------------------------------
+
+func TestComposeDefinesTheProductionServices(t *testing.T) {
+	c := loadCompose(t)
+	for _, name := range expectedServices {
+		_, ok := c.Services[name]
+		require.Truef(t, ok, "docker-compose.yml must define service %q (has %v)", name, keys(c.Services))
+	}
+}
+
+func TestComposeImagesArePinnedToConcreteVersions(t *testing.T) {
+	c := loadCompose(t)
+	semver := regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+	for name, s := range c.Services {
+		require.NotEmptyf(t, s.Image, "service %q must name its image (built services too, so they share one tag)", name)
+		repo, tag := imageRef(resolve(s.Image))
+		require.NotEmptyf(t, tag, "service %q: image %q has no tag: it would float to :latest", name, s.Image)
+		require.NotEqualf(t, "latest", tag, "service %q: image %q must not use :latest", name, s.Image)
+		if s.Build != nil {
+			continue // our own image, tagged per release by HRSS_IMAGE_TAG
+		}
+		require.NotContainsf(t, s.Image, "$", "service %q: third-party image %q must be pinned in the file, not through a variable", name, s.Image)
+		switch {
+		case strings.HasPrefix(repo, "temporalio/"):
+			require.Regexpf(t, semver, tag, "service %q: Temporal image %q must be pinned to a concrete X.Y.Z release", name, s.Image)
+		case repo == "postgres":
+			require.Regexpf(t, `^15\.\d+(-[a-z0-9]+)?$`, tag, "service %q: image %q must be PostgreSQL 15 pinned to a minor release (15.N)", name, s.Image)
+		default:
+			require.Regexpf(t, `\d+\.\d+`, tag, "service %q: image %q must be pinned to a specific version", name, s.Image)
+		}
+	}
+}
+
+func TestComposeUsesOneTemporalReleaseForServerAndAdminTools(t *testing.T) {
+	c := loadCompose(t)
+	_, serverTag := imageRef(mustService(t, c, "temporal").Image)
+	for _, name := range []string{"temporal-schema", "temporal-namespace"} {
+		repo, tag := imageRef(mustService(t, c, name).Image)
+		require.Equalf(t, "temporalio/admin-tools", repo, "service %q must use Temporal's admin-tools image", name)
+		require.Equalf(t, serverTag, tag, "service %q: admin-tools %s must match temporalio/server %s, or the schema it installs is not the one the server expects", name, tag, serverTag)
+	}
+}
+
+func TestComposeRunsTemporalOnPostgresNotDevServer(t *testing.T) {
+	c := loadCompose(t)
+	for name, s := range c.Services {
+		repo, _ := imageRef(s.Image)
+		require.NotEqualf(t, "temporalio/auto-setup", repo, "service %q: auto-setup is for development; use temporalio/server plus the schema job", name)
+		require.NotContainsf(t, s.Command.String()+" "+s.Entrypoint.String(), "start-dev",
+			"service %q must not run the Temporal dev server (`temporal server start-dev`)", name)
+	}
+
+	tmp := mustService(t, c, "temporal")
+	repo, _ := imageRef(tmp.Image)
+	require.Equal(t, "temporalio/server", repo, "service temporal must run the plain temporalio/server image")
+	require.Empty(t, tmp.Command, "service temporal must keep the image's own entrypoint/command (temporal-server start)")
+
+	env := tmp.Environment
+	require.Equal(t, "postgres12", env["DB"], "temporal must persist to PostgreSQL through the postgres12 plugin (DB=postgres12)")
+	require.Equal(t, "postgres", env["POSTGRES_SEEDS"], "temporal's POSTGRES_SEEDS must be the compose service `postgres`")
+	require.Equal(t, "5432", env["DB_PORT"], "temporal's DB_PORT must be PostgreSQL's port")
+	require.Equal(t, "temporal", env["DBNAME"], "temporal's default store must be the `temporal` database")
+	require.Equal(t, "temporal_visibility", env["VISIBILITY_DBNAME"], "temporal's visibility store must be the `temporal_visibility` database")
+	require.NotEmpty(t, env["POSTGRES_USER"], "temporal needs POSTGRES_USER")
+	require.Regexp(t, requiredVarRe, env["POSTGRES_PWD"], "temporal's POSTGRES_PWD must come from a required variable, never a literal")
+
+	require.Contains(t, tmp.DependsOn, "temporal-schema", "temporal must start after the schema job")
+	require.Equal(t, "service_completed_successfully", tmp.DependsOn["temporal-schema"],
+		"temporal must wait until temporal-schema has completed successfully")
+
+	if path := env["DYNAMIC_CONFIG_FILE_PATH"]; path != "" {
+		found := false
+		for _, m := range tmp.Volumes {
+			if m.Type == "bind" && strings.HasPrefix(path, strings.TrimSuffix(m.Target, "/")+"/") {
+				rel := strings.TrimPrefix(path, strings.TrimSuffix(m.Target, "/"))
+				_, err := os.Stat(filepath.Join(repoRoot, m.Source, rel))
+				require.NoErrorf(t, err, "DYNAMIC_CONFIG_FILE_PATH %s maps to %s%s, which must exist", path, m.Source, rel)
+				found = true
+			}
+		}
+		require.Truef(t, found, "DYNAMIC_CONFIG_FILE_PATH %s must point into a mounted directory of this repository", path)
+	}
+}
+
+func TestTemporalSchemaIsInstalledWithTemporalSqlToolAgainstPostgres(t *testing.T) {
+	c := loadCompose(t)
+	s := mustService(t, c, "temporal-schema")
+	require.Equal(t, "service_healthy", s.DependsOn["postgres"], "temporal-schema must wait for a healthy postgres")
+
+	env := s.Environment
+	require.Equal(t, "postgres12", env["SQL_PLUGIN"], "temporal-sql-tool must use the postgres12 plugin")
+	require.Equal(t, "postgres", env["SQL_HOST"], "temporal-sql-tool must connect to the compose service `postgres`")
+	require.Equal(t, mustService(t, c, "temporal").Environment["POSTGRES_USER"], env["SQL_USER"],
+		"the schema job and the server must use the same database role")
+	require.Equal(t, mustService(t, c, "temporal").Environment["POSTGRES_PWD"], env["SQL_PASSWORD"],
+		"the schema job and the server must use the same database password")
+
+	script := scriptsOf(t, s)
+	for _, want := range []string{
+		"temporal-sql-tool",
+		"create-database",
+		"setup-schema -v 0.0",
+		"update-schema -d",
+		"/temporal/versioned",
+		"/visibility/versioned",
+	} {
+		requireMentions(t, script, want, "temporal-schema must run `%s` (its entrypoint, command or mounted script)", want)
+	}
+	require.Equal(t, "/etc/temporal/schema/postgresql/v12", env["TEMPORAL_SCHEMA_ROOT"],
+		"the versioned schema directories must be the postgresql v12 ones shipped in admin-tools")
+	for _, db := range []string{"temporal", "temporal_visibility"} {
+		require.Truef(t, slices.Contains(values(env), db) || strings.Contains(script, db),
+			"temporal-schema must set up the %q database", db)
+	}
+}
+
+func TestNamespaceAndSearchAttributesAreRegisteredBeforeTheAppStarts(t *testing.T) {
+	c := loadCompose(t)
+	s := mustService(t, c, "temporal-namespace")
+	repo, _ := imageRef(s.Image)
+	require.Equal(t, "temporalio/admin-tools", repo, "temporal-namespace runs the Temporal CLI from admin-tools")
+	require.Equal(t, "service_healthy", s.DependsOn["temporal"], "temporal-namespace must wait for a healthy temporal")
+	require.Equal(t, "temporal:7233", s.Environment["TEMPORAL_ADDRESS"], "temporal-namespace must talk to temporal:7233")
+	require.Equal(t, "default", s.Environment["TEMPORAL_NAMESPACE"], "the workflows live in namespace `default`")
+
+	declared := strings.Fields(s.Environment["HRSS_SEARCH_ATTRIBUTES"])
+	for _, want := range []string{"HrssStatus=Keyword", "HrssKind=Keyword"} {
+		require.Containsf(t, declared, want, "temporal-namespace must register search attribute %s", want)
+	}
+	script := scriptsOf(t, s)
+	for _, want := range []string{
+		"operator namespace create",
+		"operator search-attribute create",
+		"--name",
+		"--type",
+		"HRSS_SEARCH_ATTRIBUTES",
+		"already exists",
+	} {
+		requireMentions(t, script, want, "temporal-namespace must run %q (idempotent registration with the Temporal CLI)", want)
+	}
+
+	for _, name := range []string{"worker", "api"} {
+		app := mustService(t, c, name)
+		require.Equalf(t, "service_completed_successfully", app.DependsOn["temporal-namespace"],
+			"%s must start only after temporal-namespace completed successfully", name)
+		require.Equalf(t, "service_completed_successfully", app.DependsOn["migrate"],
+			"%s must start only after migrate completed successfully", name)
+		require.Equalf(t, s.Environment["TEMPORAL_NAMESPACE"], app.Environment["TEMPORAL_NAMESPACE"],
+			"%s must use the namespace temporal-namespace prepares", name)
+	}
+}
+
+func TestAppServicesRunOneImageWiredToPostgresAndTemporal(t *testing.T) {
+	c := loadCompose(t)
+	image := mustService(t, c, "migrate").Image
+	for _, name := range appServices {
+		s := mustService(t, c, name)
+		require.NotNilf(t, s.Build, "%s must be built from the repository's Dockerfile", name)
+		require.Equalf(t, image, s.Image, "migrate, worker and api must share one image (%s has %s)", name, s.Image)
+		require.Equalf(t, stringOrList{name}, s.Command, "service %s must run `hrss %s`", name, name)
+
+		dsn := s.Environment["DATABASE_URL"]
+		require.NotEmptyf(t, dsn, "%s needs DATABASE_URL", name)
+		u, err := url.Parse(resolve(dsn))
+		require.NoErrorf(t, err, "%s: DATABASE_URL %q must be a URL", name, dsn)
+		require.Containsf(t, []string{"postgres", "postgresql"}, u.Scheme, "%s: DATABASE_URL must be a postgres:// URL", name)
+		require.Equalf(t, "postgres", u.Hostname(), "%s: DATABASE_URL must point at host `postgres` (the compose service)", name)
+		require.Equalf(t, "/hrss", u.Path, "%s: DATABASE_URL must name the app database hrss", name)
+		pw, _ := u.User.Password()
+		require.Truef(t, strings.HasPrefix(pw, "required-"), "%s: the password in DATABASE_URL must come from a required ${VAR:?...}", name)
+	}
+	require.Equal(t, "service_healthy", mustService(t, c, "migrate").DependsOn["postgres"], "migrate must wait for a healthy postgres")
+
+	worker, api := mustService(t, c, "worker"), mustService(t, c, "api")
+	for name, s := range map[string]service{"worker": worker, "api": api} {
+		require.Equalf(t, "temporal:7233", s.Environment["TEMPORAL_ADDRESS"], "%s: TEMPORAL_ADDRESS must be temporal:7233", name)
+		require.Equalf(t, "hrss-backoffice", s.Environment["TEMPORAL_TASK_QUEUE"], "%s: task queue must be hrss-backoffice", name)
+		require.Regexpf(t, requiredVarRe, s.Environment["PICKUP_KEY"], "%s: PICKUP_KEY must be a required ${PICKUP_KEY:?...} with no default", name)
+	}
+	require.Equal(t, worker.Environment["PICKUP_KEY"], api.Environment["PICKUP_KEY"], "worker and api must get the same PICKUP_KEY")
+	require.Equal(t, worker.Environment["DATABASE_URL"], api.Environment["DATABASE_URL"], "worker and api must use the same database")
+
+	require.Equal(t, ":8080", api.Environment["HTTP_ADDR"], "api must listen on :8080 inside the container")
+	require.Regexp(t, requiredVarRe, api.Environment["BOOTSTRAP_ADMIN_PASSWORD"], "BOOTSTRAP_ADMIN_PASSWORD must be required, never defaulted")
+	require.NotEmpty(t, resolve(api.Environment["BOOTSTRAP_ADMIN_USERNAME"]), "api needs BOOTSTRAP_ADMIN_USERNAME")
+	require.NotEmpty(t, resolve(api.Environment["TEMPORAL_UI_URL"]), "api needs TEMPORAL_UI_URL to link to the UI")
+	require.Equal(t, "temporal:7233", mustService(t, c, "temporal-ui").Environment["TEMPORAL_ADDRESS"], "the UI must talk to temporal:7233")
+}
+
+func TestComposeShipsNoDefaultSecrets(t *testing.T) {
+	c := loadCompose(t)
+	secretKey := regexp.MustCompile(`(PASSWORD|PWD|SECRET|_KEY)$`)
+	for name, s := range c.Services {
+		for k, v := range s.Environment {
+			if !secretKey.MatchString(k) {
+				continue
+			}
+			require.Regexpf(t, requiredVarRe, v, "service %s: %s must be `${VAR:?message}` so nobody ships a default secret (got %q)", name, k, v)
+		}
+		if dsn, ok := s.Environment["DATABASE_URL"]; ok {
+			u, err := url.Parse(resolve(dsn))
+			require.NoError(t, err)
+			if pw, ok := u.User.Password(); ok {
+				require.Truef(t, strings.HasPrefix(pw, "required-"), "service %s: DATABASE_URL embeds a literal password", name)
+			}
+		}
+	}
+}
+
+func TestComposePublishesApiTemporalAndUiPorts(t *testing.T) {
+	c := loadCompose(t)
+	cases := []struct {
+		service, published, target string
+	}{
+		{"api", "8080", "8080"},
+		{"temporal-ui", "8233", "8080"},
+		{"temporal", "7233", "7233"},
+	}
+	for _, tc := range cases {
+		s := mustService(t, c, tc.service)
+		found := false
+		for _, p := range s.Ports {
+			if resolve(p.Published) == tc.published && p.Target == tc.target {
+				found = true
+			}
+		}
+		require.Truef(t, found, "service %s must publish host port %s to container port %s (has %+v)", tc.service, tc.published, tc.target, s.Ports)
+	}
+	require.Empty(t, mustService(t, c, "postgres").Ports, "postgres must not be published outside the compose network")
+	for _, name := range []string{"temporal", "temporal-ui"} {
+		for _, p := range mustService(t, c, name).Ports {
+			require.Equalf(t, "127.0.0.1", p.HostIP, "%s has no authentication: publish it on 127.0.0.1 only", name)
+		}
+	}
+}
+
+func TestLongRunningServicesHaveHealthchecksAndRestartPolicies(t *testing.T) {
+	c := loadCompose(t)
+	for _, name := range longRunning {
+		s := mustService(t, c, name)
+		require.NotNilf(t, s.Healthcheck, "long-running service %s needs a healthcheck", name)
+		require.Falsef(t, s.Healthcheck.Disable, "service %s must not disable its healthcheck", name)
+		require.NotEmptyf(t, s.Healthcheck.Test, "service %s: healthcheck needs a test", name)
+		require.NotEqualf(t, "NONE", s.Healthcheck.Test[0], "service %s: healthcheck test NONE disables it", name)
+		require.Containsf(t, []string{"always", "unless-stopped"}, s.Restart, "long-running service %s needs restart: unless-stopped or always", name)
+	}
+	require.Contains(t, mustService(t, c, "postgres").Healthcheck.Test.String(), "pg_isready", "postgres must be checked with pg_isready")
+	require.Contains(t, mustService(t, c, "api").Healthcheck.Test.String(), "/healthz", "api must be checked on GET /healthz")
+	require.Contains(t, mustService(t, c, "api").Healthcheck.Test.String(), ":8080", "api's healthcheck must hit the port it listens on")
+}
+
+func TestOneShotJobsAreNotRestartedAfterTheyFinish(t *testing.T) {
+	c := loadCompose(t)
+	for _, name := range oneShot {
+		s := mustService(t, c, name)
+		require.NotContainsf(t, []string{"always", "unless-stopped"}, s.Restart,
+			"one-shot %s would be started again after it completed (restart: %s)", name, s.Restart)
+	}
+}
+
+func TestEveryDependencyTargetExistsWithAMeaningfulCondition(t *testing.T) {
+	c := loadCompose(t)
+	oneShots := map[string]bool{}
+	for _, n := range oneShot {
+		oneShots[n] = true
+	}
+	for name, s := range c.Services {
+		for dep, cond := range s.DependsOn {
+			target, ok := c.Services[dep]
+			require.Truef(t, ok, "service %s depends on %q, which is not a service", name, dep)
+			require.Containsf(t, []string{"service_started", "service_healthy", "service_completed_successfully"}, cond,
+				"service %s: unknown depends_on condition %q", name, cond)
+			switch cond {
+			case "service_healthy":
+				require.NotNilf(t, target.Healthcheck, "service %s waits for %s to be healthy, but %s has no healthcheck", name, dep, dep)
+			case "service_completed_successfully":
+				require.Truef(t, oneShots[dep], "service %s waits for %s to complete, but %s is not a one-shot job", name, dep, dep)
+			}
+		}
+	}
+	// No cycles: compose would refuse to start.
+	state := map[string]int{}
+	var visit func(string, []string)
+	visit = func(n string, path []string) {
+		require.NotEqualf(t, 1, state[n], "depends_on cycle: %s", strings.Join(append(path, n), " -> "))
+		if state[n] == 2 {
+			return
+		}
+		state[n] = 1
+		for dep := range c.Services[n].DependsOn {
+			visit(dep, append(path, n))
+		}
+		state[n] = 2
+	}
+	for _, n := range keys(c.Services) {
+		visit(n, nil)
+	}
+}
+
+func TestMountedRepositoryFilesExistAndVolumesAreDeclared(t *testing.T) {
+	c := loadCompose(t)
+	for name, s := range c.Services {
+		for _, m := range s.Volumes {
+			switch m.Type {
+			case "bind":
+				require.Truef(t, strings.HasPrefix(m.Source, "./"), "service %s: bind mount %s must be relative to the repository", name, m.Source)
+				_, err := os.Stat(filepath.Join(repoRoot, m.Source))
+				require.NoErrorf(t, err, "service %s mounts %s, which does not exist", name, m.Source)
+			case "volume":
+				if m.Source != "" {
+					_, ok := c.Volumes[m.Source]
+					require.Truef(t, ok, "service %s uses volume %q, which is not declared under volumes:", name, m.Source)
+				}
+			}
+		}
+	}
+	pgData := false
+	for _, m := range mustService(t, c, "postgres").Volumes {
+		if m.Type == "volume" && m.Source != "" && m.Target == "/var/lib/postgresql/data" {
+			pgData = true
+		}
+	}
+	require.True(t, pgData, "postgres must keep its data in a named volume at /var/lib/postgresql/data")
+}
+
+func TestPostgresInitCreatesTheAppDatabaseAndTheRoles(t *testing.T) {
+	c := loadCompose(t)
+	pg := mustService(t, c, "postgres")
+	var initScript string
+	for _, m := range pg.Volumes {
+		if m.Type == "bind" && strings.HasPrefix(m.Target, "/docker-entrypoint-initdb.d/") {
+			initScript = readRepoFile(t, m.Source)
+		}
+	}
+	require.NotEmpty(t, initScript, "postgres must mount an init script into /docker-entrypoint-initdb.d")
+	requireMentions(t, initScript, "CREATE DATABASE hrss", "the init script must create the app database hrss")
+	requireMentions(t, initScript, "CREATEDB", "Temporal's role must be allowed to create its databases (temporal-sql-tool create-database)")
+
+	temporalUser := mustService(t, c, "temporal").Environment["POSTGRES_USER"]
+	requireMentions(t, initScript, "CREATE ROLE "+temporalUser+" ", "the init script must create role %s used by temporal", temporalUser)
+	u, err := url.Parse(resolve(mustService(t, c, "api").Environment["DATABASE_URL"]))
+	require.NoError(t, err)
+	requireMentions(t, initScript, "CREATE ROLE "+u.User.Username()+" ", "the init script must create role %s used by the app", u.User.Username())
+
+	for _, v := range []string{"TEMPORAL_DB_PASSWORD", "HRSS_DB_PASSWORD"} {
+		requireMentions(t, initScript, v, "the init script must read %s", v)
+		require.Regexpf(t, requiredVarRe, pg.Environment[v], "postgres must receive %s for its init script", v)
+	}
+}
+
+func TestDockerfileBuildsHrssOnPinnedBasesAndRunsAsNonRoot(t *testing.T) {
+	// Instructions only: comments must not satisfy a check.
+	var kept []string
+	for _, l := range strings.Split(readRepoFile(t, "Dockerfile"), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			kept = append(kept, l)
+		}
+	}
+	df := strings.Join(kept, "\n")
+	var froms []string
+	sc := bufio.NewScanner(strings.NewReader(df))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && strings.EqualFold(f[0], "FROM") {
+			img := f[1]
+			if strings.HasPrefix(img, "--") && len(f) >= 3 { // --platform=...
+				img = f[2]
+			}
+			froms = append(froms, img)
+		}
+	}
+	require.Len(t, froms, 2, "the Dockerfile must be a two-stage build (Go builder, slim runtime)")
+	require.Regexp(t, `^golang:1\.26\.\d+-bookworm$`, froms[0], "the build stage must be golang:1.26.N-bookworm")
+	require.Regexp(t, `^debian:12\.\d+-slim$`, froms[1], "the runtime stage must be debian:12.N-slim")
+
+	goMod := readRepoFile(t, "go.mod")
+	m := regexp.MustCompile(`(?m)^go (\d+\.\d+(?:\.\d+)?)\s*$`).FindStringSubmatch(goMod)
+	require.NotNil(t, m, "go.mod must have a go directive")
+	imageGo := strings.TrimSuffix(strings.TrimPrefix(froms[0], "golang:"), "-bookworm")
+	require.Truef(t, !versionLess(imageGo, m[1]), "the builder's Go %s is older than go.mod's go %s", imageGo, m[1])
+
+	require.Regexp(t, `go build [^\n]*\./cmd/hrss`, df, "the Dockerfile must build ./cmd/hrss")
+	require.Contains(t, df, "CGO_ENABLED=0", "the binary must be static (CGO_ENABLED=0)")
+	require.Regexp(t, `--mount=type=cache,target=/go/pkg/mod[^\n]*\n?\s*go mod download`, df, "module download must be cached")
+	require.Regexp(t, `(?m)^COPY go\.mod go\.sum \./`, df, "go.mod/go.sum must be copied before the sources so the download layer is reused")
+
+	runtime := df[strings.LastIndex(df, "FROM "):]
+	require.Regexp(t, `apt-get install[^\n]*\bca-certificates\b`, runtime, "the runtime image must install ca-certificates")
+	require.Regexp(t, `apt-get install[^\n]*\bcurl\b`, runtime, "the runtime image must install curl: the api healthcheck uses it")
+	user := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindStringSubmatch(runtime)
+	require.NotNil(t, user, "the runtime stage must switch to a non-root USER")
+	require.NotContains(t, []string{"root", "0", "0:0", "root:root"}, user[1], "the runtime user must not be root")
+	require.Regexp(t, `(?m)^ENTRYPOINT \["/usr/local/bin/hrss"\]`, runtime, "the image's entrypoint must be the hrss binary")
+}
+
+func TestDockerignoreKeepsStateSecretsAndToolsOutOfTheBuildContext(t *testing.T) {
+	lines := map[string]bool{}
+	for _, l := range strings.Split(readRepoFile(t, ".dockerignore"), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") {
+			lines[strings.TrimSuffix(strings.TrimPrefix(l, "/"), "/")] = true
+		}
+	}
+	for _, want := range []string{".git", ".data", ".tools", "bin", ".env"} {
+		require.Truef(t, lines[want], ".dockerignore must exclude %s", want)
+	}
+	for _, keep := range []string{"cmd", "internal", "migrations", "go.mod", "go.sum", "*.go", "**/*.go"} {
+		require.Falsef(t, lines[keep], ".dockerignore must not exclude %s: the build needs it", keep)
+	}
+}
+
+// ---------------------------------------------------------------------------
+
+// requireMentions fails with msg (and not a dump of a whole script) when text
+// does not contain want.
+func requireMentions(t *testing.T, text, want, msg string, args ...any) {
+	t.Helper()
+	if !strings.Contains(text, want) {
+		require.FailNowf(t, fmt.Sprintf("missing %q", want), msg, args...)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func values(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// versionLess compares dotted numeric versions ("1.26" < "1.26.8").
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			fmt.Sscan(pa[i], &x)
+		}
+		if i < len(pb) {
+			fmt.Sscan(pb[i], &y)
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
