@@ -13,19 +13,19 @@ import (
 // New builds a worker with every workflow and activity registered.
 func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
-	Register(w, acts)
+	RegisterWorkflows(w)
+	w.RegisterActivity(acts)
 	return w
 }
 
-// Registry is what workflows and activities are registered on: a worker,
-// a replayer or a test environment.
-type Registry interface {
+// WorkflowRegistry is what workflows are registered on: a worker or a
+// replayer.
+type WorkflowRegistry interface {
 	RegisterWorkflow(w interface{})
-	RegisterActivity(a interface{})
 }
 
-// Register puts every workflow and activity on r.
-func Register(r Registry, acts *activities.Activities) {
+// RegisterWorkflows registers every workflow type; the replay tests use the
+// same list, so a new workflow is replayed as soon as it is registered.
+func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.RegistrationReview)
-	r.RegisterActivity(acts)
 }

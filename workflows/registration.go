@@ -343,6 +343,11 @@ func (r *registration) finish(ctx workflow.Context) (RegistrationResult, error) 
 			return RegistrationResult{}, err
 		}
 	}
+	if r.action != nil {
+		// A decision that arrived before the checks closed the application.
+		r.outcome, r.outcomeErr = DecisionResult{Status: r.st.Status}, conflict("the application is "+r.st.Status)
+		r.action = nil
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return RegistrationResult{}, err
 	}

@@ -1,0 +1,428 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
+
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
+)
+
+// principal is the authenticated caller.
+type principal struct {
+	Kind       string // user | staff
+	AccountID  string
+	StaffID    string
+	Username   string
+	Roles      []string
+	MustChange bool
+	TokenHash  []byte
+}
+
+func (p *principal) actor() workflows.Actor {
+	if p.Kind == "staff" {
+		return workflows.Actor{Kind: "staff", ID: p.StaffID, Roles: p.Roles}
+	}
+	return workflows.Actor{Kind: "user", ID: p.AccountID}
+}
+
+func (p *principal) hasRole(roles ...string) bool { return p.actor().HasRole(roles...) }
+
+const principalKey = "principal"
+
+func caller(c echo.Context) *principal {
+	p, _ := c.Get(principalKey).(*principal)
+	return p
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// authenticate resolves a Bearer token to its session. A missing header
+// leaves the caller anonymous; a bad or ended session is refused at once.
+// A caller who must change the password may do only that (C3.3(2)).
+func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		if h == "" {
+			return next(c)
+		}
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			return errUnauthenticated()
+		}
+		var row struct {
+			Kind      string         `db:"subject_kind"`
+			AccountID sql.NullString `db:"account_id"`
+			StaffID   sql.NullString `db:"staff_id"`
+			Username  string         `db:"username"`
+			Roles     pq.StringArray `db:"roles"`
+			Must      bool           `db:"must_change_password"`
+		}
+		th := hashToken(token)
+		err := s.DB.GetContext(c.Request().Context(), &row, `
+			SELECT s.subject_kind, s.account_id, s.staff_id,
+			       coalesce(a.username, st.username) AS username,
+			       coalesce(st.roles, '{}') AS roles,
+			       coalesce(a.must_change_password, st.must_change_password) AS must_change_password
+			FROM sessions s
+			LEFT JOIN accounts a ON a.id = s.account_id AND a.status = 'active'
+			LEFT JOIN staff st ON st.id = s.staff_id AND st.active
+			WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+			  AND (a.id IS NOT NULL OR st.id IS NOT NULL)`, th)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errUnauthenticated()
+		}
+		if err != nil {
+			return err
+		}
+		p := &principal{Kind: row.Kind, AccountID: row.AccountID.String, StaffID: row.StaffID.String,
+			Username: row.Username, Roles: row.Roles, MustChange: row.Must, TokenHash: th}
+		c.Set(principalKey, p)
+		if p.MustChange && !(c.Request().Method == http.MethodPut && c.Path() == "/v1/me/password") &&
+			!(c.Request().Method == http.MethodDelete && c.Path() == "/v1/sessions/current") {
+			return newError(http.StatusForbidden, "password_change_required",
+				"请先修改初始密码", "change your initial password first (PUT /v1/me/password)")
+		}
+		return next(c)
+	}
+}
+
+func (s *server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if caller(c) == nil {
+			return errUnauthenticated()
+		}
+		return next(c)
+	}
+}
+
+func (s *server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := caller(c)
+		if p == nil {
+			return errUnauthenticated()
+		}
+		if p.Kind != "staff" {
+			return errForbidden("staff only", "仅限工作人员")
+		}
+		return next(c)
+	}
+}
+
+// Sign-in throttling: this many failures for one username within the
+// window lock further attempts until the window passes.
+const (
+	maxFailures    = 5
+	failureWindow  = 15 * time.Minute
+	signInGenericZ = "用户名或密码错误"
+	signInGenericE = "wrong username or password"
+)
+
+func usernameHash(username string) []byte {
+	h := sha256.Sum256([]byte("sign-in:" + strings.ToUpper(strings.TrimSpace(username))))
+	return h[:]
+}
+
+var staffUsername = regexp.MustCompile(`^[a-z][a-z0-9._-]{2,31}$`)
+
+// signIn answers every failure the same way, whether or not the username
+// exists, and spends the same hashing time on both.
+func (s *server) signIn(c echo.Context) error {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	uh := usernameHash(req.Username)
+	var failures int
+	if err := s.DB.GetContext(ctx, &failures, `SELECT count(*) FROM sign_in_attempts
+		WHERE username_hash = $1 AND NOT success AND at > now() - $2::interval`, uh, failureWindow.String()); err != nil {
+		return err
+	}
+	if failures >= maxFailures {
+		c.Response().Header().Set("Retry-After", "900")
+		return newError(http.StatusTooManyRequests, "too_many_attempts", "登录失败次数过多，请稍后再试", "too many failed attempts; try again later")
+	}
+
+	var subj struct {
+		ID   string         `db:"id"`
+		Hash string         `db:"password_hash"`
+		Must bool           `db:"must_change_password"`
+		Role pq.StringArray `db:"roles"`
+	}
+	kind := "staff"
+	var err error
+	if username := validate.NormalizeIDNumber(req.Username); len(username) == 18 && !staffUsername.MatchString(req.Username) {
+		kind = "user"
+		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, '{}'::text[] AS roles
+			FROM accounts WHERE username = $1 AND status = 'active'`, username)
+	} else {
+		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, roles
+			FROM staff WHERE username = $1 AND active`, strings.TrimSpace(req.Username))
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	ok := false
+	if err == nil {
+		ok, _ = passwords.Verify(req.Password, subj.Hash)
+	} else {
+		passwords.BurnVerify(req.Password)
+	}
+	var accountID, staffID any
+	if err == nil && kind == "user" {
+		accountID = subj.ID
+	} else if err == nil {
+		staffID = subj.ID
+	}
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sign_in_attempts (username_hash, account_id, staff_id, success, source_ip)
+		VALUES ($1, $2, $3, $4, $5)`, uh, accountID, staffID, ok, c.RealIP()); err != nil {
+		return err
+	}
+	if !ok {
+		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
+	}
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	expires := s.now().Add(s.SessionTTL).UTC()
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, subject_kind, account_id, staff_id, expires_at, source_ip)
+		VALUES ($1, $2, $3, $4, $5, $6)`, hashToken(token), kind, accountID, staffID, expires, c.RealIP()); err != nil {
+		return err
+	}
+	roles := []string(subj.Role)
+	if roles == nil {
+		roles = []string{}
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"token": token, "must_change_password": subj.Must,
+		"expires_at": expires, "kind": kind, "roles": roles})
+}
+
+func (s *server) signOut(c echo.Context) error {
+	if _, err := s.DB.ExecContext(c.Request().Context(), `UPDATE sessions SET revoked_at = now()
+		WHERE token_hash = $1 AND revoked_at IS NULL`, caller(c).TokenHash); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// passwordPolicy returns the problems of a new password (C3.3(1)).
+func passwordPolicy(field, pw string, forbidden ...string) []validate.FieldError {
+	var out []validate.FieldError
+	n := utf8.RuneCountInString(pw)
+	if n < 10 || n > 128 {
+		out = append(out, validate.FieldError{Field: field, Code: "password_length",
+			MessageZH: "密码长度应为10至128个字符", MessageEN: "the password must have 10 to 128 characters"})
+	}
+	lower := strings.ToLower(pw)
+	for _, f := range forbidden {
+		if f != "" && strings.Contains(lower, strings.ToLower(f)) {
+			out = append(out, validate.FieldError{Field: field, Code: "password_contains_personal_data",
+				MessageZH: "密码不能包含用户名、身份证号、手机号或姓名", MessageEN: "the password must not contain your username, ID number, mobile number or name"})
+			break
+		}
+	}
+	return out
+}
+
+// changePassword: the old password is required; the new one must meet the
+// policy; every other session of the caller ends (C3.3(2)).
+func (s *server) changePassword(c echo.Context) error {
+	var req struct {
+		Old string `json:"old_password"`
+		New string `json:"new_password"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	p := caller(c)
+	ctx := c.Request().Context()
+	table, id := "accounts", p.AccountID
+	if p.Kind == "staff" {
+		table, id = "staff", p.StaffID
+	}
+	var cur struct {
+		Hash   string `db:"password_hash"`
+		Name   string `db:"name"`
+		Mobile string `db:"mobile"`
+	}
+	q := `SELECT a.password_hash, pe.name, pe.mobile FROM accounts a JOIN people pe ON pe.id = a.person_id WHERE a.id = $1`
+	if p.Kind == "staff" {
+		q = `SELECT password_hash, name, '' AS mobile FROM staff WHERE id = $1`
+	}
+	if err := s.DB.GetContext(ctx, &cur, q, id); err != nil {
+		return err
+	}
+	if ok, _ := passwords.Verify(req.Old, cur.Hash); !ok {
+		return newError(http.StatusUnauthorized, "wrong_password", "原密码不正确", "the old password is wrong")
+	}
+	details := passwordPolicy("new_password", req.New, p.Username, cur.Mobile, cur.Name)
+	if req.New == req.Old {
+		details = append(details, validate.FieldError{Field: "new_password", Code: "password_unchanged",
+			MessageZH: "新密码不能与原密码相同", MessageEN: "the new password must differ from the old one"})
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	hash, err := passwords.Hash(req.New, s.Hash)
+	if err != nil {
+		return err
+	}
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET password_hash = $2, must_change_password = false,
+			password_changed_at = now() WHERE id = $1`, id, hash); err != nil {
+			return err
+		}
+		col := "account_id"
+		if p.Kind == "staff" {
+			col = "staff_id"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = now()
+			WHERE `+col+` = $1 AND token_hash <> $2 AND revoked_at IS NULL`, id, p.TokenHash); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "password.changed", table[:len(table)-1], id, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *server) createStaff(c echo.Context) error {
+	p := caller(c)
+	if !p.hasRole(workflows.RoleAdministrator) {
+		return errForbidden("only an administrator may create staff", "仅管理员可以创建工作人员")
+	}
+	var req struct {
+		Username string   `json:"username"`
+		Name     string   `json:"name"`
+		Roles    []string `json:"roles"`
+		Office   string   `json:"office"`
+		Password string   `json:"password"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var details []validate.FieldError
+	if !staffUsername.MatchString(req.Username) {
+		details = append(details, validate.FieldError{Field: "username", Code: "username_format",
+			MessageZH: "用户名应为3至32位小写字母、数字或 . _ -，以字母开头", MessageEN: "the username must be 3 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter"})
+	}
+	if fe := validate.Text("name", req.Name, true, 1, 100); fe != nil {
+		details = append(details, *fe)
+	}
+	details = append(details, passwordPolicy("password", req.Password, req.Username)...)
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	roles := dedupe(req.Roles)
+	hash, err := passwords.Hash(req.Password, s.Hash)
+	if err != nil {
+		return err
+	}
+	id := uuid.NewString()
+	ctx := c.Request().Context()
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, username, name, roles, office, password_hash, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, req.Username, strings.TrimSpace(req.Name), pq.Array(roles), req.Office, hash, p.StaffID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "staff.created", "staff", id, map[string]any{"roles": roles})
+	})
+	if isUniqueViolation(err) {
+		return newError(http.StatusConflict, "username_taken", "该用户名已被使用", "the username is taken")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/staff/"+id)
+	return c.JSON(http.StatusCreated, map[string]any{"id": id, "username": req.Username, "name": strings.TrimSpace(req.Name),
+		"roles": roles, "office": req.Office, "active": true, "must_change_password": true})
+}
+
+func (s *server) listStaff(c echo.Context) error {
+	if !caller(c).hasRole(workflows.RoleAdministrator) {
+		return errForbidden("only an administrator may list staff", "仅管理员可以查看工作人员")
+	}
+	type staffRow struct {
+		ID         string         `db:"id" json:"id"`
+		Username   string         `db:"username" json:"username"`
+		Name       string         `db:"name" json:"name"`
+		Roles      pq.StringArray `db:"roles" json:"roles"`
+		Office     string         `db:"office" json:"office"`
+		Active     bool           `db:"active" json:"active"`
+		MustChange bool           `db:"must_change_password" json:"must_change_password"`
+	}
+	rows := []staffRow{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, username, name, roles, office, active, must_change_password
+		FROM staff ORDER BY username`); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"staff": rows})
+}
+
+// BootstrapAdmin creates the first administrator from the settings if no
+// staff member has that username yet. Its password must be changed at first
+// sign-in.
+func BootstrapAdmin(db *sqlx.DB, username, password string, params passwords.Params) error {
+	if username == "" || password == "" {
+		return nil
+	}
+	var exists bool
+	if err := db.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE username = $1)`, username); err != nil || exists {
+		return err
+	}
+	hash, err := passwords.Hash(password, params)
+	if err != nil {
+		return err
+	}
+	id := uuid.NewString()
+	_, err = db.Exec(`INSERT INTO staff (id, username, name, roles, password_hash) VALUES ($1, $2, 'Administrator', '{administrator}', $3)
+		ON CONFLICT (username) DO NOTHING`, id, username, hash)
+	if err == nil {
+		_, err = db.Exec(`INSERT INTO audit_log (actor_kind, action, record_kind, record_id) VALUES ('system', 'staff.bootstrapped', 'staff', $1)`, id)
+	}
+	return err
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
+)
+
+func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// audit appends an entry for an action the API itself performs, with the
+// caller, source address and request ID.
+func audit(ctx context.Context, tx *sqlx.Tx, c echo.Context, action, recordKind, recordID string, detail any) error {
+	kind, id, roles := "applicant", "", []string{}
+	if p := caller(c); p != nil {
+		kind, roles = p.Kind, p.Roles
+		id = p.AccountID
+		if p.Kind == "staff" {
+			id = p.StaffID
+		}
+	}
+	if roles == nil {
+		roles = []string{}
+	}
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (actor_kind, actor_id, actor_roles, action, record_kind, record_id, detail, source_ip, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, kind, id, pq.Array(roles), action, recordKind, recordID, d,
+		c.RealIP(), c.Response().Header().Get(echo.HeaderXRequestID))
+	return err
+}
+
+func isUniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}

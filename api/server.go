@@ -1,0 +1,140 @@
+// Package api is the HTTP API (Echo): it validates requests against the
+// OpenAPI document, authenticates callers, starts, updates and queries the
+// workflows, and reads lists and details from Postgres. Workflow-owned
+// state is never written here; the API writes only what it owns: intake
+// documents (applications, supplements) before their workflow starts,
+// sessions, sign-in records, staff, and the single pickup of an initial
+// password.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/sdk/client"
+
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/workflows"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	DB           *sqlx.DB
+	Temporal     client.Client
+	Box          *sealed.Box
+	TaskQueue    string
+	Namespace    string
+	UIURL        string
+	ServiceLevel workflows.ServiceLevel
+	SessionTTL   time.Duration
+	Hash         passwords.Params
+	// Now is the clock, for tests; nil means time.Now.
+	Now func() time.Time
+}
+
+type server struct {
+	Deps
+}
+
+func (s *server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// New builds the Echo server with every route.
+func New(d Deps) (*echo.Echo, error) {
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 8 * time.Hour
+	}
+	d.ServiceLevel = d.ServiceLevel.WithDefaults()
+	s := &server{Deps: d}
+	_, router, err := loadOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = handleError
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		// Method, route pattern, status and latency only: no query strings or
+		// bodies, which could carry personal data.
+		HandleError: true, LogMethod: true, LogRoutePath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			slog.Info("http", "method", v.Method, "route", v.RoutePath, "status", v.Status,
+				"latency_ms", v.Latency.Milliseconds(), "request_id", v.RequestID)
+			return nil
+		},
+	}))
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(noStore)
+
+	e.GET("/healthz", s.health)
+	e.GET("/readyz", s.health)
+
+	v1 := e.Group("/v1", validateRequests(router), s.authenticate)
+	v1.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", OpenAPIDocument)
+	})
+	v1.GET("/terms/current", s.currentTerms)
+	v1.GET("/services", s.listServices)
+
+	v1.POST("/registrations", s.submitRegistration)
+	v1.GET("/registrations/:id", s.getRegistration)
+	v1.POST("/registrations/:id/decision", s.decide, s.requireStaff)
+	v1.POST("/registrations/:id/supplement", s.supplement)
+	v1.POST("/registrations/:id/withdraw", s.withdraw)
+	v1.POST("/registrations/:id/initial-password", s.pickUpInitialPassword, s.requireStaff)
+	v1.GET("/review/queue", s.reviewQueue, s.requireStaff)
+
+	v1.POST("/sessions", s.signIn)
+	v1.DELETE("/sessions/current", s.signOut, s.requireSignedIn)
+	v1.GET("/me", s.me, s.requireSignedIn)
+	v1.PUT("/me/password", s.changePassword, s.requireSignedIn)
+
+	v1.POST("/staff", s.createStaff, s.requireStaff)
+	v1.GET("/staff", s.listStaff, s.requireStaff)
+	return e, nil
+}
+
+// noStore keeps answers out of caches: they carry personal data and
+// one-time secrets.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// health answers 200 when Postgres and Temporal both answer.
+func (s *server) health(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"postgres": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.DB.PingContext(ctx); err != nil {
+		checks["postgres"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	return c.JSON(status, checks)
+}
+
+// bind decodes a JSON body that the validator already checked.
+func bind(c echo.Context, v any) error {
+	if err := (&echo.DefaultBinder{}).BindBody(c, v); err != nil {
+		return errValidation(detail("body", "malformed_json", "the body is not valid JSON of the expected shape"))
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+// Command hrss runs the back office: `hrss migrate` applies the database
+// migrations, `hrss worker` runs the Temporal worker, `hrss api` serves the
+// HTTP API. Settings come from the environment (see README).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"hrss-backoffice/activities"
+	"hrss-backoffice/api"
+	"hrss-backoffice/internal/config"
+	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/migrations"
+	"hrss-backoffice/worker"
+)
+
+const usage = `usage: hrss <command>
+
+commands:
+  migrate   apply the database migrations to DATABASE_URL
+  worker    run the Temporal worker
+  api       serve the HTTP API on HTTP_ADDR`
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch os.Args[1] {
+	case "migrate":
+		err = runMigrate(ctx, cfg)
+	case "worker":
+		err = runWorker(ctx, cfg)
+	case "api":
+		err = runAPI(ctx, cfg)
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	slog.Error("hrss failed", "error", err)
+	os.Exit(1)
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Wait for the database for a while: services may start together.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err = db.PingContext(ctx)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return db, err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func dialTemporal(ctx context.Context, cfg config.Config) (client.Client, error) {
+	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(slog.Default())}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return c, err
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func runMigrate(ctx context.Context, cfg config.Config) error {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrations.Up(ctx, db.DB); err != nil {
+		return err
+	}
+	slog.Info("migrations applied")
+	return nil
+}
+
+func pickupBox(cfg config.Config) (*sealed.Box, error) {
+	if cfg.PickupKey == "" {
+		return nil, errors.New("PICKUP_KEY is not set: base64 of 32 random bytes, the same for worker and api (`make run` generates one)")
+	}
+	return sealed.NewBox(cfg.PickupKey)
+}
+
+func runWorker(ctx context.Context, cfg config.Config) error {
+	box, err := pickupBox(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := dialTemporal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := worker.New(c, cfg.TaskQueue, &activities.Activities{DB: db, Box: box, Hash: cfg.Hash})
+	slog.Info("worker started", "task_queue", cfg.TaskQueue)
+	stop := make(chan interface{})
+	go func() { <-ctx.Done(); close(stop) }()
+	return w.Run(stop)
+}
+
+func runAPI(ctx context.Context, cfg config.Config) error {
+	box, err := pickupBox(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := dialTemporal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := api.BootstrapAdmin(db, cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash); err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
+		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("api listening", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

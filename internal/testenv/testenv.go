@@ -1,0 +1,313 @@
+// Package testenv starts the back office for a test the way it runs in
+// production, in-process: a throwaway Postgres database, the worker on its
+// own task queue of the Temporal dev server that `make test` started, and
+// the API behind a real HTTP listener. Tests drive it over HTTP.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"hrss-backoffice/activities"
+	"hrss-backoffice/api"
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/internal/testdb"
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/worker"
+	"hrss-backoffice/workflows"
+)
+
+// FastHash keeps tests quick; production uses passwords.OWASP.
+var FastHash = passwords.Params{MemoryKiB: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// AdminUsername and AdminPassword are the bootstrap administrator.
+const (
+	AdminUsername = "admin"
+	AdminPassword = "Bootstrap-Admin-Pass-1"
+)
+
+// Stack is a running back office.
+type Stack struct {
+	T         testing.TB
+	DB        *sqlx.DB
+	Temporal  client.Client
+	TaskQueue string
+	URL       string
+	Box       *sealed.Box
+	Worker    sdkworker.Worker
+	// WorkflowIDs lists the workflows the test started, for history scans.
+	admin string
+}
+
+// Options tune a stack.
+type Options struct {
+	ServiceLevel workflows.ServiceLevel
+	Now          func() time.Time
+}
+
+// Start brings a stack up and registers its teardown.
+func Start(t testing.TB, opts Options) *Stack {
+	t.Helper()
+	testdb.RequireServices(t, "DATABASE_URL", "TEMPORAL_ADDRESS")
+	// Request logs only at warning level and above, to keep test output short.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	db, _ := testdb.New(t)
+	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: "default",
+		Logger: quietLogger{}})
+	if err != nil {
+		t.Fatalf("dial temporal: %v", err)
+	}
+	t.Cleanup(c.Close)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, err := sealed.NewBox(base64.StdEncoding.EncodeToString(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tq := "test-" + uuid.NewString()
+	w := worker.New(c, tq, &activities.Activities{DB: db, Box: box, Hash: FastHash})
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	if err := api.BootstrapAdmin(db, AdminUsername, AdminPassword, FastHash); err != nil {
+		t.Fatal(err)
+	}
+	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
+		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w}
+}
+
+// Response is a decoded answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    []byte
+}
+
+// Str reads a string field by path ("error.code").
+func (r Response) Str(path ...string) string {
+	var v any = r.Body
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// ErrorCode is the stable code of an error answer.
+func (r Response) ErrorCode() string { return r.Str("error", "code") }
+
+// DetailFields lists the fields named in an error's details.
+func (r Response) DetailFields() []string {
+	var out []string
+	e, _ := r.Body["error"].(map[string]any)
+	ds, _ := e["details"].([]any)
+	for _, d := range ds {
+		if m, ok := d.(map[string]any); ok {
+			out = append(out, fmt.Sprint(m["field"]))
+		}
+	}
+	return out
+}
+
+// Header is an extra request header.
+type Header struct{ Name, Value string }
+
+// Bearer is the Authorization header of a session token.
+func Bearer(token string) Header { return Header{"Authorization", "Bearer " + token} }
+
+// Follow is the applicant's follow-token header.
+func Follow(token string) Header { return Header{"X-Follow-Token", token} }
+
+// Do sends a request; body is marshalled as JSON unless it is a []byte.
+func (s *Stack) Do(method, path string, body any, headers ...Header) Response {
+	s.T.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, h := range headers {
+		req.Header.Set(h.Name, h.Value)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// Expect fails the test unless the answer has the status.
+func (s *Stack) Expect(r Response, status int) Response {
+	s.T.Helper()
+	if r.Status != status {
+		s.T.Fatalf("want status %d, got %d: %s", status, r.Status, r.Raw)
+	}
+	return r
+}
+
+// SignIn returns a session token.
+func (s *Stack) SignIn(username, password string) string {
+	s.T.Helper()
+	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": username, "password": password}), http.StatusCreated)
+	return r.Str("token")
+}
+
+// ChangePassword changes a password with the given session.
+func (s *Stack) ChangePassword(token, old, new string) {
+	s.T.Helper()
+	s.Expect(s.Do("PUT", "/v1/me/password", map[string]string{"old_password": old, "new_password": new}, Bearer(token)), http.StatusNoContent)
+}
+
+// Admin returns a session of the bootstrap administrator, password changed.
+func (s *Stack) Admin() string {
+	s.T.Helper()
+	if s.admin == "" {
+		tok := s.SignIn(AdminUsername, AdminPassword)
+		s.ChangePassword(tok, AdminPassword, "Strong-Changed-Passphrase-9")
+		s.admin = tok
+	}
+	return s.admin
+}
+
+var staffSeq atomic.Int64
+
+// Staff creates a staff member with roles through the API, signs in and
+// changes the first password; it returns the session token and staff ID.
+func (s *Stack) Staff(roles ...string) (token, id string) {
+	s.T.Helper()
+	username := fmt.Sprintf("staff%d.%s", staffSeq.Add(1), uuid.NewString()[:6])
+	first := "First-Pass-" + uuid.NewString()[:8]
+	r := s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": username, "name": "测试员", "roles": roles,
+		"password": first}, Bearer(s.Admin())), http.StatusCreated)
+	tok := s.SignIn(username, first)
+	s.ChangePassword(tok, first, first+"-changed")
+	return tok, r.Str("id")
+}
+
+var personSeq atomic.Int64
+
+// Person is unique, valid registration data. Markers make it easy to find
+// in a history or a log.
+type Person struct {
+	Name, IDNumber, Mobile, Address string
+}
+
+// NewPerson makes a valid person born in 1990 (qualifies for most
+// services, too young for pension_claim), unique within the test binary.
+func NewPerson() Person {
+	n := personSeq.Add(1)
+	r, _ := rand.Int(rand.Reader, big.NewInt(900))
+	day := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n%3000))
+	first17 := fmt.Sprintf("310101%s%03d", day.Format("20060102"), r.Int64()+100)
+	mr, _ := rand.Int(rand.Reader, big.NewInt(100000000))
+	names := []string{"王秀英", "李建国", "张丽华", "刘志强", "陈静怡", "杨光明"}
+	return Person{
+		Name:     names[n%int64(len(names))] + string(rune('甲'+n%10)),
+		IDNumber: first17 + string(validate.IDCheckChar(first17)),
+		Mobile:   fmt.Sprintf("139%08d", mr.Int64()),
+		Address:  fmt.Sprintf("上海市黄浦区人民大道%d号", 100+n),
+	}
+}
+
+// Registration is the body of POST /v1/registrations for p.
+func (p Person) Registration(services ...string) map[string]any {
+	if services == nil {
+		services = []string{}
+	}
+	return map[string]any{"name": p.Name, "id_number": p.IDNumber, "mobile": p.Mobile, "address": p.Address,
+		"channel": "counter", "services": services, "terms_version": "2026-01", "agreed": true}
+}
+
+// Register submits p's application and returns its ID and follow token.
+func (s *Stack) Register(p Person, services ...string) (id, followToken string) {
+	s.T.Helper()
+	r := s.Expect(s.Do("POST", "/v1/registrations", p.Registration(services...)), http.StatusAccepted)
+	return r.Str("id"), r.Str("follow_token")
+}
+
+// Eventually polls cond until it holds or the deadline passes.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitForStatus waits until the application's status in Postgres is want
+// (the workflow writes it through activities).
+func (s *Stack) WaitForStatus(id, want string) {
+	s.T.Helper()
+	Eventually(s.T, 20*time.Second, "application "+id+" to be "+want, func() bool {
+		var st string
+		_ = s.DB.Get(&st, `SELECT status FROM applications WHERE id = $1`, id)
+		return st == want
+	})
+}
+
+// Context is a test context with a deadline.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// quietLogger drops the SDK's logs in tests.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+#
+# `make run`: run the whole back office locally on persistent data in .data/.
+#
+# Starts PostgreSQL (unless DATABASE_URL is set), a Temporal dev server with a
+# SQLite file (unless TEMPORAL_ADDRESS is set), builds bin/hrss, migrates, and
+# runs `hrss worker` and `hrss api` until Ctrl-C / SIGTERM, then stops
+# everything it started.
+#
+# Environment (all optional):
+#   DATABASE_URL               use this database; no local PostgreSQL is started
+#   POSTGRES_PORT=5433         port of the local PostgreSQL cluster (.data/pg)
+#   TEMPORAL_ADDRESS           use this Temporal frontend; no dev server is started
+#   TEMPORAL_PORT=7233         gRPC port of the Temporal dev server
+#   TEMPORAL_UI_PORT=8233      web UI port of the Temporal dev server
+#   TEMPORAL_NAMESPACE=default
+#   TEMPORAL_TASK_QUEUE=hrss-backoffice
+#   TEMPORAL_UI_URL=http://localhost:$TEMPORAL_UI_PORT
+#   HTTP_ADDR=:8080            listen address of the API
+#   PICKUP_KEY                 default: generated once into .data/secrets.env
+#   BOOTSTRAP_ADMIN_USERNAME=admin
+#   BOOTSTRAP_ADMIN_PASSWORD   default: generated once into .data/secrets.env
+#   HEALTH_TIMEOUT=90          seconds to wait for the API's /healthz
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HRSS_REPO="$REPO"
+# shellcheck source=scripts/lib.sh
+source "$REPO/scripts/lib.sh"
+cd "$REPO"
+
+DATA_DIR="$REPO/.data"
+LOG_DIR="$DATA_DIR/logs"
+RUN_DIR="$DATA_DIR/run"
+PG_DATA="$DATA_DIR/pg"
+SECRETS_FILE="$DATA_DIR/secrets.env"
+HRSS_BIN="$REPO/bin/hrss"
+
+POSTGRES_PORT="${POSTGRES_PORT:-5433}"
+TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+HTTP_ADDR="${HTTP_ADDR:-:8080}"
+HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
+
+mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
+chmod 755 "$DATA_DIR"
+
+# One `make run` per data directory at a time. The lock fd is closed for every
+# child so that a leftover child never holds it.
+exec {DEV_LOCK_FD}>"$RUN_DIR/dev.lock"
+if ! flock -n "$DEV_LOCK_FD"; then
+	die "another scripts/dev.sh (make run) is already using $DATA_DIR"
+fi
+
+# --- HTTP address -----------------------------------------------------------
+
+HTTP_HOST="${HTTP_ADDR%:*}"
+HTTP_PORT="${HTTP_ADDR##*:}"
+[[ "$HTTP_PORT" =~ ^[0-9]+$ ]] || die "cannot read a port from HTTP_ADDR=$HTTP_ADDR (expected HOST:PORT or :PORT)"
+HTTP_HOST="${HTTP_HOST#[}"
+HTTP_HOST="${HTTP_HOST%]}"
+case "$HTTP_HOST" in
+"" | 0.0.0.0 | "::") HTTP_PROBE_IP=127.0.0.1 ;;
+*) HTTP_PROBE_IP="$HTTP_HOST" ;;
+esac
+if [[ "$HTTP_PROBE_IP" == *:* ]]; then
+	HEALTH_URL="http://[$HTTP_PROBE_IP]:$HTTP_PORT/healthz"
+else
+	HEALTH_URL="http://$HTTP_PROBE_IP:$HTTP_PORT/healthz"
+fi
+case "$HTTP_HOST" in
+"" | 0.0.0.0 | "::" | 127.0.0.1 | localhost) PUBLIC_HOST=localhost ;;
+*:*) PUBLIC_HOST="[$HTTP_HOST]" ;;
+*) PUBLIC_HOST="$HTTP_HOST" ;;
+esac
+API_URL="http://$PUBLIC_HOST:$HTTP_PORT/v1"
+
+# --- State for cleanup ------------------------------------------------------
+
+STARTED_PG=""
+TEMPORAL_PID=""
+WORKER_PID=""
+API_PID=""
+CLEANED_UP=""
+
+cleanup() {
+	local status=$?
+	[[ -n "$CLEANED_UP" ]] && return
+	CLEANED_UP=1
+	trap '' INT TERM HUP
+	if [[ -n "${TICK_PID:-}" ]]; then
+		kill "$TICK_PID" 2>/dev/null || true
+	fi
+	stop_pid "$API_PID" "hrss api" 20
+	stop_pid "$WORKER_PID" "hrss worker" 30
+	stop_pid "$TEMPORAL_PID" "Temporal dev server" 20
+	rm -f "$RUN_DIR/api.pid" "$RUN_DIR/worker.pid" "$RUN_DIR/temporal.pid"
+	if [[ -n "$STARTED_PG" ]]; then
+		pg_stop "$PG_DATA"
+	fi
+	if ((status == 0)); then
+		log "stopped; data kept in $DATA_DIR"
+	else
+		log "stopped after an error (exit $status); logs are in $LOG_DIR"
+	fi
+}
+trap cleanup EXIT
+trap 'log "interrupted; shutting down"; exit 0' INT TERM HUP
+
+# stop_leftover NAME PID_FILE BINARY - stop a process a previous, killed run
+# left behind (only when its command line still matches BINARY).
+stop_leftover() {
+	local name="$1" pid_file="$2" binary="$3" pid
+	[[ -f "$pid_file" ]] || return 0
+	pid="$(cat "$pid_file" 2>/dev/null || true)"
+	if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$binary"; then
+		warn "a $name (pid $pid) from an earlier run is still running; stopping it"
+		stop_pid "$pid" "leftover $name" 20
+	fi
+	rm -f "$pid_file"
+}
+
+# start_bg NAME LOG_FILE PID_FILE CMD [ARGS...] - start CMD in the background;
+# the PID is left in BG_PID.
+start_bg() {
+	local name="$1" log_file="$2" pid_file="$3"
+	shift 3
+	rotate_log "$log_file"
+	log "starting $name (log: $log_file)"
+	# Own session/process group: a terminal Ctrl-C reaches only this script,
+	# which then stops the children in order (api, worker, Temporal, PostgreSQL).
+	setsid "$@" </dev/null >>"$log_file" 2>&1 {DEV_LOCK_FD}>&- &
+	BG_PID=$!
+	printf '%s\n' "$BG_PID" >"$pid_file"
+}
+
+# --- Secrets ----------------------------------------------------------------
+
+# secret_get KEY - value of KEY in the secrets file (empty when absent).
+secret_get() {
+	[[ -f "$SECRETS_FILE" ]] || return 0
+	sed -n "s/^$1=//p" "$SECRETS_FILE" | tail -n 1
+}
+
+secret_put() {
+	(
+		umask 077
+		printf '%s=%s\n' "$1" "$2" >>"$SECRETS_FILE"
+	)
+	chmod 600 "$SECRETS_FILE"
+}
+
+random_b64() {
+	head -c "$1" /dev/urandom | base64 -w 0
+}
+
+if [[ -f "$SECRETS_FILE" ]]; then
+	chmod 600 "$SECRETS_FILE"
+fi
+if [[ -z "${PICKUP_KEY:-}" ]]; then
+	PICKUP_KEY="$(secret_get PICKUP_KEY)"
+	if [[ -z "$PICKUP_KEY" ]]; then
+		PICKUP_KEY="$(random_b64 32)"
+		secret_put PICKUP_KEY "$PICKUP_KEY"
+		log "generated PICKUP_KEY into $SECRETS_FILE"
+	fi
+fi
+BOOTSTRAP_ADMIN_USERNAME="${BOOTSTRAP_ADMIN_USERNAME:-admin}"
+PASSWORD_NOTE="from BOOTSTRAP_ADMIN_PASSWORD"
+if [[ -z "${BOOTSTRAP_ADMIN_PASSWORD:-}" ]]; then
+	BOOTSTRAP_ADMIN_PASSWORD="$(secret_get BOOTSTRAP_ADMIN_PASSWORD)"
+	PASSWORD_NOTE="BOOTSTRAP_ADMIN_PASSWORD in $SECRETS_FILE"
+	if [[ -z "$BOOTSTRAP_ADMIN_PASSWORD" ]]; then
+		BOOTSTRAP_ADMIN_PASSWORD="$(random_b64 18 | tr '+/' 'xy')"
+		secret_put BOOTSTRAP_ADMIN_PASSWORD "$BOOTSTRAP_ADMIN_PASSWORD"
+		log "generated the bootstrap admin password into $SECRETS_FILE"
+		log "  admin login: $BOOTSTRAP_ADMIN_USERNAME / $BOOTSTRAP_ADMIN_PASSWORD (shown only this once)"
+	fi
+fi
+
+# --- Tools and build --------------------------------------------------------
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+	ensure_postgres_binaries
+fi
+if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
+	ensure_temporal_cli
+fi
+
+log "building $HRSS_BIN"
+go build -o "$HRSS_BIN" ./cmd/hrss || die "go build ./cmd/hrss failed"
+
+# --- Leftovers from a run that was killed without cleaning up ---------------
+
+stop_leftover "hrss api" "$RUN_DIR/api.pid" "$HRSS_BIN"
+stop_leftover "hrss worker" "$RUN_DIR/worker.pid" "$HRSS_BIN"
+stop_leftover "Temporal dev server" "$RUN_DIR/temporal.pid" "$TEMPORAL_BIN"
+
+if port_in_use "$HTTP_PORT" "$HTTP_PROBE_IP"; then
+	die "port $HTTP_PORT is already in use; set HTTP_ADDR to another address (e.g. HTTP_ADDR=:8081)"
+fi
+
+# --- PostgreSQL -------------------------------------------------------------
+
+if [[ -n "${DATABASE_URL:-}" ]]; then
+	log "using DATABASE_URL from the environment; not starting PostgreSQL"
+else
+	# Stopped on exit, also when an earlier, killed run left it running.
+	STARTED_PG=1
+	pg_start "$PG_DATA" "$POSTGRES_PORT" "$LOG_DIR/postgres.log" {DEV_LOCK_FD}>&-
+	DATABASE_URL="$(pg_url "$POSTGRES_PORT")"
+fi
+
+# --- Temporal ---------------------------------------------------------------
+
+if [[ -n "${TEMPORAL_ADDRESS:-}" ]]; then
+	log "using TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS; not starting a Temporal dev server"
+	TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-}"
+else
+	TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+	rotate_log "$LOG_DIR/temporal.log"
+	temporal_start "$LOG_DIR/temporal.log" "$RUN_DIR/temporal.pid" \
+		"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" \
+		--db-filename "$DATA_DIR/temporal.db" {DEV_LOCK_FD}>&-
+	TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}"
+fi
+
+export DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
+	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD
+export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+export TEMPORAL_TASK_QUEUE="${TEMPORAL_TASK_QUEUE:-hrss-backoffice}"
+
+# --- Application ------------------------------------------------------------
+
+rotate_log "$LOG_DIR/migrate.log"
+log "applying migrations (log: $LOG_DIR/migrate.log)"
+if ! "$HRSS_BIN" migrate </dev/null >>"$LOG_DIR/migrate.log" 2>&1 {DEV_LOCK_FD}>&-; then
+	show_log_tail "$LOG_DIR/migrate.log"
+	die "hrss migrate failed"
+fi
+
+start_bg "hrss worker" "$LOG_DIR/worker.log" "$RUN_DIR/worker.pid" "$HRSS_BIN" worker
+WORKER_PID="$BG_PID"
+start_bg "hrss api" "$LOG_DIR/api.log" "$RUN_DIR/api.pid" "$HRSS_BIN" api
+API_PID="$BG_PID"
+
+if ! wait_for --pid "$API_PID" --pid "$WORKER_PID" "API $HEALTH_URL" "$HEALTH_TIMEOUT" http_ok "$HEALTH_URL"; then
+	kill -0 "$WORKER_PID" 2>/dev/null || show_log_tail "$LOG_DIR/worker.log"
+	show_log_tail "$LOG_DIR/api.log"
+	die "the API did not become healthy"
+fi
+
+cat >&2 <<EOF
+
+  HRSS back office is running.
+
+    API                 $API_URL
+    OpenAPI document    $API_URL/openapi.yaml
+    Temporal web UI     ${TEMPORAL_UI_URL:-(external Temporal at $TEMPORAL_ADDRESS)}
+    Admin login         $BOOTSTRAP_ADMIN_USERNAME (password: $PASSWORD_NOTE)
+    Logs                $LOG_DIR/{api,worker,migrate,temporal,postgres}.log
+    Data                $DATA_DIR
+
+  Press Ctrl-C to stop.
+
+EOF
+
+# --- Supervise ----------------------------------------------------------------
+
+# child_died NAME PID LOG - report an unexpected exit and stop everything.
+child_died() {
+	local status=0
+	wait "$2" 2>/dev/null || status=$?
+	log "$1 (pid $2) exited unexpectedly (status $status)"
+	show_log_tail "$3"
+	exit 1
+}
+
+TICK_PID=""
+while :; do
+	# Wake up when a child exits, or every 2s to check PostgreSQL (not our
+	# child: pg_ctl daemonises it). Signals interrupt the wait.
+	if [[ -z "$TICK_PID" ]] || ! kill -0 "$TICK_PID" 2>/dev/null; then
+		sleep 2 {DEV_LOCK_FD}>&- &
+		TICK_PID=$!
+	fi
+	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} 2>/dev/null || true
+
+	kill -0 "$API_PID" 2>/dev/null || child_died "hrss api" "$API_PID" "$LOG_DIR/api.log"
+	kill -0 "$WORKER_PID" 2>/dev/null || child_died "hrss worker" "$WORKER_PID" "$LOG_DIR/worker.log"
+	if [[ -n "$TEMPORAL_PID" ]] && ! kill -0 "$TEMPORAL_PID" 2>/dev/null; then
+		child_died "Temporal dev server" "$TEMPORAL_PID" "$LOG_DIR/temporal.log"
+	fi
+	if [[ -n "$STARTED_PG" ]] && ! pg_is_running "$PG_DATA"; then
+		log "PostgreSQL stopped unexpectedly"
+		show_log_tail "$LOG_DIR/postgres.log"
+		exit 1
+	fi
+done

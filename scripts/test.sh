@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+#
+# `make test`: gofmt check, go vet and go test against throwaway services.
+#
+# Starts a PostgreSQL cluster in a temporary directory and an in-memory,
+# headless Temporal dev server, each on a free port, exports their addresses
+# and runs the checks, stopping at the first failure. The services and the
+# temporary directory are always removed afterwards.
+#
+# Environment (all optional):
+#   TEST_ARGS       extra arguments for `go test` (word-split), e.g. "-run TestX -v"
+#   GO_TEST_TIMEOUT go test -timeout (default 20m)
+#   KEEP_TEST_DIR=1 keep the temporary directory (service logs) afterwards
+# Arguments given to this script are passed to `go test` after TEST_ARGS.
+#
+# Exported to the tests:
+#   DATABASE_URL=postgres://hrss:hrss@127.0.0.1:PORT/hrss?sslmode=disable
+#                   (role hrss has CREATEDB: tests may create their own databases)
+#   TEMPORAL_ADDRESS=127.0.0.1:PORT, TEMPORAL_NAMESPACE=default,
+#   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HRSS_REPO="$REPO"
+# shellcheck source=scripts/lib.sh
+source "$REPO/scripts/lib.sh"
+cd "$REPO"
+
+read -r -a EXTRA_TEST_ARGS <<<"${TEST_ARGS:-}"
+EXTRA_TEST_ARGS+=("$@")
+
+TEST_DIR=""
+TEMPORAL_PID=""
+FAILED_STEP=""
+STEP_PID=""
+
+# stop_step - end a check that is still running (on Ctrl-C / SIGTERM): the
+# whole process group, so test binaries started by `go test` go too.
+stop_step() {
+	[[ -n "$STEP_PID" ]] && kill -0 "$STEP_PID" 2>/dev/null || return 0
+	log "stopping: $FAILED_STEP"
+	kill -TERM -- "-$STEP_PID" 2>/dev/null || kill -TERM "$STEP_PID" 2>/dev/null || true
+	local deadline=$((SECONDS + 10))
+	while kill -0 "$STEP_PID" 2>/dev/null && ((SECONDS < deadline)); do
+		sleep 0.2
+	done
+	kill -KILL -- "-$STEP_PID" 2>/dev/null || true
+	wait "$STEP_PID" 2>/dev/null || true
+}
+
+cleanup() {
+	local status=$?
+	trap '' INT TERM HUP
+	stop_step
+	if ((status >= 129 && status <= 143)); then
+		log "interrupted${FAILED_STEP:+ during: $FAILED_STEP}"
+	elif ((status != 0)); then
+		log "FAILED${FAILED_STEP:+ in: $FAILED_STEP} (exit $status)"
+		if [[ -n "$TEST_DIR" ]]; then
+			show_log_tail "$TEST_DIR/temporal.log" 30
+			show_log_tail "$TEST_DIR/postgres.log" 30
+		fi
+	fi
+	stop_pid "$TEMPORAL_PID" "Temporal dev server" 15
+	if [[ -n "$TEST_DIR" ]]; then
+		pg_stop "$TEST_DIR/pg"
+		if [[ "${KEEP_TEST_DIR:-}" == 1 ]]; then
+			log "kept $TEST_DIR"
+		else
+			rm -rf "$TEST_DIR"
+		fi
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# step NAME CMD [ARGS...] - run one check; the first failure ends the script.
+# The check runs in the background in its own process group so that a signal
+# interrupts the wait at once and the cleanup can end the whole check.
+step() {
+	local name="$1" status=0
+	shift
+	log "==> $name"
+	FAILED_STEP="$name"
+	if declare -F "$1" >/dev/null; then
+		"$@" & # a function of this script: runs in a background subshell
+	else
+		setsid "$@" &
+	fi
+	STEP_PID=$!
+	wait "$STEP_PID" || status=$?
+	STEP_PID=""
+	if ((status != 0)); then
+		exit "$status"
+	fi
+	FAILED_STEP=""
+}
+
+# The repository's Go files: tracked plus untracked-but-not-ignored ones.
+go_files() {
+	if git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$REPO" ls-files -z --cached --others --exclude-standard -- '*.go'
+	else
+		find . -name '*.go' -not -path './.tools/*' -not -path './.data/*' -print0
+	fi |
+		while IFS= read -r -d '' f; do
+			case "$f" in
+			./.tools/* | ./.data/* | .tools/* | .data/* | vendor/* | */testdata/* | testdata/*) continue ;;
+			esac
+			[[ -f "$f" ]] && printf '%s\0' "$f"
+		done
+}
+
+check_gofmt() {
+	local files=() unformatted
+	mapfile -d '' -t files < <(go_files)
+	if ((${#files[@]} == 0)); then
+		log "no Go files to check"
+		return 0
+	fi
+	unformatted="$(gofmt -l -- "${files[@]}")"
+	if [[ -n "$unformatted" ]]; then
+		printf 'These files are not gofmt-formatted (fix with: gofmt -w FILE):\n%s\n' "$unformatted" >&2
+		# shellcheck disable=SC2086 # file names from gofmt -l, one per line
+		(IFS=$'\n' && gofmt -d -- $unformatted >&2) || true
+		return 1
+	fi
+	log "gofmt: ${#files[@]} files ok"
+}
+
+# --- Services ---------------------------------------------------------------
+
+ensure_postgres_binaries
+ensure_temporal_cli
+
+TEST_DIR="$(mktemp -d /tmp/hrss-test.XXXXXX)"
+chmod 755 "$TEST_DIR" # the postgres OS user must reach the cluster inside
+
+PG_PORT="$(free_port)"
+TEMPORAL_PORT="$(free_port "$PG_PORT")"
+TEMPORAL_UI_PORT="$(free_port "$PG_PORT" "$TEMPORAL_PORT")"
+
+FAILED_STEP="start PostgreSQL"
+PG_FAST=1 pg_start "$TEST_DIR/pg" "$PG_PORT" "$TEST_DIR/postgres.log"
+FAILED_STEP="start Temporal"
+temporal_start "$TEST_DIR/temporal.log" "$TEST_DIR/temporal.pid" \
+	"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" --headless
+FAILED_STEP=""
+
+export DATABASE_URL
+DATABASE_URL="$(pg_url "$PG_PORT")"
+export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+export TEMPORAL_NAMESPACE=default
+export TEMPORAL_CLI="$TEMPORAL_BIN"
+export HRSS_INTEGRATION=1
+log "DATABASE_URL=$DATABASE_URL"
+log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
+
+# --- Checks -----------------------------------------------------------------
+
+step "gofmt" check_gofmt
+step "go vet ./..." go vet ./...
+step "go test ./..." go test -count=1 -timeout "${GO_TEST_TIMEOUT:-20m}" "${EXTRA_TEST_ARGS[@]}" ./...
+
+log "all checks passed"
