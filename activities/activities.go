@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/temporal"
 
+	"hrss-backoffice/internal/dbtx"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/sealed"
 )
@@ -47,15 +48,7 @@ func conflictf(format string, args ...any) error {
 
 // inTx runs fn in a transaction and commits it, rolling back on error.
 func (a *Activities) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := a.DB.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return dbtx.Run(ctx, a.DB, fn)
 }
 
 // AuditEntry is one row of the append-only audit log.

@@ -8,19 +8,12 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
+
+	"hrss-backoffice/internal/dbtx"
 )
 
-func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
+// inTx runs fn in a transaction.
+var inTx = dbtx.Run
 
 // audit appends an entry for an action the API itself performs, with the
 // caller, source address and request ID.

@@ -67,43 +67,10 @@ func validateRequests(router routers.Router) echo.MiddlewareFunc {
 // requestError turns the validator's errors into field-level details.
 func requestError(err error) *Error {
 	var details []validate.FieldError
-	var walk func(error)
-	walk = func(err error) {
-		var multi openapi3.MultiError
-		if errors.As(err, &multi) {
-			for _, e := range multi {
-				walk(e)
-			}
-			return
-		}
-		var reqErr *openapi3filter.RequestError
-		if errors.As(err, &reqErr) {
-			if reqErr.Err != nil && reqErr.Err != err {
-				var inner openapi3.MultiError
-				var schemaErr *openapi3.SchemaError
-				if errors.As(reqErr.Err, &inner) || errors.As(reqErr.Err, &schemaErr) {
-					field := ""
-					if reqErr.Parameter != nil {
-						field = reqErr.Parameter.Name
-					}
-					walkSchema(reqErr.Err, field, &details)
-					return
-				}
-			}
-			field := "body"
-			if reqErr.Parameter != nil {
-				field = reqErr.Parameter.Name
-			}
-			details = append(details, detail(field, "invalid", reqErr.Reason))
-			return
-		}
-		var secErr *openapi3filter.SecurityRequirementsError
-		if errors.As(err, &secErr) {
-			return
-		}
-		details = append(details, detail("body", "invalid", err.Error()))
+	collect(err, "body", &details)
+	if len(details) == 0 {
+		details = append(details, detail("body", "invalid", "the request is malformed"))
 	}
-	walk(err)
 	for _, d := range details {
 		if d.Code == "unsupported_media_type" {
 			e := newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "请以 application/json 提交", "send application/json")
@@ -111,43 +78,54 @@ func requestError(err error) *Error {
 			return e
 		}
 	}
-	if len(details) == 0 {
-		details = append(details, detail("body", "invalid", "the request is malformed"))
-	}
 	return errValidation(details...)
 }
 
-func walkSchema(err error, prefix string, out *[]validate.FieldError) {
-	var multi openapi3.MultiError
-	if errors.As(err, &multi) {
-		for _, e := range multi {
-			walkSchema(e, prefix, out)
+// collect walks the validator's error tree down to schema errors, naming
+// each field by its JSON path (services.1) or its parameter name.
+func collect(err error, field string, out *[]validate.FieldError) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			collect(inner, field, out)
 		}
-		return
-	}
-	var schemaErr *openapi3.SchemaError
-	if errors.As(err, &schemaErr) {
-		path := schemaErr.JSONPointer()
-		field := strings.Join(path, ".")
-		if prefix != "" {
-			field = strings.TrimSuffix(prefix+"."+field, ".")
+	case *openapi3filter.RequestError:
+		if e.Parameter != nil {
+			field = e.Parameter.Name
 		}
-		if field == "" {
-			field = "body"
+		msg := e.Reason
+		if e.Err != nil {
+			msg = e.Err.Error()
 		}
-		code := "schema_" + schemaErr.SchemaField
-		reason := schemaErr.Reason
-		if schemaErr.SchemaField == "additionalProperties" {
+		switch {
+		case strings.Contains(msg, "Content-Type"), strings.Contains(msg, "unsupported content type"):
+			*out = append(*out, detail("Content-Type", "unsupported_media_type", "send application/json"))
+		case e.Err != nil:
+			collect(e.Err, field, out)
+		default:
+			*out = append(*out, detail(field, "invalid", e.Reason))
+		}
+	case *openapi3.SchemaError:
+		if path := e.JSONPointer(); len(path) > 0 && field == "body" {
+			field = strings.Join(path, ".")
+		}
+		code := "schema_" + e.SchemaField
+		switch e.SchemaField {
+		case "additionalProperties":
 			code = "unknown_field"
+		case "required":
+			code = "required"
 		}
-		*out = append(*out, detail(field, code, reason))
-		return
+		*out = append(*out, detail(field, code, e.Reason))
+	case *openapi3filter.ParseError:
+		*out = append(*out, detail(field, "malformed", "the value cannot be parsed"))
+	default:
+		var secErr *openapi3filter.SecurityRequirementsError
+		if errors.As(err, &secErr) {
+			return
+		}
+		*out = append(*out, detail(field, "invalid", err.Error()))
 	}
-	if strings.Contains(err.Error(), "header Content-Type has unexpected value") || strings.Contains(err.Error(), "unsupported content type") {
-		*out = append(*out, detail("Content-Type", "unsupported_media_type", err.Error()))
-		return
-	}
-	*out = append(*out, detail(prefix, "invalid", err.Error()))
 }
 
 func detail(field, code, en string) validate.FieldError {

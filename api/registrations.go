@@ -387,14 +387,23 @@ func (s *server) decide(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-func (s *server) supplement(c echo.Context) error {
+// applicantOnly checks the follow token: only the applicant may act here.
+func (s *server) applicantOnly(c echo.Context) (string, error) {
 	id := c.Param("id")
 	acc, err := s.accessTo(c, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if acc != applicantAccess {
-		return errNotFound()
+		return "", errNotFound()
+	}
+	return id, nil
+}
+
+func (s *server) supplement(c echo.Context) error {
+	id, err := s.applicantOnly(c)
+	if err != nil {
+		return err
 	}
 	var req struct {
 		Name    *string `json:"name"`
@@ -462,13 +471,9 @@ func (s *server) supplement(c echo.Context) error {
 }
 
 func (s *server) withdraw(c echo.Context) error {
-	id := c.Param("id")
-	acc, err := s.accessTo(c, id)
+	id, err := s.applicantOnly(c)
 	if err != nil {
 		return err
-	}
-	if acc != applicantAccess {
-		return errNotFound()
 	}
 	res, err := s.update(c.Request().Context(), id, workflows.UpdateWithdraw, workflows.WithdrawRequest{Actor: workflows.Actor{Kind: "applicant"}})
 	if err != nil {

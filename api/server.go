@@ -82,7 +82,11 @@ func New(d Deps) (*echo.Echo, error) {
 	e.GET("/healthz", s.health)
 	e.GET("/readyz", s.health)
 
-	v1 := e.Group("/v1", validateRequests(router), s.authenticate)
+	// Validation and authentication wrap every route (not a group, whose
+	// catch-all would turn a wrong method into 404). Routes outside the
+	// OpenAPI document pass validation untouched; no header means anonymous.
+	e.Use(validateRequests(router), s.authenticate)
+	v1 := e.Group("/v1")
 	v1.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", OpenAPIDocument)
 	})

@@ -119,22 +119,45 @@ func pickupBox(cfg config.Config) (*sealed.Box, error) {
 	return sealed.NewBox(cfg.PickupKey)
 }
 
+// deps are what the worker and the API both need.
+type deps struct {
+	box *sealed.Box
+	db  *sqlx.DB
+	tc  client.Client
+}
+
+func (d deps) close() {
+	if d.tc != nil {
+		d.tc.Close()
+	}
+	if d.db != nil {
+		_ = d.db.Close()
+	}
+}
+
+func openDeps(ctx context.Context, cfg config.Config) (deps, error) {
+	var d deps
+	var err error
+	if d.box, err = pickupBox(cfg); err != nil {
+		return d, err
+	}
+	if d.db, err = openDB(ctx, cfg); err != nil {
+		return d, err
+	}
+	if d.tc, err = dialTemporal(ctx, cfg); err != nil {
+		d.close()
+		return d, err
+	}
+	return d, nil
+}
+
 func runWorker(ctx context.Context, cfg config.Config) error {
-	box, err := pickupBox(cfg)
+	d, err := openDeps(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	c, err := dialTemporal(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	w := worker.New(c, cfg.TaskQueue, &activities.Activities{DB: db, Box: box, Hash: cfg.Hash})
+	defer d.close()
+	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash})
 	slog.Info("worker started", "task_queue", cfg.TaskQueue)
 	stop := make(chan interface{})
 	go func() { <-ctx.Done(); close(stop) }()
@@ -142,20 +165,12 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 }
 
 func runAPI(ctx context.Context, cfg config.Config) error {
-	box, err := pickupBox(cfg)
+	d, err := openDeps(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	c, err := dialTemporal(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer d.close()
+	db, c, box := d.db, d.tc, d.box
 	if err := api.BootstrapAdmin(db, cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
