@@ -11,6 +11,7 @@
 #   TEST_ARGS       extra arguments for `go test` (word-split), e.g. "-run TestX -v"
 #   GO_TEST_TIMEOUT go test -timeout (default 20m)
 #   KEEP_TEST_DIR=1 keep the temporary directory (service logs) afterwards
+#   WORKFLOWCHECK_VERSION  pinned version of Temporal's workflowcheck (v0.6.0)
 # Arguments given to this script are passed to `go test` after TEST_ARGS.
 #
 # Exported to the tests:
@@ -164,6 +165,9 @@ log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 
 step "gofmt" check_gofmt
 step "go vet ./..." go vet ./...
+# Static determinism check of the workflow code (time.Now, goroutines, map
+# iteration, global state...), pinned like the Temporal CLI.
+step "workflowcheck ./workflows/..." go run "go.temporal.io/sdk/contrib/tools/workflowcheck@${WORKFLOWCHECK_VERSION:-v0.6.0}" ./workflows/...
 step "go test ./..." go test -count=1 -timeout "${GO_TEST_TIMEOUT:-20m}" "${EXTRA_TEST_ARGS[@]}" ./...
 
 log "all checks passed"
