@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -13,15 +15,85 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
+	"go.yaml.in/yaml/v3"
 
 	"hrss-backoffice/internal/validate"
 )
 
-// OpenAPIDocument is the API's description, served at /v1/openapi.yaml and
-// used to validate every request before a handler sees it.
-//
 //go:embed openapi.yaml
-var OpenAPIDocument []byte
+var baseDocument []byte
+
+// Each process adds its paths and components as a fragment.
+//
+//go:embed openapi.d/*.yaml
+var fragments embed.FS
+
+// OpenAPIDocument is the API's description (openapi.yaml with the
+// fragments of openapi.d merged in), served at /v1/openapi.yaml and used to
+// validate every request before a handler sees it.
+var OpenAPIDocument = mustMergeOpenAPI()
+
+func mustMergeOpenAPI() []byte {
+	doc, err := mergeOpenAPI()
+	if err != nil {
+		panic(err)
+	}
+	return doc
+}
+
+// mergeOpenAPI adds every fragment's paths and components to the base
+// document. A path or component defined twice is an error.
+func mergeOpenAPI() ([]byte, error) {
+	var base map[string]any
+	if err := yaml.Unmarshal(baseDocument, &base); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	names, err := fs.Glob(fragments, "openapi.d/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		raw, err := fragments.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var frag map[string]any
+		if err := yaml.Unmarshal(raw, &frag); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := mergeSection(base, frag, "paths", name); err != nil {
+			return nil, err
+		}
+		comps, _ := frag["components"].(map[string]any)
+		baseComps, _ := base["components"].(map[string]any)
+		for section := range comps {
+			if err := mergeSection(baseComps, comps, section, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return yaml.Marshal(base)
+}
+
+func mergeSection(dst, src map[string]any, section, from string) error {
+	add, _ := src[section].(map[string]any)
+	if len(add) == 0 {
+		return nil
+	}
+	into, _ := dst[section].(map[string]any)
+	if into == nil {
+		into = map[string]any{}
+		dst[section] = into
+	}
+	for k, v := range add {
+		if _, dup := into[k]; dup {
+			return fmt.Errorf("%s: %s %q is defined twice", from, section, k)
+		}
+		into[k] = v
+	}
+	return nil
+}
 
 func loadOpenAPI() (*openapi3.T, routers.Router, error) {
 	loader := openapi3.NewLoader()

@@ -108,6 +108,8 @@ func New(d Deps) (*echo.Echo, error) {
 
 	v1.POST("/staff", s.createStaff, s.requireStaff)
 	v1.GET("/staff", s.listStaff, s.requireStaff)
+
+	// Each process registers its routes here, from its own file.
 	return e, nil
 }
 

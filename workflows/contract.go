@@ -79,6 +79,20 @@ func invalid(msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, ErrTypeInvalid, nil)
 }
 
+// Workflow IDs are business IDs, one helper per process.
+func FraudWorkflowID(caseID string) string             { return "fraud/" + caseID }
+func ViolationWorkflowID(caseID string) string         { return "violation/" + caseID }
+func SanctionWorkflowID(sanctionID string) string      { return "sanction/" + sanctionID }
+func CompromiseWorkflowID(accountID string) string     { return "compromise/" + accountID }
+func TermsCampaignWorkflowID(version string) string    { return "terms/" + version }
+func DeregistrationWorkflowID(accountID string) string { return "deregistration/" + accountID }
+func DisclosureWorkflowID(requestID string) string     { return "disclosure/" + requestID }
+
+// SignalCaseClosed is sent (best effort) by a fraud or violation case to the
+// account's deregistration workflow when the case closes, so a
+// deregistration blocked by open cases re-checks at once.
+const SignalCaseClosed = "case_closed"
+
 // ---- Registration review (C1.5, C2.1, C3.1, C3.2, C4) ----
 
 // Registration statuses, also the HrssStatus search attribute values.
