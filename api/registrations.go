@@ -325,6 +325,21 @@ func (s *server) getRegistration(c echo.Context) error {
 		}
 	}
 	out["timeline"] = events
+	// Notices to the applicant (request for information, rejection, expiry).
+	type notice struct {
+		Kind    string    `db:"kind" json:"kind"`
+		TitleZH string    `db:"title_zh" json:"title_zh"`
+		TitleEN string    `db:"title_en" json:"title_en"`
+		BodyZH  string    `db:"body_zh" json:"body_zh"`
+		BodyEN  string    `db:"body_en" json:"body_en"`
+		At      time.Time `db:"created_at" json:"at"`
+	}
+	notices := []notice{}
+	if err := s.DB.SelectContext(ctx, &notices, `SELECT kind, title_zh, title_en, body_zh, body_en, created_at
+		FROM notices WHERE application_id = $1 ORDER BY created_at, id`, id); err != nil {
+		return err
+	}
+	out["notices"] = notices
 	return c.JSON(http.StatusOK, out)
 }
 
