@@ -18,7 +18,9 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/workflows"
 )
@@ -34,6 +36,8 @@ type Deps struct {
 	ServiceLevel workflows.ServiceLevel
 	SessionTTL   time.Duration
 	Hash         passwords.Params
+	// Metrics, when set, records HTTP metrics and serves GET /metrics.
+	Metrics *observability.Metrics
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -75,7 +79,12 @@ func New(d Deps) (*echo.Echo, error) {
 			return nil
 		},
 	}))
+	if d.Metrics != nil {
+		e.Use(d.Metrics.Echo())
+		e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
+	}
 	e.Use(middleware.Recover())
+	e.Use(withRequestID)
 	e.Use(middleware.BodyLimit("64K"))
 	e.Use(noStore)
 
@@ -111,6 +120,16 @@ func New(d Deps) (*echo.Echo, error) {
 
 	// Each process registers its routes here, from its own file.
 	return e, nil
+}
+
+// withRequestID puts the request ID into the request's context, from where
+// the Temporal client copies it into workflow and update headers.
+func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Response().Header().Get(echo.HeaderXRequestID)
+		c.SetRequest(c.Request().WithContext(reqid.With(c.Request().Context(), id)))
+		return next(c)
+	}
 }
 
 // noStore keeps answers out of caches: they carry personal data and

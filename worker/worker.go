@@ -4,15 +4,19 @@ package worker
 
 import (
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/workflows"
 )
 
 // New builds a worker with every workflow and activity registered.
 func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{&observability.ActivityLogging{}},
+	})
 	RegisterWorkflows(w)
 	w.RegisterActivity(acts)
 	return w

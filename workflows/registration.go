@@ -166,7 +166,7 @@ func (r *registration) perform(ctx workflow.Context, act *action) (DecisionResul
 
 func (r *registration) run(ctx workflow.Context) (RegistrationResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
-	logger := workflow.GetLogger(ctx)
+	log := logger(ctx)
 
 	var admitted activities.AdmitResult
 	if err := workflow.ExecuteActivity(ctx, a.AdmitApplication, r.in.ApplicationID).Get(ctx, &admitted); err != nil {
@@ -196,7 +196,7 @@ func (r *registration) run(ctx workflow.Context) (RegistrationResult, error) {
 			r.carryOut(ctx)
 			continue
 		}
-		logger.Info("service-level deadline", "what", what, "round", r.round)
+		log.Info("service-level deadline", "what", what, "round", r.round)
 		if err := r.onDeadline(ctx, what); err != nil {
 			return RegistrationResult{}, err
 		}
@@ -271,7 +271,7 @@ func (r *registration) carryOut(ctx workflow.Context) {
 		res = DecisionResult{Status: r.st.Status}
 	}
 	if err != nil {
-		workflow.GetLogger(ctx).Warn("action failed", "error", err)
+		logger(ctx).Warn("action failed", "error", err)
 		err = asUpdateError(err)
 	}
 	r.outcome, r.outcomeErr = res, err
@@ -327,7 +327,7 @@ func (r *registration) close(ctx workflow.Context, in activities.CloseInput) err
 func (r *registration) setStatus(ctx workflow.Context, status string) {
 	r.st.Status = status
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindRegistration), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
+		logger(ctx).Warn("search attribute upsert failed", "error", err)
 	}
 }
 

@@ -18,10 +18,13 @@ import (
 	_ "github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/api"
 	"hrss-backoffice/internal/config"
+	"hrss-backoffice/internal/observability"
+	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/migrations"
 	"hrss-backoffice/worker"
@@ -86,9 +89,11 @@ func openDB(ctx context.Context, cfg config.Config) (*sqlx.DB, error) {
 	}
 }
 
-func dialTemporal(ctx context.Context, cfg config.Config) (client.Client, error) {
+func dialTemporal(ctx context.Context, cfg config.Config, metrics *observability.Metrics) (client.Client, error) {
 	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.Default())}
+		Logger:             sdklog.NewStructuredLogger(slog.Default()),
+		MetricsHandler:     metrics.TemporalHandler(),
+		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)
@@ -121,9 +126,10 @@ func pickupBox(cfg config.Config) (*sealed.Box, error) {
 
 // deps are what the worker and the API both need.
 type deps struct {
-	box *sealed.Box
-	db  *sqlx.DB
-	tc  client.Client
+	box     *sealed.Box
+	db      *sqlx.DB
+	tc      client.Client
+	metrics *observability.Metrics
 }
 
 func (d deps) close() {
@@ -144,7 +150,10 @@ func openDeps(ctx context.Context, cfg config.Config) (deps, error) {
 	if d.db, err = openDB(ctx, cfg); err != nil {
 		return d, err
 	}
-	if d.tc, err = dialTemporal(ctx, cfg); err != nil {
+	if d.metrics, err = observability.New(); err != nil {
+		return d, err
+	}
+	if d.tc, err = dialTemporal(ctx, cfg, d.metrics); err != nil {
 		d.close()
 		return d, err
 	}
@@ -158,7 +167,27 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer d.close()
 	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash})
-	slog.Info("worker started", "task_queue", cfg.TaskQueue)
+	// The worker's own /metrics and /healthz, on a port of its own.
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", d.metrics.Handler())
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
+		hctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		_, terr := d.tc.CheckHealth(hctx, &client.CheckHealthRequest{})
+		if derr := d.db.PingContext(hctx); derr != nil || terr != nil {
+			http.Error(rw, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = rw.Write([]byte("ok"))
+	})
+	msrv := &http.Server{Addr: cfg.WorkerMetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := msrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("worker metrics server", "error", err)
+		}
+	}()
+	defer msrv.Close()
+	slog.Info("worker started", "task_queue", cfg.TaskQueue, "metrics_addr", cfg.WorkerMetricsAddr)
 	stop := make(chan interface{})
 	go func() { <-ctx.Done(); close(stop) }()
 	return w.Run(stop)
@@ -174,8 +203,10 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	if err := api.BootstrapAdmin(db, cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
+	d.metrics.RegisterBusiness(db)
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash})
+		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash,
+		Metrics: d.metrics})
 	if err != nil {
 		return err
 	}

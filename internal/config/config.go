@@ -20,6 +20,8 @@ type Config struct {
 	TemporalNamespace string
 	TaskQueue         string
 	HTTPAddr          string
+	// WorkerMetricsAddr serves the worker's /metrics and /healthz.
+	WorkerMetricsAddr string
 	TemporalUIURL     string
 	// PickupKey is the base64 AES-256 key sealing initial passwords.
 	PickupKey              string
@@ -39,6 +41,7 @@ func Load() (Config, error) {
 		TemporalNamespace:      env("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:              env("TEMPORAL_TASK_QUEUE", workflows.DefaultTaskQueue),
 		HTTPAddr:               env("HTTP_ADDR", ":8080"),
+		WorkerMetricsAddr:      env("WORKER_METRICS_ADDR", "127.0.0.1:9091"),
 		TemporalUIURL:          env("TEMPORAL_UI_URL", "http://localhost:8233"),
 		PickupKey:              os.Getenv("PICKUP_KEY"),
 		BootstrapAdminUsername: os.Getenv("BOOTSTRAP_ADMIN_USERNAME"),

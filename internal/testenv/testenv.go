@@ -25,10 +25,13 @@ import (
 	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/api"
+	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/internal/testdb"
 	"hrss-backoffice/internal/validate"
@@ -71,8 +74,13 @@ func Start(t testing.TB, opts Options) *Stack {
 	// Request logs only at warning level and above, to keep test output short.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	db, _ := testdb.New(t)
+	metrics, err := observability.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: "default",
-		Logger: quietLogger{}})
+		Logger: quietLogger{}, MetricsHandler: metrics.TemporalHandler(),
+		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -92,8 +100,9 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err := api.BootstrapAdmin(db, AdminUsername, AdminPassword, FastHash); err != nil {
 		t.Fatal(err)
 	}
+	metrics.RegisterBusiness(db)
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
-		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now})
+		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
