@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,8 +32,8 @@ import (
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/internal/synthetic"
 	"hrss-backoffice/internal/testdb"
-	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/worker"
 	"hrss-backoffice/workflows"
 )
@@ -242,39 +241,12 @@ func (s *Stack) Staff(roles ...string) (token, id string) {
 	return tok, r.Str("id")
 }
 
-var personSeq atomic.Int64
+// Person is unique, valid registration data; its fields are markers that
+// tests look for in histories and logs.
+type Person = synthetic.Person
 
-// Person is unique, valid registration data. Markers make it easy to find
-// in a history or a log.
-type Person struct {
-	Name, IDNumber, Mobile, Address string
-}
-
-// NewPerson makes a valid person born in 1990 (qualifies for most
-// services, too young for pension_claim), unique within the test binary.
-func NewPerson() Person {
-	n := personSeq.Add(1)
-	r, _ := rand.Int(rand.Reader, big.NewInt(900))
-	day := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n%3000))
-	first17 := fmt.Sprintf("310101%s%03d", day.Format("20060102"), r.Int64()+100)
-	mr, _ := rand.Int(rand.Reader, big.NewInt(100000000))
-	names := []string{"王秀英", "李建国", "张丽华", "刘志强", "陈静怡", "杨光明"}
-	return Person{
-		Name:     names[n%int64(len(names))] + string(rune('甲'+n%10)),
-		IDNumber: first17 + string(validate.IDCheckChar(first17)),
-		Mobile:   fmt.Sprintf("139%08d", mr.Int64()),
-		Address:  fmt.Sprintf("上海市黄浦区人民大道%d号", 100+n),
-	}
-}
-
-// Registration is the body of POST /v1/registrations for p.
-func (p Person) Registration(services ...string) map[string]any {
-	if services == nil {
-		services = []string{}
-	}
-	return map[string]any{"name": p.Name, "id_number": p.IDNumber, "mobile": p.Mobile, "address": p.Address,
-		"channel": "counter", "services": services, "terms_version": "2026-01", "agreed": true}
-}
+// NewPerson makes a valid person (see synthetic.NewPerson).
+var NewPerson = synthetic.NewPerson
 
 // Register submits p's application and returns its ID and follow token.
 func (s *Stack) Register(p Person, services ...string) (id, followToken string) {
