@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,8 @@ type Recorder struct {
 	start  time.Time
 	ops    map[string][]time.Duration
 	errors map[string]int
+	// FirstError is the first failure seen, to say why errors happened.
+	FirstError error
 }
 
 // New starts the clock.
@@ -30,6 +33,9 @@ func (r *Recorder) Observe(op string, d time.Duration, err error) {
 	defer r.mu.Unlock()
 	if err != nil {
 		r.errors[op]++
+		if r.FirstError == nil {
+			r.FirstError = fmt.Errorf("%s: %w", op, err)
+		}
 		return
 	}
 	r.ops[op] = append(r.ops[op], d)
@@ -91,6 +97,11 @@ func (r *Recorder) Summaries() []Summary {
 // Print writes a table.
 func (r *Recorder) Print(w io.Writer) {
 	fmt.Fprintf(w, "%-24s %7s %6s %9s %9s %9s %9s %9s\n", "operation", "ok", "errors", "per_sec", "p50_ms", "p90_ms", "p99_ms", "max_ms")
+	defer func() {
+		if r.FirstError != nil {
+			fmt.Fprintln(w, "first error:", r.FirstError)
+		}
+	}()
 	for _, s := range r.Summaries() {
 		fmt.Fprintf(w, "%-24s %7d %6d %9.1f %9.1f %9.1f %9.1f %9.1f\n", s.Op, s.Count, s.Errors, s.PerSecond,
 			ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))
@@ -98,3 +109,26 @@ func (r *Recorder) Print(w io.Writer) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Parallel runs fn(i) for i = 1..n on c goroutines and returns the elapsed
+// time.
+func Parallel(n, c int, fn func(i int)) time.Duration {
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				fn(int(i))
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}

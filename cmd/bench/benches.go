@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
+
+	"hrss-backoffice/internal/apiclient"
+	"hrss-backoffice/internal/loadstats"
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/synthetic"
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+var parallel = loadstats.Parallel
+
+// ---- the bare baseline: the same activities and one update ----
+
+// BareReview has the registration path's shape with nothing inside: one
+// activity before the decision, an update whose handler runs a second
+// activity.
+func BareReview(ctx workflow.Context) error {
+	opts := workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second}
+	ctx = workflow.WithActivityOptions(ctx, opts)
+	decided := false
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, "decide", func(ctx workflow.Context) (string, error) {
+		ctx = workflow.WithActivityOptions(ctx, opts)
+		err := workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil)
+		decided = true
+		return "approved", err
+	}, workflow.UpdateHandlerOptions{Validator: func() error { return nil }}); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return decided && workflow.AllHandlersFinished(ctx) })
+}
+
+// BareStep does nothing.
+func BareStep(context.Context) error { return nil }
+
+func registerBare(w interface {
+	RegisterWorkflow(interface{})
+	RegisterActivity(interface{})
+}) {
+	w.RegisterWorkflow(BareReview)
+	w.RegisterActivity(BareStep)
+}
+
+func benchRegistration(e *env, n, c int) error {
+	api := apiclient.New(e.apiURL, c)
+	reviewer, err := api.NewReviewer("admin", "Bench-Admin-Pass-1", true)
+	if err != nil {
+		return err
+	}
+	ours := loadstats.New()
+	oursTime := parallel(n, c, func(int) {
+		_ = ours.Time("complete_registration", func() error {
+			var reg struct {
+				ID string `json:"id"`
+			}
+			if err := api.Do("POST", "/v1/registrations", "", synthetic.NewPerson().Registration("social_insurance_query"), &reg); err != nil {
+				return err
+			}
+			return api.Do("POST", "/v1/registrations/"+reg.ID+"/decision", reviewer, map[string]string{"decision": "approve"}, nil)
+		})
+	})
+	bare := loadstats.New()
+	bareTime := parallel(n, c, func(int) {
+		_ = bare.Time("bare_workflow", func() error {
+			ctx := context.Background()
+			id := "bench-bare/" + uuid.NewString()
+			if _, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: e.tq}, BareReview); err != nil {
+				return err
+			}
+			h, err := e.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "decide",
+				WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return err
+			}
+			return h.Get(ctx, nil)
+		})
+	})
+	if bare.FirstError != nil || ours.FirstError != nil {
+		return fmt.Errorf("failures: ours %v; bare %v", ours.FirstError, bare.FirstError)
+	}
+	o, b := ours.Summaries()[0], bare.Summaries()[0]
+	or, br := float64(o.Count)/oursTime.Seconds(), float64(b.Count)/bareTime.Seconds()
+	fmt.Printf("\n## registration throughput (n=%d, c=%d)\n", n, c)
+	fmt.Printf("| path | ok | errors | per second | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| complete registration over HTTP | %d | %d | %.1f | %.0f | %.0f |\n", o.Count, o.Errors, or, msf(o.P50), msf(o.P99))
+	fmt.Printf("| bare workflow (2 activities + 1 update) | %d | %d | %.1f | %.0f | %.0f |\n", b.Count, b.Errors, br, msf(b.P50), msf(b.P99))
+	fmt.Printf("ratio: %.2f× the bare rate (target ≥ 0.5×)\n", or/br)
+	return nil
+}
+
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// ---- API latency against a bare handler writing the same row ----
+
+func benchAPI(e *env, n, c int) error {
+	// The bare handler: bind, insert the same columns, answer 202.
+	bareEcho := echo.New()
+	bareEcho.POST("/v1/registrations", func(ctx echo.Context) error {
+		var r struct {
+			Name, IDNumber, Mobile, Address, Channel, TermsVersion string
+			Services                                               []string
+		}
+		var body map[string]any
+		if err := ctx.Bind(&body); err != nil {
+			return err
+		}
+		r.Name, r.IDNumber, r.Mobile = body["name"].(string), body["id_number"].(string), body["mobile"].(string)
+		r.Address, r.Channel, r.TermsVersion = body["address"].(string), body["channel"].(string), body["terms_version"].(string)
+		birth, _ := validate.ResidentID("id_number", r.IDNumber, time.Now())
+		id := uuid.NewString()
+		h := sha256.Sum256([]byte(id))
+		if _, err := e.db.ExecContext(ctx.Request().Context(), `INSERT INTO applications (id, status, name, id_number, birth_date,
+			mobile, address, channel, services, terms_version, agreed_at, follow_token_hash)
+			VALUES ($1, 'submitted', $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)`,
+			id, r.Name, r.IDNumber, birth, r.Mobile, r.Address, r.Channel, pq.Array([]string{"social_insurance_query"}), r.TermsVersion, h[:]); err != nil {
+			return err
+		}
+		return ctx.JSON(http.StatusAccepted, map[string]string{"id": id})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: bareEcho}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	measure := func(base string) loadstats.Summary {
+		api := apiclient.New(base, c)
+		rec := loadstats.New()
+		parallel(n, c, func(int) {
+			_ = rec.Time("post", func() error {
+				return api.Do("POST", "/v1/registrations", "", synthetic.NewPerson().Registration("social_insurance_query"), nil)
+			})
+		})
+		return rec.Summaries()[0]
+	}
+	bare := measure("http://" + ln.Addr().String())
+	ours := measure(e.apiURL)
+	fmt.Printf("\n## API latency: POST /v1/registrations (n=%d, c=%d)\n", n, c)
+	fmt.Printf("| handler | ok | errors | p50 ms | p99 ms |\n|---|---|---|---|---|\n")
+	fmt.Printf("| hrss API (validation, checks, insert, workflow start) | %d | %d | %.1f | %.1f |\n", ours.Count, ours.Errors, msf(ours.P50), msf(ours.P99))
+	fmt.Printf("| bare Echo handler inserting the same row | %d | %d | %.1f | %.1f |\n", bare.Count, bare.Errors, msf(bare.P50), msf(bare.P99))
+	fmt.Printf("ratio: p99 %.2f× the bare handler's (target ≤ 3×)\n", float64(ours.P99)/float64(bare.P99))
+	return nil
+}
+
+// ---- waiting at scale ----
+
+func heapMiB() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse) / (1 << 20)
+}
+
+// seedPending tops the queue up to total waiting applications with plain
+// rows (their reviews are not running: the queue page and the database are
+// what this measures at scale).
+func seedPending(e *env, total int) error {
+	var have int
+	if err := e.db.Get(&have, `SELECT count(*) FROM applications WHERE status = 'pending'`); err != nil {
+		return err
+	}
+	if total <= have {
+		return nil
+	}
+	_, err := e.db.Exec(`INSERT INTO applications (id, status, name, id_number, birth_date, mobile, address, channel, services,
+		terms_version, agreed_at, follow_token_hash, submitted_at, queued_at)
+		SELECT gen_random_uuid(), 'pending', '待审' || i, 'SEED' || lpad(i::text, 14, '0'), '1990-01-01', '13900000000',
+		       '上海市黄浦区', 'online', '{}', '2026-01', now(), '\x00', now() - interval '1 day', now() - (i || ' seconds')::interval
+		FROM generate_series($1::int + 1, $2::int) AS i`, have, total)
+	return err
+}
+
+func benchQueue(e *env, pending, c int) error {
+	api := apiclient.New(e.apiURL, c)
+	reviewer, err := api.NewReviewer("admin", "Bench-Admin-Pass-1", true)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n## waiting at scale\n| pending | queue page p50 ms | queue page p99 ms | decision p50 ms | decision p99 ms | heap MiB |\n|---|---|---|---|---|---|\n")
+	for _, level := range []int{1000, pending} {
+		if err := seedPending(e, level); err != nil {
+			return err
+		}
+		if _, err := e.db.Exec(`ANALYZE applications`); err != nil {
+			return err
+		}
+		q := loadstats.New()
+		for range 200 {
+			_ = q.Time("queue", func() error { return api.Do("GET", "/v1/review/queue?limit=50", reviewer, nil, nil) })
+		}
+		const decisions = 50
+		ids := make([]string, decisions)
+		parallel(decisions, c, func(i int) {
+			var reg struct {
+				ID string `json:"id"`
+			}
+			if api.Do("POST", "/v1/registrations", "", synthetic.NewPerson().Registration(), &reg) == nil {
+				ids[i-1] = reg.ID
+			}
+		})
+		d := loadstats.New()
+		parallel(decisions, c, func(i int) {
+			_ = d.Time("decide", func() error {
+				return api.Do("POST", "/v1/registrations/"+ids[i-1]+"/decision", reviewer, map[string]string{"decision": "approve"}, nil)
+			})
+		})
+		qs, ds := q.Summaries()[0], d.Summaries()[0]
+		fmt.Printf("| %d | %.1f | %.1f | %.0f | %.0f | %.1f |\n", level, msf(qs.P50), msf(qs.P99), msf(ds.P50), msf(ds.P99), heapMiB())
+	}
+	return nil
+}
+
+// ---- password hashing ----
+
+func benchHash() error {
+	const rounds = 20
+	start := time.Now()
+	for range rounds {
+		if _, err := passwords.Hash("a sample passphrase 123", passwords.OWASP); err != nil {
+			return err
+		}
+	}
+	per := time.Since(start) / rounds
+	p := passwords.OWASP
+	fmt.Printf("\n## password hashing\nargon2id m=%d KiB, t=%d, p=%d: %.1f ms per hash on one core; %d cores cap sign-ins at about %.0f per second\n",
+		p.MemoryKiB, p.Time, p.Threads, msf(per), runtime.NumCPU(), float64(runtime.NumCPU())/per.Seconds())
+	return nil
+}
+
+var _ = workflows.DefaultTaskQueue
