@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,6 +96,9 @@ func dialTemporal(ctx context.Context, cfg config.Config, metrics *observability
 		Logger:             sdklog.NewStructuredLogger(slog.Default()),
 		MetricsHandler:     metrics.TemporalHandler(),
 		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}}
+	if err := temporalTLS(cfg, &opts); err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)
@@ -102,6 +107,39 @@ func dialTemporal(ctx context.Context, cfg config.Config, metrics *observability
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// temporalTLS sets up access to a Temporal cluster: an API key (Temporal
+// Cloud) implies TLS; a client certificate and key give mutual TLS; a CA
+// file pins the server's certificate authority.
+func temporalTLS(cfg config.Config, opts *client.Options) error {
+	if cfg.TemporalAPIKey == "" && cfg.TemporalTLSCert == "" && cfg.TemporalTLSCA == "" {
+		return nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TemporalTLSName}
+	if cfg.TemporalTLSCA != "" {
+		pem, err := os.ReadFile(cfg.TemporalTLSCA)
+		if err != nil {
+			return fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("TEMPORAL_TLS_CA: no certificate in %s", cfg.TemporalTLSCA)
+		}
+		tc.RootCAs = pool
+	}
+	if cfg.TemporalTLSCert != "" || cfg.TemporalTLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
+		if err != nil {
+			return fmt.Errorf("TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	opts.ConnectionOptions.TLS = tc
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return nil
 }
 
 func runMigrate(ctx context.Context, cfg config.Config) error {

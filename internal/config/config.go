@@ -20,6 +20,14 @@ type Config struct {
 	TemporalNamespace string
 	TaskQueue         string
 	HTTPAddr          string
+	// Temporal cluster access beyond a local dev server (Temporal Cloud or a
+	// self-hosted cluster with TLS): an API key, or a client certificate
+	// and key, and an optional CA for the server's certificate.
+	TemporalAPIKey  string
+	TemporalTLSCert string
+	TemporalTLSKey  string
+	TemporalTLSCA   string
+	TemporalTLSName string
 	// WorkerMetricsAddr serves the worker's /metrics and /healthz.
 	WorkerMetricsAddr string
 	TemporalUIURL     string
@@ -41,6 +49,11 @@ func Load() (Config, error) {
 		TemporalNamespace:      env("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:              env("TEMPORAL_TASK_QUEUE", workflows.DefaultTaskQueue),
 		HTTPAddr:               env("HTTP_ADDR", ":8080"),
+		TemporalAPIKey:         os.Getenv("TEMPORAL_API_KEY"),
+		TemporalTLSCert:        os.Getenv("TEMPORAL_TLS_CERT"),
+		TemporalTLSKey:         os.Getenv("TEMPORAL_TLS_KEY"),
+		TemporalTLSCA:          os.Getenv("TEMPORAL_TLS_CA"),
+		TemporalTLSName:        os.Getenv("TEMPORAL_TLS_SERVER_NAME"),
 		WorkerMetricsAddr:      env("WORKER_METRICS_ADDR", "127.0.0.1:9091"),
 		TemporalUIURL:          env("TEMPORAL_UI_URL", "http://localhost:8233"),
 		PickupKey:              os.Getenv("PICKUP_KEY"),
