@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"hrss-backoffice/workflows"
 )
 
 // User is an approved user whose password was changed, signed in.
@@ -31,13 +33,29 @@ func (s *Stack) NewUser(reviewerToken string, services ...string) User {
 	return User{Person: p, ApplicationID: id, AccountID: d.Str("account_id"), Password: newPw, Token: tok}
 }
 
-// WaitForCaseState waits until the case's state in Postgres is want.
+// WaitForCaseState waits until the case's state is want both in Postgres
+// and in its run (the run takes up the new state just after the activity
+// that wrote it returns).
 func (s *Stack) WaitForCaseState(caseID, want string) {
 	s.T.Helper()
 	Eventually(s.T, 30*time.Second, "case "+caseID+" to be "+want, func() bool {
-		var st string
-		_ = s.DB.Get(&st, `SELECT state FROM cases WHERE id = $1`, caseID)
-		return st == want
+		var row struct {
+			State string `db:"state"`
+			Kind  string `db:"kind"`
+		}
+		if err := s.DB.Get(&row, `SELECT state, kind FROM cases WHERE id = $1`, caseID); err != nil || row.State != want {
+			return false
+		}
+		wfID := workflows.FraudWorkflowID(caseID)
+		if row.Kind == workflows.KindViolation {
+			wfID = workflows.ViolationWorkflowID(caseID)
+		}
+		v, err := s.Temporal.QueryWorkflow(Context(s.T), wfID, "", workflows.QueryCaseStatus)
+		if err != nil {
+			return false
+		}
+		var st workflows.CaseStatus
+		return v.Get(&st) == nil && st.State == want
 	})
 }
 
