@@ -89,6 +89,14 @@ func TestFraudSuspensionEndsSessionsAndAppealUndoesIt_C2_2(t *testing.T) {
 	require.Equal(t, true, sanc["how_to_appeal"].(map[string]any)["possible"])
 	require.NotContains(t, string(sn.Raw), "staff:", "the user sees roles, not staff identities")
 
+	// Staff roles on the sanction: a reviewer may neither read nor decide.
+	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/sanctions/"+sanctionID, nil, bearer(reviewer)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/sanctions/"+sanctionID+"/correction-review", map[string]string{"result": "confirmed"}, bearer(reviewer)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/sanctions/"+sanctionID+"/appeal-decision", map[string]string{"decision": "overturned",
+		"reason_code": "new_evidence"}, bearer(reviewer)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/me/sanctions/"+sanctionID+"/appeal", map[string]any{"text": "staff"}, bearer(sup)).Status)
+	require.Equal(t, http.StatusOK, s.Do("GET", "/v1/sanctions/"+sanctionID, nil, bearer(sup)).Status)
+
 	appeal := "处罚有误，我已提交新证明 MARKER-APPEAL-5521"
 	ap := s.Expect(s.Do("POST", "/v1/me/sanctions/"+sanctionID+"/appeal", map[string]any{"text": appeal}, testenv.Restricted(rt)), http.StatusOK)
 	require.Equal(t, "pending", ap.Str("appeal_state"))
