@@ -216,6 +216,22 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 			return conflictf("application %s is %s, not pending", in.ApplicationID, app.Status)
 		}
 
+		// C2.2: an open fraud case against the application blocks its
+		// approval until it is decided, and an ID number cancelled for false
+		// data may not register again. Both leave the application pending.
+		var openFraud, blocked bool
+		if err := tx.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM cases WHERE application_id = $1 AND kind = 'fraud' AND closed_at IS NULL),
+			EXISTS (SELECT 1 FROM registration_blocks WHERE id_number = $2)`, in.ApplicationID, app.IDNumber).Scan(&openFraud, &blocked); err != nil {
+			return err
+		}
+		if openFraud {
+			return conflictf("an open fraud case blocks the approval of application %s until it is decided", in.ApplicationID)
+		}
+		if blocked {
+			return conflictf("the applicant of application %s was cancelled for false data and may not register again", in.ApplicationID)
+		}
+
 		var live bool
 		if err := tx.GetContext(ctx, &live, `SELECT EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
 			WHERE p.id_number = $1 AND a.status IN ('active', 'suspended'))`, app.IDNumber); err != nil {

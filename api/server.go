@@ -119,6 +119,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/staff", s.listStaff, s.requireStaff)
 
 	// Each process registers its routes here, from its own file.
+	s.caseRoutes(v1)
 	return e, nil
 }
 

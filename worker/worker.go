@@ -32,4 +32,7 @@ type WorkflowRegistry interface {
 // same list, so a new workflow is replayed as soon as it is registered.
 func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.RegistrationReview)
+	r.RegisterWorkflow(workflows.FraudVerification)
+	r.RegisterWorkflow(workflows.ViolationCase)
+	r.RegisterWorkflow(workflows.Sanction)
 }

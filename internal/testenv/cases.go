@@ -1,0 +1,91 @@
+package testenv
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"hrss-backoffice/workflows"
+)
+
+// User is an approved user whose password was changed, signed in.
+type User struct {
+	Person
+	ApplicationID string
+	AccountID     string
+	Password      string
+	Token         string
+}
+
+// NewUser registers a person, has the reviewer approve the application,
+// picks up the initial password, signs in and changes it.
+func (s *Stack) NewUser(reviewerToken string, services ...string) User {
+	s.T.Helper()
+	p := NewPerson()
+	id, _ := s.Register(p, services...)
+	s.WaitForStatus(id, "pending")
+	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, Bearer(reviewerToken)), http.StatusOK)
+	pw := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, Bearer(reviewerToken)), http.StatusOK).Str("initial_password")
+	tok := s.SignIn(p.IDNumber, pw)
+	newPw := "User-Pass-" + uuid.NewString()[:8]
+	s.ChangePassword(tok, pw, newPw)
+	return User{Person: p, ApplicationID: id, AccountID: d.Str("account_id"), Password: newPw, Token: tok}
+}
+
+// WaitForCaseState waits until the case's state is want both in Postgres
+// and in its run (the run takes up the new state just after the activity
+// that wrote it returns).
+func (s *Stack) WaitForCaseState(caseID, want string) {
+	s.T.Helper()
+	Eventually(s.T, 30*time.Second, "case "+caseID+" to be "+want, func() bool {
+		var row struct {
+			State string `db:"state"`
+			Kind  string `db:"kind"`
+		}
+		if err := s.DB.Get(&row, `SELECT state, kind FROM cases WHERE id = $1`, caseID); err != nil || row.State != want {
+			return false
+		}
+		wfID := workflows.FraudWorkflowID(caseID)
+		if row.Kind == workflows.KindViolation {
+			wfID = workflows.ViolationWorkflowID(caseID)
+		}
+		v, err := s.Temporal.QueryWorkflow(Context(s.T), wfID, "", workflows.QueryCaseStatus)
+		if err != nil {
+			return false
+		}
+		var st workflows.CaseStatus
+		return v.Get(&st) == nil && st.State == want
+	})
+}
+
+// WaitForAccountStatus waits until the account's status is want.
+func (s *Stack) WaitForAccountStatus(accountID, want string) {
+	s.T.Helper()
+	Eventually(s.T, 30*time.Second, "account "+accountID+" to be "+want, func() bool {
+		var st string
+		_ = s.DB.Get(&st, `SELECT status FROM accounts WHERE id = $1`, accountID)
+		return st == want
+	})
+}
+
+// WaitForSanctionState waits until the sanction exists in the state want.
+func (s *Stack) WaitForSanctionState(sanctionID, want string) {
+	s.T.Helper()
+	Eventually(s.T, 30*time.Second, "sanction "+sanctionID+" to be "+want, func() bool {
+		var st string
+		_ = s.DB.Get(&st, `SELECT state FROM sanctions WHERE id = $1`, sanctionID)
+		return st == want
+	})
+}
+
+// Restricted is the header of a restricted session token.
+func Restricted(token string) Header { return Header{"X-Restricted-Token", token} }
+
+// RestrictedSignIn opens a restricted session for a suspended or cancelled
+// user.
+func (s *Stack) RestrictedSignIn(username, password string) string {
+	s.T.Helper()
+	r := s.Expect(s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": username, "password": password}), http.StatusCreated)
+	return r.Str("token")
+}
