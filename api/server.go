@@ -34,6 +34,7 @@ type Deps struct {
 	ServiceLevel workflows.ServiceLevel
 	SessionTTL   time.Duration
 	Hash         passwords.Params
+	Password     workflows.PasswordSettings
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -55,6 +56,7 @@ func New(d Deps) (*echo.Echo, error) {
 		d.SessionTTL = 8 * time.Hour
 	}
 	d.ServiceLevel = d.ServiceLevel.WithDefaults()
+	d.Password = d.Password.WithDefaults()
 	s := &server{Deps: d}
 	_, router, err := loadOpenAPI()
 	if err != nil {
@@ -110,6 +112,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/staff", s.listStaff, s.requireStaff)
 
 	// Each process registers its routes here, from its own file.
+	s.passwordRoutes(v1)
 	return e, nil
 }
 

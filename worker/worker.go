@@ -28,4 +28,8 @@ type WorkflowRegistry interface {
 // same list, so a new workflow is replayed as soon as it is registered.
 func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.RegistrationReview)
+	r.RegisterWorkflow(workflows.CompromiseLock)
+	r.RegisterWorkflow(workflows.PasswordReset)
+	r.RegisterWorkflow(workflows.PasswordAgeReminder)
+	r.RegisterWorkflow(workflows.DataChangeReview)
 }

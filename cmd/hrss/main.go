@@ -158,6 +158,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer d.close()
 	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash})
+	if err := worker.EnsurePasswordAgeReminder(ctx, d.tc, cfg.TaskQueue, cfg.Password); err != nil {
+		return fmt.Errorf("password-age reminder: %w", err)
+	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue)
 	stop := make(chan interface{})
 	go func() { <-ctx.Done(); close(stop) }()
@@ -175,7 +178,8 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash})
+		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash,
+		Password: cfg.Password})
 	if err != nil {
 		return err
 	}
