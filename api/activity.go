@@ -83,7 +83,7 @@ func (s *server) activityPage(c echo.Context, accountID string) ([]activityEntry
 			WHERE (record_kind = 'account' AND record_id = $1::text) OR (record_kind = 'application' AND record_id = $2)
 			UNION ALL
 			SELECT 'sign_in', id, at, 'sign_in.' || outcome, 'sign_in', '', source_ip, '{}'::jsonb
-			FROM sign_in_attempts WHERE account_id = $1
+			FROM sign_in_attempts WHERE account_id = $1::uuid
 		) r
 		WHERE (at, source, id) < ($3, $4, $5)
 		ORDER BY at DESC, source DESC, id DESC
