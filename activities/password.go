@@ -101,7 +101,7 @@ func (a *Activities) LockForCompromise(ctx context.Context, in LockInput) (LockR
 			}
 			return nil // a retry
 		}
-		now := a.now().UTC()
+		now := a.now().UTC().Truncate(time.Microsecond) // as Postgres stores it
 		already := acct.LockedAt != nil
 		if already {
 			res.LockedAt = *acct.LockedAt
@@ -255,7 +255,7 @@ func (a *Activities) ResetPassword(ctx context.Context, in ResetInput) (ResetOut
 				Detail: map[string]any{"reset_id": in.ResetID, "refusal": refuse, "office": r.Office}})
 		}
 
-		now := a.now().UTC()
+		now := a.now().UTC().Truncate(time.Microsecond) // as Postgres stores it
 		key := PasswordResetPickupKey(in.ResetID)
 		hash, sealedPw, err := a.newSealedPassword(key)
 		if err != nil {
