@@ -367,6 +367,8 @@ func TestOnlineChangePolicyAndSessions_C3_3_2(t *testing.T) {
 	act := actions(t, s.Expect(s.Do("GET", "/v1/me/activity", nil, testenv.Bearer(u.Token)), http.StatusOK))
 	require.Equal(t, "password.changed", act[0])
 	require.Contains(t, act, "sign_in.wrong_old_password")
+	AssertNoSecretsInHistory(t, s, []string{workflows.RegistrationWorkflowID(u.ApplicationID)},
+		u.Name, u.IDNumber, u.Mobile, u.Initial, u.Password, "Fresh-Strong-Words-8", u.Token, other)
 }
 
 // C3.4(8): repeated failures lock sign-in to the account for a while and
@@ -407,6 +409,8 @@ func TestSignInLockWithNoticeAndNoAccountDisclosure_C3_4_8(t *testing.T) {
 	require.Equal(t, "sign_in.throttled", act[0])
 	require.Contains(t, act, "account.sign_in_locked")
 	require.Contains(t, act, "sign_in.failed")
+	AssertNoSecretsInHistory(t, s, []string{workflows.RegistrationWorkflowID(u.ApplicationID)},
+		u.Name, u.IDNumber, u.Mobile, u.Initial, u.Password, u.Token)
 }
 
 // C3.3(2): the one password-age workflow sweeps every account in pages and
@@ -509,6 +513,9 @@ func TestDataChangesAndActivityRecord_C3_2_C3_3_4(t *testing.T) {
 	changeID := req.Str("id")
 	require.Equal(t, "/v1/data-changes/"+changeID, req.Header.Get("Location"))
 	require.Equal(t, http.StatusConflict, s.Do("POST", "/v1/me/data-changes", map[string]string{"name": "王另名"}, bearer).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/me/data-changes", map[string]string{"name": "王另名"}, testenv.Bearer(reviewer)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/accounts/"+u.AccountID+"/security-reports",
+		map[string]string{"description": "x"}, bearer).Status, "users cannot file staff reports")
 	require.Equal(t, http.StatusNotFound, s.Do("GET", "/v1/data-changes/"+changeID, nil, testenv.Bearer(other.Token)).Status)
 	require.Equal(t, http.StatusOK, s.Do("GET", "/v1/data-changes/"+changeID, nil, bearer).Status)
 	queue := s.Expect(s.Do("GET", "/v1/review/data-changes", nil, testenv.Bearer(reviewer)), http.StatusOK)
