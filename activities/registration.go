@@ -10,7 +10,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 )
 
@@ -254,11 +253,8 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 			return err
 		}
 
-		plain, err := passwords.GenerateInitial()
-		if err != nil {
-			return err
-		}
-		hash, err := passwords.Hash(plain, a.Hash)
+		pickupKey := RegistrationPickupKey(in.ApplicationID)
+		hash, sealedPw, err := a.newSealedPassword(pickupKey)
 		if err != nil {
 			return err
 		}
@@ -269,15 +265,8 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 			return err
 		}
 
-		pickupKey := RegistrationPickupKey(in.ApplicationID)
-		sealedPw, err := a.Box.Seal([]byte(plain), []byte(pickupKey))
-		if err != nil {
-			return err
-		}
 		res.PickupExpiresAt = now.Add(in.PickupWindow).UTC()
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO credential_pickups (operation_key, account_id, issued_to, ciphertext, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, pickupKey, accountID, in.ReviewerID, sealedPw, now, res.PickupExpiresAt); err != nil {
+		if err := storePickup(ctx, tx, pickupKey, accountID, in.ReviewerID, sealedPw, now, res.PickupExpiresAt); err != nil {
 			return err
 		}
 

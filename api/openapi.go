@@ -87,8 +87,21 @@ func mergeSection(dst, src map[string]any, section, from string) error {
 		dst[section] = into
 	}
 	for k, v := range add {
-		if _, dup := into[k]; dup {
-			return fmt.Errorf("%s: %s %q is defined twice", from, section, k)
+		if existing, dup := into[k]; dup {
+			// A fragment may add operations (methods) to a path another
+			// document defines, but not redefine one.
+			have, ok1 := existing.(map[string]any)
+			more, ok2 := v.(map[string]any)
+			if section != "paths" || !ok1 || !ok2 {
+				return fmt.Errorf("%s: %s %q is defined twice", from, section, k)
+			}
+			for op, def := range more {
+				if _, twice := have[op]; twice {
+					return fmt.Errorf("%s: %s %q %s is defined twice", from, section, k, op)
+				}
+				have[op] = def
+			}
+			continue
 		}
 		into[k] = v
 	}

@@ -498,58 +498,17 @@ func (s *server) withdraw(c echo.Context) error {
 }
 
 // pickUpInitialPassword hands the plain text out exactly once, to the
-// reviewer who approved, within the pickup window (C2.1). The sealed copy
-// is destroyed in the same transaction.
+// reviewer who approved, within the pickup window (C2.1).
 func (s *server) pickUpInitialPassword(c echo.Context) error {
 	id := c.Param("id")
-	p := caller(c)
-	if !p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
+	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
 		return errForbidden("only the reviewer who approved may pick up the initial password", "仅作出批准决定的审核人员可以领取初始密码")
 	}
-	ctx := c.Request().Context()
-	key := activities.RegistrationPickupKey(id)
-	var plain []byte
-	var out map[string]any
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var row struct {
-			AccountID  string       `db:"account_id"`
-			IssuedTo   string       `db:"issued_to"`
-			Ciphertext []byte       `db:"ciphertext"`
-			ExpiresAt  time.Time    `db:"expires_at"`
-			PickedUpAt sql.NullTime `db:"picked_up_at"`
-			Username   string       `db:"username"`
-		}
-		err := tx.GetContext(ctx, &row, `SELECT cp.account_id, cp.issued_to, cp.ciphertext, cp.expires_at, cp.picked_up_at, a.username
-			FROM credential_pickups cp JOIN accounts a ON a.id = cp.account_id WHERE cp.operation_key = $1 FOR UPDATE OF cp`, key)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		if row.IssuedTo != p.StaffID {
-			return errForbidden("the initial password is issued to the reviewer who approved", "初始密码仅发放给作出批准决定的审核人员")
-		}
-		if row.Ciphertext == nil || !s.now().Before(row.ExpiresAt) {
-			if row.PickedUpAt.Valid {
-				return newError(http.StatusGone, "already_picked_up", "初始密码已被领取", "the initial password was already picked up")
-			}
-			return newError(http.StatusGone, "pickup_expired", "领取时限已过，请为用户重置密码", "the pickup window has passed; reset the password at the counter")
-		}
-		plain, err = s.Box.Open(row.Ciphertext, []byte(key))
-		if err != nil {
-			return fmt.Errorf("open sealed password: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE credential_pickups SET ciphertext = NULL, picked_up_at = now() WHERE operation_key = $1`, key); err != nil {
-			return err
-		}
-		out = map[string]any{"username": row.Username, "account_id": row.AccountID}
-		return audit(ctx, tx, c, "account.initial_password_picked_up", "account", row.AccountID, map[string]any{"application_id": id})
-	})
+	out, err := s.pickUpCredential(c, activities.RegistrationPickupKey(id), "account.initial_password_picked_up",
+		map[string]any{"application_id": id})
 	if err != nil {
 		return err
 	}
-	out["initial_password"] = string(plain)
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -37,7 +37,8 @@ type Deps struct {
 	SessionTTL   time.Duration
 	Hash         passwords.Params
 	// Metrics, when set, records HTTP metrics and serves GET /metrics.
-	Metrics *observability.Metrics
+	Metrics  *observability.Metrics
+	Password workflows.PasswordSettings
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -59,6 +60,7 @@ func New(d Deps) (*echo.Echo, error) {
 		d.SessionTTL = 8 * time.Hour
 	}
 	d.ServiceLevel = d.ServiceLevel.WithDefaults()
+	d.Password = d.Password.WithDefaults()
 	s := &server{Deps: d}
 	_, router, err := loadOpenAPI()
 	if err != nil {
@@ -120,6 +122,7 @@ func New(d Deps) (*echo.Echo, error) {
 
 	// Each process registers its routes here, from its own file.
 	s.caseRoutes(v1)
+	s.passwordRoutes(v1)
 	return e, nil
 }
 

@@ -35,4 +35,8 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.FraudVerification)
 	r.RegisterWorkflow(workflows.ViolationCase)
 	r.RegisterWorkflow(workflows.Sanction)
+	r.RegisterWorkflow(workflows.CompromiseLock)
+	r.RegisterWorkflow(workflows.PasswordReset)
+	r.RegisterWorkflow(workflows.PasswordAgeReminder)
+	r.RegisterWorkflow(workflows.DataChangeReview)
 }

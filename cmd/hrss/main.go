@@ -225,6 +225,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		}
 	}()
 	defer msrv.Close()
+	if err := worker.EnsurePasswordAgeReminder(ctx, d.tc, cfg.TaskQueue, cfg.Password); err != nil {
+		return fmt.Errorf("password-age reminder: %w", err)
+	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue, "metrics_addr", cfg.WorkerMetricsAddr)
 	stop := make(chan interface{})
 	go func() { <-ctx.Done(); close(stop) }()
@@ -244,7 +247,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	d.metrics.RegisterBusiness(db)
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash,
-		Metrics: d.metrics})
+		Metrics: d.metrics, Password: cfg.Password})
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	SessionTTL             time.Duration
 	// Hash is the argon2id cost; lowered only in tests.
 	Hash passwords.Params
+	// Password: password-age reminders and compromise reminders (C3.3).
+	Password workflows.PasswordSettings
 }
 
 // Load reads the environment.
@@ -78,7 +80,8 @@ func Load() (Config, error) {
 			return c, err
 		}
 	}
-	return c, nil
+	c.Password, err = passwordSettings()
+	return c, err
 }
 
 func env(name, def string) string {

@@ -9,28 +9,33 @@ import (
 	"hrss-backoffice/workflows"
 )
 
-// User is an approved user whose password was changed, signed in.
+// User is a formal user whose initial password was changed, with a session.
 type User struct {
 	Person
 	ApplicationID string
 	AccountID     string
-	Password      string
+	Initial       string // the initial password picked up at approval
+	Password      string // the current password
 	Token         string
 }
 
-// NewUser registers a person, has the reviewer approve the application,
-// picks up the initial password, signs in and changes it.
+// NewUser takes a new person through registration: the reviewer approves
+// and picks up the initial password, the user signs in and changes it.
+// Without services the person asks for social_insurance_query.
 func (s *Stack) NewUser(reviewerToken string, services ...string) User {
 	s.T.Helper()
+	if len(services) == 0 {
+		services = []string{"social_insurance_query"}
+	}
 	p := NewPerson()
 	id, _ := s.Register(p, services...)
 	s.WaitForStatus(id, "pending")
 	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, Bearer(reviewerToken)), http.StatusOK)
-	pw := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, Bearer(reviewerToken)), http.StatusOK).Str("initial_password")
-	tok := s.SignIn(p.IDNumber, pw)
-	newPw := "User-Pass-" + uuid.NewString()[:8]
-	s.ChangePassword(tok, pw, newPw)
-	return User{Person: p, ApplicationID: id, AccountID: d.Str("account_id"), Password: newPw, Token: tok}
+	initial := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, Bearer(reviewerToken)), http.StatusOK).Str("initial_password")
+	tok := s.SignIn(p.IDNumber, initial)
+	pw := "User-Pass-" + uuid.NewString()[:8]
+	s.ChangePassword(tok, initial, pw)
+	return User{Person: p, ApplicationID: id, AccountID: d.Str("account_id"), Initial: initial, Password: pw, Token: tok}
 }
 
 // WaitForCaseState waits until the case's state is want both in Postgres

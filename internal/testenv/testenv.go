@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -64,6 +65,11 @@ type Stack struct {
 type Options struct {
 	ServiceLevel workflows.ServiceLevel
 	Now          func() time.Time
+	// Password: reminder and compromise settings for the API.
+	Password workflows.PasswordSettings
+	// LogTo, when set, receives every log line at debug level (slog and
+	// the Temporal SDK of client and worker), for tests that search logs.
+	LogTo io.Writer
 }
 
 // Start brings a stack up and registers its teardown.
@@ -72,13 +78,18 @@ func Start(t testing.TB, opts Options) *Stack {
 	testdb.RequireServices(t, "DATABASE_URL", "TEMPORAL_ADDRESS")
 	// Request logs only at warning level and above, to keep test output short.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	var sdkLogger sdklog.Logger = quietLogger{}
+	if opts.LogTo != nil {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(opts.LogTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		sdkLogger = sdklog.NewStructuredLogger(slog.Default())
+	}
 	db, _ := testdb.New(t)
 	metrics, err := observability.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: "default",
-		Logger: quietLogger{}, MetricsHandler: metrics.TemporalHandler(),
+		Logger: sdkLogger, MetricsHandler: metrics.TemporalHandler(),
 		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
@@ -101,7 +112,8 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 	metrics.RegisterBusiness(db)
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
-		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now, Metrics: metrics})
+		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
+		Password: opts.Password, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}

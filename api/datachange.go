@@ -1,0 +1,339 @@
+package api
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
+)
+
+// ---- Registration data updates (C3.2) ----
+
+type personData struct {
+	Name     string         `db:"name"`
+	IDNumber string         `db:"id_number"`
+	Mobile   string         `db:"mobile"`
+	Email    sql.NullString `db:"email"`
+	Address  string         `db:"address"`
+}
+
+func (s *server) personOf(ctx context.Context, q sqlx.QueryerContext, accountID string, forUpdate bool) (string, personData, error) {
+	var row struct {
+		PersonID string `db:"person_id"`
+		personData
+	}
+	lock := ""
+	if forUpdate {
+		lock = " FOR UPDATE OF p"
+	}
+	err := sqlx.GetContext(ctx, q, &row, `SELECT p.id AS person_id, p.name, p.id_number, p.mobile, p.email, p.address
+		FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.id = $1`+lock, accountID)
+	return row.PersonID, row.personData, err
+}
+
+// updateContact: the user keeps the contact data up to date at once
+// (mobile, e-mail, address). The old values stay in the change record and
+// the audit log. Name and ID number need a reviewed request.
+func (s *server) updateContact(c echo.Context) error {
+	p := caller(c)
+	if p.Kind != "user" {
+		return errUsersOnly()
+	}
+	var req struct {
+		Mobile   *string `json:"mobile"`
+		Email    *string `json:"email"`
+		Address  *string `json:"address"`
+		Name     *string `json:"name"`
+		IDNumber *string `json:"id_number"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var details []validate.FieldError
+	add := func(fe *validate.FieldError) {
+		if fe != nil {
+			details = append(details, *fe)
+		}
+	}
+	for field, v := range map[string]*string{"name": req.Name, "id_number": req.IDNumber} {
+		if v != nil {
+			details = append(details, validate.FieldError{Field: field, Code: "needs_review",
+				MessageZH: "姓名或身份证号的变更须提交申请并经审核（POST /v1/me/data-changes）",
+				MessageEN: "a change of name or ID number is a request a reviewer decides (POST /v1/me/data-changes)"})
+		}
+	}
+	changes := map[string]string{}
+	if req.Mobile != nil {
+		add(validate.Mobile("mobile", *req.Mobile))
+		changes["mobile"] = strings.TrimSpace(*req.Mobile)
+	}
+	if req.Email != nil {
+		add(validate.Email("email", *req.Email))
+		changes["email"] = strings.TrimSpace(*req.Email)
+	}
+	if req.Address != nil {
+		add(validate.Text("address", *req.Address, true, 5, 200))
+		changes["address"] = strings.TrimSpace(*req.Address)
+	}
+	if len(changes) == 0 && len(details) == 0 {
+		details = append(details, validate.FieldError{Field: "body", Code: "empty_change",
+			MessageZH: "请至少填写一项要修改的联系信息", MessageEN: "give at least one contact field to change"})
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	ctx := c.Request().Context()
+	var changed []string
+	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		personID, cur, err := s.personOf(ctx, tx, p.AccountID, true)
+		if err != nil {
+			return err
+		}
+		current := map[string]string{"mobile": cur.Mobile, "email": cur.Email.String, "address": cur.Address}
+		old, updated := map[string]string{}, map[string]string{}
+		for _, f := range []string{"mobile", "email", "address"} {
+			if v, ok := changes[f]; ok && v != current[f] {
+				old[f], updated[f] = current[f], v
+				changed = append(changed, f)
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE people SET
+			mobile = coalesce($2, mobile),
+			email = CASE WHEN $3::text IS NULL THEN email ELSE nullif($3, '') END,
+			address = coalesce($4, address), updated_at = now() WHERE id = $1`,
+			personID, optional(updated, "mobile"), optional(updated, "email"), optional(updated, "address")); err != nil {
+			return err
+		}
+		changeID := uuid.NewString()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values)
+			VALUES ($1, $2, 'contact', 'applied', $3, $4)`, changeID, p.AccountID, mustJSON(old), mustJSON(updated)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "registration_data.contact_changed", "account", p.AccountID,
+			map[string]any{"change_id": changeID, "fields": changed, "old_values": old, "new_values": updated})
+	})
+	if err != nil {
+		return err
+	}
+	if changed == nil {
+		changed = []string{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"changed": changed})
+}
+
+func optional(m map[string]string, k string) any {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return nil
+}
+
+// requestDataChange: a change of name or ID number is a request that a
+// reviewer decides (a workflow); one pending request per account.
+func (s *server) requestDataChange(c echo.Context) error {
+	p := caller(c)
+	if p.Kind != "user" {
+		return errUsersOnly()
+	}
+	var req struct {
+		Name     *string `json:"name"`
+		IDNumber *string `json:"id_number"`
+		Note     string  `json:"note"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	_, cur, err := s.personOf(ctx, s.DB, p.AccountID, false)
+	if err != nil {
+		return err
+	}
+	var details []validate.FieldError
+	changes, old := map[string]string{}, map[string]string{}
+	if req.Name != nil {
+		name := strings.TrimSpace(*req.Name)
+		if fe := validate.PersonName("name", name); fe != nil {
+			details = append(details, *fe)
+		} else if name != cur.Name {
+			changes["name"], old["name"] = name, cur.Name
+		}
+	}
+	if req.IDNumber != nil {
+		id := validate.NormalizeIDNumber(*req.IDNumber)
+		if _, fe := validate.ResidentID("id_number", id, s.now()); fe != nil {
+			details = append(details, *fe)
+		} else if id != cur.IDNumber {
+			changes["id_number"], old["id_number"] = id, cur.IDNumber
+		}
+	}
+	if fe := validate.Text("note", req.Note, false, 0, 1000); fe != nil {
+		details = append(details, *fe)
+	}
+	if len(details) == 0 && len(changes) == 0 {
+		details = append(details, validate.FieldError{Field: "body", Code: "no_change",
+			MessageZH: "请填写与现登记信息不同的姓名或身份证号", MessageEN: "give a name or ID number that differs from the registered one"})
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	id := uuid.NewString()
+	fields := make([]string, 0, 2)
+	for _, f := range []string{"name", "id_number"} {
+		if _, ok := changes[f]; ok {
+			fields = append(fields, f)
+		}
+	}
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values, note)
+			VALUES ($1, $2, 'identity', 'pending', $3, $4, $5)`, id, p.AccountID, mustJSON(old), mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "registration_data.change_requested", "account", p.AccountID,
+			map[string]any{"change_id": id, "fields": fields})
+	})
+	if isUniqueViolation(err) {
+		return newError(http.StatusConflict, "change_pending", "已有一项待审核的信息变更申请", "a change request is already waiting for review")
+	}
+	if err != nil {
+		return err
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       workflows.DataChangeWorkflowID(id),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet(workflows.KindDataChange),
+			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
+	}
+	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}); err != nil {
+		slog.Error("start data change review", "change_id", id, "error", err)
+		// No review can run: withdraw the request so the user can file it again.
+		if _, derr := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`, id); derr != nil {
+			slog.Error("withdraw data change", "error", derr)
+		}
+		return errUnavailable()
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/data-changes/"+id)
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": workflows.StatusPending, "fields": fields})
+}
+
+type dataChangeRow struct {
+	ID          string          `db:"id" json:"id"`
+	AccountID   string          `db:"account_id" json:"account_id"`
+	Kind        string          `db:"kind" json:"kind"`
+	Status      string          `db:"status" json:"status"`
+	OldValues   json.RawMessage `db:"old_values" json:"old_values"`
+	NewValues   json.RawMessage `db:"new_values" json:"new_values"`
+	Note        string          `db:"note" json:"note"`
+	Reason      sql.NullString  `db:"reason" json:"-"`
+	RequestedAt time.Time       `db:"requested_at" json:"requested_at"`
+	DecidedAt   sql.NullTime    `db:"decided_at" json:"-"`
+}
+
+func (r dataChangeRow) view() map[string]any {
+	return map[string]any{"id": r.ID, "account_id": r.AccountID, "kind": r.Kind, "status": r.Status,
+		"old_values": r.OldValues, "new_values": r.NewValues, "note": r.Note, "requested_at": r.RequestedAt,
+		"reason": nullable(r.Reason.String, r.Reason.Valid), "decided_at": nullable(r.DecidedAt.Time, r.DecidedAt.Valid)}
+}
+
+const dataChangeColumns = `id, account_id, kind, status, old_values, new_values, note, reason, requested_at, decided_at`
+
+// getDataChange: the user who asked, or staff who may read accounts.
+func (s *server) getDataChange(c echo.Context) error {
+	p := caller(c)
+	var row dataChangeRow
+	err := s.DB.GetContext(c.Request().Context(), &row, `SELECT `+dataChangeColumns+` FROM data_changes WHERE id = $1`, c.Param("id"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	if !(p.Kind == "user" && p.AccountID == row.AccountID) && !p.hasRole(activityReaderRoles...) {
+		return errNotFound()
+	}
+	return c.JSON(http.StatusOK, row.view())
+}
+
+// dataChangeQueue: pending name and ID number changes, oldest first.
+func (s *server) dataChangeQueue(c echo.Context) error {
+	if !caller(c).hasRole(counterRoles...) {
+		return errForbidden("only reviewers and supervisors see the data change queue", "仅审核人员和主管可以查看信息变更队列")
+	}
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	rows := []dataChangeRow{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+dataChangeColumns+` FROM data_changes
+		WHERE status = 'pending' ORDER BY requested_at, id LIMIT $1`, limit); err != nil {
+		return err
+	}
+	items := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, r.view())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// decideDataChange: a reviewer approves or rejects (with a reason).
+func (s *server) decideDataChange(c echo.Context) error {
+	p := caller(c)
+	if !p.hasRole(counterRoles...) {
+		return errForbidden("only a reviewer or supervisor may decide a change of registration data", "仅审核人员或主管可以审核信息变更")
+	}
+	var req struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.Decision == workflows.DecisionReject && req.Reason == "" {
+		return errValidation(validate.FieldError{Field: "reason", Code: "required",
+			MessageZH: "驳回时须说明理由", MessageEN: "a reason is required to reject"})
+	}
+	id := c.Param("id")
+	ctx := c.Request().Context()
+	var exists bool
+	if err := s.DB.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM data_changes WHERE id = $1 AND kind = 'identity')`, id); err != nil {
+		return err
+	}
+	if !exists {
+		return errNotFound()
+	}
+	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.DataChangeWorkflowID(id), UpdateName: workflows.UpdateDecideDataChange,
+		Args:         []any{workflows.DataChangeDecision{Actor: p.actor(), Decision: req.Decision, Reason: req.Reason}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res workflows.DataChangeResult
+	if err == nil {
+		err = h.Get(uctx, &res)
+	}
+	if err != nil {
+		return fromWorkflow(err)
+	}
+	return c.JSON(http.StatusOK, res)
+}

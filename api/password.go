@@ -1,0 +1,409 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
+)
+
+// passwordRoutes: the password lifecycle (C3.3), compromise reports
+// (C3.3(3)), the activity record (C3.3(4)) and registration data updates
+// (C3.2). Sign-in and the online change are in auth.go.
+func (s *server) passwordRoutes(v1 *echo.Group) {
+	// Compromise reports: the user, anyone by ID and mobile number, staff
+	// on a caller's behalf.
+	v1.POST("/me/security-reports", s.reportOwnCompromise, s.requireSignedIn)
+	v1.POST("/security-reports", s.reportCompromiseAnonymously)
+	v1.POST("/accounts/:id/security-reports", s.reportCompromiseForCaller, s.requireStaff)
+	// In-person reset at a counter and the single pickup of its password.
+	v1.POST("/accounts/:id/password-reset", s.resetPassword, s.requireStaff)
+	v1.POST("/password-resets/:id/initial-password", s.pickUpResetPassword, s.requireStaff)
+	// The activity record.
+	v1.GET("/me/activity", s.myActivity, s.requireSignedIn)
+	v1.GET("/accounts/:id/activity", s.accountActivity, s.requireStaff)
+	// Registration data updates.
+	v1.PATCH("/me", s.updateContact, s.requireSignedIn)
+	v1.POST("/me/data-changes", s.requestDataChange, s.requireSignedIn)
+	v1.GET("/data-changes/:id", s.getDataChange, s.requireSignedIn)
+	v1.GET("/review/data-changes", s.dataChangeQueue, s.requireStaff)
+	v1.POST("/data-changes/:id/decision", s.decideDataChange, s.requireStaff)
+}
+
+// Roles that work at a service office counter.
+var counterRoles = []string{workflows.RoleReviewer, workflows.RoleSupervisor}
+
+func errUsersOnly() *Error {
+	return errForbidden("only a user account may do this", "仅个人用户可以办理此项")
+}
+
+// ---- Compromise reports (C3.3(3)) ----
+
+type reportRequest struct {
+	Description string `json:"description"`
+}
+
+// storeReport keeps the report as received, before its workflow sees it.
+func (s *server) storeReport(ctx context.Context, c echo.Context, accountID any, channel, staffID, office, description string, subject []byte) (string, error) {
+	id := uuid.NewString()
+	var staff any
+	if staffID != "" {
+		staff = staffID
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO security_reports (id, account_id, channel, staff_id, office, description, subject_hash, source_ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, accountID, channel, staff, office, strings.TrimSpace(description), subject, c.RealIP())
+	return id, err
+}
+
+// lockForReport starts the account's compromise workflow with the report,
+// or adds the report to the running one, and returns once the account is
+// locked and every session has ended.
+func (s *server) lockForReport(ctx context.Context, accountID, reportID string) (workflows.CompromiseStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	wfID := workflows.CompromiseWorkflowID(accountID)
+	op := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet(workflows.KindCompromise),
+			workflows.SearchStatus.ValueSet(workflows.StatusLocked)),
+	}, workflows.CompromiseLock, workflows.CompromiseInput{AccountID: accountID, ReportID: reportID,
+		RemindEvery: s.Password.CompromiseRemindEvery, PickupWindow: s.ServiceLevel.PickupWindow})
+	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: workflows.UpdateReport,
+			Args: []any{workflows.ReportRequest{ReportID: reportID}}, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	var st workflows.CompromiseStatus
+	if err == nil {
+		err = h.Get(ctx, &st)
+	}
+	if err != nil {
+		return st, fromWorkflow(err)
+	}
+	return st, nil
+}
+
+func reportAccepted(c echo.Context, location, reportID string, st workflows.CompromiseStatus) error {
+	if location != "" {
+		c.Response().Header().Set(echo.HeaderLocation, location)
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"id": reportID, "status": st.Status, "locked_at": st.LockedAt,
+		"next_step_zh": "请携带本人有效身份证件，亲自到任一经办服务机构重置密码。",
+		"next_step_en": "Bring your identity document to a service office in person to reset the password."})
+}
+
+// reportOwnCompromise: a signed-in user reports illegal use or a security
+// risk. The account is locked and every session, this one included, ends.
+func (s *server) reportOwnCompromise(c echo.Context) error {
+	p := caller(c)
+	if p.Kind != "user" {
+		return errUsersOnly()
+	}
+	var req reportRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if fe := validate.Text("description", req.Description, false, 0, 2000); fe != nil {
+		return errValidation(*fe)
+	}
+	ctx := c.Request().Context()
+	reportID, err := s.storeReport(ctx, c, p.AccountID, "online", "", "", req.Description, nil)
+	if err != nil {
+		return err
+	}
+	st, err := s.lockForReport(ctx, p.AccountID, reportID)
+	if err != nil {
+		return err
+	}
+	return reportAccepted(c, "/v1/me/activity", reportID, st)
+}
+
+// reportCompromiseForCaller: counter or phone staff report on behalf of a
+// user who called or came in.
+func (s *server) reportCompromiseForCaller(c echo.Context) error {
+	p := caller(c)
+	if !p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleInvestigator) {
+		return errForbidden("only a reviewer, supervisor or investigator may report for a caller", "仅审核人员、主管或调查人员可以代为报告")
+	}
+	var req reportRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if fe := validate.Text("description", req.Description, true, 1, 2000); fe != nil {
+		return errValidation(*fe)
+	}
+	ctx := c.Request().Context()
+	accountID := c.Param("id")
+	var status string
+	err := s.DB.GetContext(ctx, &status, `SELECT status FROM accounts WHERE id = $1`, accountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	if status != "active" && status != "suspended" {
+		return newError(http.StatusConflict, "account_closed", "该账户已注销", "the account is "+status)
+	}
+	var office string
+	if err := s.DB.GetContext(ctx, &office, `SELECT office FROM staff WHERE id = $1`, p.StaffID); err != nil {
+		return err
+	}
+	reportID, err := s.storeReport(ctx, c, accountID, "staff", p.StaffID, office, req.Description, nil)
+	if err != nil {
+		return err
+	}
+	st, err := s.lockForReport(ctx, accountID, reportID)
+	if err != nil {
+		return err
+	}
+	return reportAccepted(c, "/v1/accounts/"+accountID+"/activity", reportID, st)
+}
+
+// Anonymous reports are limited per source address and per ID number.
+const (
+	anonymousReportWindow    = time.Hour
+	anonymousReportsPerIP    = 10
+	anonymousReportsPerIDNum = 3
+)
+
+func subjectHash(idNumber string) []byte {
+	h := sha256.Sum256([]byte("security-report:" + idNumber))
+	return h[:]
+}
+
+// reportCompromiseAnonymously: someone who cannot sign in reports by ID
+// number and mobile number. The answer is the same whether or not they
+// match an account; only a match locks it.
+func (s *server) reportCompromiseAnonymously(c echo.Context) error {
+	var req struct {
+		IDNumber    string `json:"id_number"`
+		Mobile      string `json:"mobile"`
+		Description string `json:"description"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	idNumber := validate.NormalizeIDNumber(req.IDNumber)
+	mobile := strings.TrimSpace(req.Mobile)
+	var details []validate.FieldError
+	if _, fe := validate.ResidentID("id_number", idNumber, s.now()); fe != nil {
+		details = append(details, *fe)
+	}
+	if fe := validate.Mobile("mobile", mobile); fe != nil {
+		details = append(details, *fe)
+	}
+	if fe := validate.Text("description", req.Description, false, 0, 2000); fe != nil {
+		details = append(details, *fe)
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	ctx := c.Request().Context()
+	subject := subjectHash(idNumber)
+	var byIP, bySubject int
+	if err := s.DB.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM security_reports WHERE channel = 'anonymous' AND source_ip = $1 AND created_at > now() - $3::interval),
+		(SELECT count(*) FROM security_reports WHERE subject_hash = $2 AND created_at > now() - $3::interval)`,
+		c.RealIP(), subject, anonymousReportWindow.String()).Scan(&byIP, &bySubject); err != nil {
+		return err
+	}
+	if byIP >= anonymousReportsPerIP || bySubject >= anonymousReportsPerIDNum {
+		c.Response().Header().Set("Retry-After", "3600")
+		return newError(http.StatusTooManyRequests, "too_many_reports", "提交过于频繁，请稍后再试或直接到经办服务机构办理",
+			"too many reports; try again later or go to a service office")
+	}
+	var accountID sql.NullString
+	err := s.DB.GetContext(ctx, &accountID, `SELECT a.id FROM accounts a JOIN people p ON p.id = a.person_id
+		WHERE a.username = $1 AND p.mobile = $2 AND a.status IN ('active', 'suspended')`, idNumber, mobile)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var account any
+	if accountID.Valid {
+		account = accountID.String
+	}
+	reportID, err := s.storeReport(ctx, c, account, "anonymous", "", "", req.Description, subject)
+	if err != nil {
+		return err
+	}
+	if accountID.Valid {
+		if _, err := s.lockForReport(ctx, accountID.String, reportID); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"status": "received",
+		"message_zh": "报告已收到。如信息与账户相符，该账户已被锁定；请携带本人有效身份证件到经办服务机构重置密码。",
+		"message_en": "Report received. If the data match an account, it is now locked; reset the password in person at a service office with your identity document."})
+}
+
+// ---- In-person reset at a counter (C3.3(2), C3.3(3)) ----
+
+// resetPassword: a reviewer who checked the person's identity document at
+// the counter issues a new initial password, picked up once like at
+// registration and changed at next sign-in. A locked account is reset
+// through its compromise workflow, which lifts the lock.
+func (s *server) resetPassword(c echo.Context) error {
+	p := caller(c)
+	if !p.hasRole(counterRoles...) {
+		return errForbidden("only a reviewer or supervisor at a service office may reset a password", "仅经办服务机构的审核人员或主管可以重置密码")
+	}
+	var req struct {
+		IdentityDocument string `json:"identity_document"`
+		DocumentChecked  bool   `json:"document_checked"`
+		Office           string `json:"office"`
+		Note             string `json:"note"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	accountID := c.Param("id")
+	var acct struct {
+		Status   string       `db:"status"`
+		LockedAt sql.NullTime `db:"compromise_locked_at"`
+	}
+	err := s.DB.GetContext(ctx, &acct, `SELECT status, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	var staffOffice string
+	if err := s.DB.GetContext(ctx, &staffOffice, `SELECT office FROM staff WHERE id = $1`, p.StaffID); err != nil {
+		return err
+	}
+	office := strings.TrimSpace(req.Office)
+	if office == "" {
+		office = staffOffice
+	}
+	var details []validate.FieldError
+	if !req.DocumentChecked {
+		details = append(details, validate.FieldError{Field: "document_checked", Code: "identity_not_checked",
+			MessageZH: "须当面核验本人有效身份证件后方可重置密码", MessageEN: "check the person's identity document in person before resetting"})
+	}
+	if office == "" {
+		details = append(details, validate.FieldError{Field: "office", Code: "required",
+			MessageZH: "请填写办理的经办服务机构", MessageEN: "name the service office where the reset takes place"})
+	} else if fe := validate.Text("office", office, true, 1, 100); fe != nil {
+		details = append(details, *fe)
+	}
+	if fe := validate.Text("note", req.Note, false, 0, 500); fe != nil {
+		details = append(details, *fe)
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	if acct.Status != "active" {
+		return newError(http.StatusConflict, "account_not_active", "该账户当前状态不允许重置密码", "the account is "+acct.Status)
+	}
+	resetID := uuid.NewString()
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO password_resets (id, account_id, staff_id, office, identity_document, note)
+		VALUES ($1, $2, $3, $4, $5, $6)`, resetID, accountID, p.StaffID, office, req.IdentityDocument, strings.TrimSpace(req.Note)); err != nil {
+		return err
+	}
+	var res workflows.ResetResult
+	if acct.LockedAt.Valid {
+		res, err = s.resetLocked(ctx, accountID, resetID, p)
+	} else {
+		res, err = s.resetUnlocked(ctx, resetID)
+	}
+	if err != nil {
+		// Never carried out: take the document back. A refused reset stays,
+		// marked refused by the activity.
+		if _, derr := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`, resetID); derr != nil {
+			slog.Error("discard password reset", "error", derr)
+		}
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/password-resets/"+resetID+"/initial-password")
+	return c.JSON(http.StatusCreated, map[string]any{"id": resetID, "account_id": accountID, "status": res.Status,
+		"office": office, "lifted_compromise": acct.LockedAt.Valid, "pickup_expires_at": res.PickupExpiresAt})
+}
+
+// resetLocked sends the reset to the account's compromise workflow.
+func (s *server) resetLocked(ctx context.Context, accountID, resetID string, p *principal) (workflows.ResetResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.CompromiseWorkflowID(accountID), UpdateName: workflows.UpdateReset,
+		Args: []any{workflows.ResetRequest{Actor: p.actor(), ResetID: resetID}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res workflows.ResetResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		slog.Error("account locked without a running compromise workflow", "account_id", accountID)
+		return res, newError(http.StatusConflict, "compromise_not_running", "该账户的安全锁定流程未在运行，请联系管理员",
+			"the account's compromise workflow is not running; ask an operator")
+	}
+	if err != nil {
+		return res, fromWorkflow(err)
+	}
+	return res, nil
+}
+
+// resetUnlocked starts the reset's own workflow and waits until the new
+// initial password is issued.
+func (s *server) resetUnlocked(ctx context.Context, resetID string) (workflows.ResetResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	wfID := workflows.PasswordResetWorkflowID(resetID)
+	op := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet(workflows.KindPasswordReset),
+			workflows.SearchStatus.ValueSet(workflows.StatusIssuing)),
+	}, workflows.PasswordReset, workflows.PasswordResetInput{ResetID: resetID, PickupWindow: s.ServiceLevel.PickupWindow})
+	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: workflows.UpdateAwaitIssued,
+			WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	var res workflows.ResetResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		return res, fromWorkflow(err)
+	}
+	return res, nil
+}
+
+// pickUpResetPassword: the reviewer who reset the password picks the new
+// initial password up, once, within the pickup window.
+func (s *server) pickUpResetPassword(c echo.Context) error {
+	if !caller(c).hasRole(counterRoles...) {
+		return errForbidden("only the reviewer who reset the password may pick it up", "仅办理重置的工作人员可以领取初始密码")
+	}
+	id := c.Param("id")
+	out, err := s.pickUpCredential(c, activities.PasswordResetPickupKey(id), "password.reset_picked_up",
+		map[string]any{"reset_id": id})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}

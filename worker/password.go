@@ -1,0 +1,30 @@
+package worker
+
+import (
+	"context"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/workflows"
+)
+
+// EnsurePasswordAgeReminder starts the one password-age workflow of the
+// task queue if it is not running, and hands it the current settings
+// (signal-with-start), so a restart with new settings takes effect without
+// a second workflow.
+func EnsurePasswordAgeReminder(ctx context.Context, c client.Client, taskQueue string, settings workflows.PasswordSettings) error {
+	settings = settings.WithDefaults()
+	opts := client.StartWorkflowOptions{
+		ID:                       workflows.PasswordAgeWorkflowID(taskQueue),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet(workflows.KindPasswordAge),
+			workflows.SearchStatus.ValueSet(workflows.StatusIdle)),
+	}
+	_, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalPasswordAgeSettings, settings, opts,
+		workflows.PasswordAgeReminder, workflows.PasswordAgeInput{Settings: settings})
+	return err
+}
