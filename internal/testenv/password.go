@@ -3,7 +3,6 @@ package testenv
 import (
 	"bytes"
 	"sync"
-
 )
 
 // LogBuffer collects log output from several goroutines.
