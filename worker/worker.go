@@ -28,4 +28,7 @@ type WorkflowRegistry interface {
 // same list, so a new workflow is replayed as soon as it is registered.
 func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.RegistrationReview)
+	r.RegisterWorkflow(workflows.Deregistration)
+	r.RegisterWorkflow(workflows.ServiceCancellation)
+	r.RegisterWorkflow(workflows.DisclosureRequest)
 }
