@@ -72,12 +72,21 @@ func (d *disclosure) waitingFor(status string) error {
 	return nil
 }
 
+// admitting reports the moment between the start of the run and the end of
+// its first activity: the database may already show the request waiting
+// while the workflow does not know its plan yet. Validators then check what
+// they can; the handler waits for the plan and checks again.
+func (d *disclosure) admitting() bool { return d.st.Status == "received" }
+
 func (d *disclosure) validateConsent(req ConsentAnswer) error {
-	if req.Actor.Kind != "user" || d.plan.AccountID == "" || req.Actor.ID != d.plan.AccountID {
+	if req.Actor.Kind != "user" || (!d.admitting() && req.Actor.ID != d.plan.AccountID) {
 		return forbidden("only the user whose data is asked for may answer")
 	}
 	if req.Decision != "accept" && req.Decision != "refuse" {
 		return invalid("decision must be accept or refuse")
+	}
+	if d.admitting() {
+		return nil
 	}
 	return d.waitingFor(DisclosureAwaitingConsent)
 }
@@ -86,27 +95,32 @@ func (d *disclosure) validateDecision(req DisclosureDecision) error {
 	if !req.Actor.HasRole(DisclosureApproverRoles...) {
 		return forbidden("only a supervisor or an administrator may approve a disclosure")
 	}
+	switch req.Decision {
+	case "approve", "refuse":
+	default:
+		return invalid("decision must be approve or refuse")
+	}
+	if req.Decision == "refuse" && req.Reason == "" {
+		return invalid("a reason is required to refuse")
+	}
+	if d.admitting() {
+		return nil
+	}
 	if req.Actor.ID == d.plan.EnteredBy {
 		return forbidden("four eyes: the staff member who entered the request may not approve it")
 	}
-	switch req.Decision {
-	case "approve":
-		for _, f := range req.Fields {
-			if !slices.Contains(d.plan.Fields, f) {
-				return invalid("field " + f + " was not requested")
-			}
+	for _, f := range req.Fields {
+		if !slices.Contains(d.plan.Fields, f) {
+			return invalid("field " + f + " was not requested")
 		}
-	case "refuse":
-		if req.Reason == "" {
-			return invalid("a reason is required to refuse")
-		}
-	default:
-		return invalid("decision must be approve or refuse")
 	}
 	return d.waitingFor(DisclosureAwaitingApproval)
 }
 
 func (d *disclosure) answer(ctx workflow.Context, req ConsentAnswer) (DisclosureStatus, error) {
+	if err := d.awaitAdmitted(ctx); err != nil {
+		return d.st, err
+	}
 	if err := d.validateConsent(req); err != nil {
 		return d.st, err
 	}
@@ -115,11 +129,18 @@ func (d *disclosure) answer(ctx workflow.Context, req ConsentAnswer) (Disclosure
 }
 
 func (d *disclosure) decide(ctx workflow.Context, req DisclosureDecision) (DisclosureStatus, error) {
+	if err := d.awaitAdmitted(ctx); err != nil {
+		return d.st, err
+	}
 	if err := d.validateDecision(req); err != nil {
 		return d.st, err
 	}
 	d.decision = &req
 	return d.awaitOutcome(ctx)
+}
+
+func (d *disclosure) awaitAdmitted(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return !d.admitting() })
 }
 
 func (d *disclosure) awaitOutcome(ctx workflow.Context) (DisclosureStatus, error) {
