@@ -69,7 +69,7 @@ func TestLawDisclosureFourEyesFieldScopingAndSecrecy_C2_3(t *testing.T) {
 
 	body := map[string]any{"subject": map[string]string{"id_number": u.IDNumber}, "requester": "某区公安分局",
 		"basis": "law", "legal_reference": "（2026）沪公调字第001号 调取证据通知书", "purpose": "案件调查",
-		"fields": []string{"name", "mobile", "address"},
+		"fields":        []string{"name", "mobile", "address"},
 		"secrecy_order": map[string]any{"reference": "保密决定书 2026-17", "until": clk.Now().Add(time.Hour).UTC().Format(time.RFC3339)}}
 
 	// Passwords and their hashes can never be asked for; bad input stores nothing.

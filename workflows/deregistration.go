@@ -86,19 +86,24 @@ func (d *deregistration) run(ctx workflow.Context) (DeregistrationResult, error)
 	if err := workflow.ExecuteActivity(ctx, a.LoadDeregistrationPlan, d.in.RequestID).Get(ctx, &d.plan); err != nil {
 		return DeregistrationResult{}, err
 	}
+	open, err := d.hasOpenCase(ctx)
+	if err != nil {
+		return d.finish(ctx, err)
+	}
 	for {
-		withdrawn, err := d.waitForNoOpenCase(ctx)
-		if err != nil || withdrawn {
-			return d.finish(ctx, err)
+		if open {
+			withdrawn, err := d.waitWhileCaseOpen(ctx)
+			if err != nil || withdrawn {
+				return d.finish(ctx, err)
+			}
 		}
-		withdrawn, err = d.coolOff(ctx)
+		withdrawn, err := d.coolOff(ctx)
 		if err != nil || withdrawn {
 			return d.finish(ctx, err)
 		}
 		// A case opened during the cooling-off period holds the request
 		// back again; the period restarts when it closes.
-		open, err := d.hasOpenCase(ctx)
-		if err != nil {
+		if open, err = d.hasOpenCase(ctx); err != nil {
 			return d.finish(ctx, err)
 		}
 		if !open {
@@ -120,14 +125,12 @@ func (d *deregistration) hasOpenCase(ctx workflow.Context) (bool, error) {
 	return open, err
 }
 
-// waitForNoOpenCase holds the request while a case is open: it re-checks
+// waitWhileCaseOpen holds the request while a case is open: it re-checks
 // when a case workflow signals and, so that a lost signal never blocks
 // forever, at every re-check interval.
-func (d *deregistration) waitForNoOpenCase(ctx workflow.Context) (bool, error) {
-	open, err := d.hasOpenCase(ctx)
-	if err != nil || !open {
-		return false, err
-	}
+func (d *deregistration) waitWhileCaseOpen(ctx workflow.Context) (bool, error) {
+	open := true
+	var err error
 	d.round++
 	if err := d.mark(ctx, DeregBlocked, time.Time{}); err != nil {
 		return false, err
