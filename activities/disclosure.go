@@ -115,7 +115,7 @@ func (a *Activities) AdmitDisclosure(ctx context.Context, requestID string) (Dis
 		if err != nil {
 			return err
 		}
-		plan.Deadline = a.now().Add(d).UTC()
+		plan.Deadline = a.now().Add(d).UTC().Truncate(time.Microsecond) // as Postgres stores it
 		if _, err := tx.ExecContext(ctx, `UPDATE disclosure_requests SET status = $2, deadline = $3 WHERE id = $1`,
 			requestID, plan.Status, plan.Deadline); err != nil {
 			return err
@@ -164,7 +164,7 @@ func (a *Activities) RecordConsent(ctx context.Context, in ConsentInput) (Disclo
 			}
 			return conflictf("disclosure request %s is %s", in.RequestID, r.Status)
 		}
-		now := a.now().UTC()
+		now := a.now().UTC().Truncate(time.Microsecond)
 		if in.Decision == "accepted" {
 			window, err := setting(ctx, tx, "disclosure.delivery_window")
 			if err != nil {
@@ -232,7 +232,7 @@ func (a *Activities) DecideDisclosure(ctx context.Context, in DisclosureDecision
 		if r.EnteredBy == in.ApproverID {
 			return conflictf("the staff member who entered disclosure request %s may not decide it", in.RequestID)
 		}
-		now := a.now().UTC()
+		now := a.now().UTC().Truncate(time.Microsecond)
 		switch in.Decision {
 		case "approve":
 			fields := in.Fields
