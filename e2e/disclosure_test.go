@@ -245,6 +245,11 @@ func TestAuditRegisterForAuditors_C3_3_4(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/audit/export", nil, testenv.Bearer(tok)).Status)
 	}
 	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/audit", nil).Status)
+	// The user's own views are for users only.
+	for _, path := range []string{"/v1/me/disclosures", "/v1/me/consents", "/v1/me/deregistration/" + u.AccountID} {
+		require.Equal(t, http.StatusForbidden, s.Do("GET", path, nil, testenv.Bearer(auditor)).Status, path)
+		require.Equal(t, http.StatusUnauthorized, s.Do("GET", path, nil).Status, path)
+	}
 	bad := s.Do("GET", "/v1/audit?from=yesterday&limit=0", nil, testenv.Bearer(auditor))
 	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
 
