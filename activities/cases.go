@@ -216,13 +216,6 @@ func (a *Activities) NotifyCaseOpened(ctx context.Context, in CaseOpenedInput) e
 // shanghai is the time zone deadlines are shown in.
 var shanghai = time.FixedZone("CST", 8*3600)
 
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
 // CaseStepInput is a deadline step of a case.
 type CaseStepInput struct {
 	CaseID string `json:"case_id"`

@@ -20,10 +20,15 @@ var accountSeq int
 
 // openAccount takes an application through admission and approval and
 // returns the account ID.
-func openAccount(t *testing.T, acts *activities.Activities, db *sqlx.DB, rev string) string {
+// openAccount approves a new application and returns the account; rev is
+// the approving reviewer ("" makes one). Services are optional.
+func openAccount(t *testing.T, acts *activities.Activities, db *sqlx.DB, rev string, services ...string) string {
 	t.Helper()
+	if rev == "" {
+		rev = staffID(t, db)
+	}
 	accountSeq++
-	app := submit(t, db, idNumber("19900101", fmt.Sprintf("%03d", 100+accountSeq)), fmt.Sprintf("139%08d", accountSeq))
+	app := submit(t, db, idNumber("19900101", fmt.Sprintf("%03d", 100+accountSeq)), fmt.Sprintf("139%08d", accountSeq), services...)
 	ctx := context.Background()
 	_, err := acts.AdmitApplication(ctx, app)
 	require.NoError(t, err)

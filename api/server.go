@@ -123,6 +123,7 @@ func New(d Deps) (*echo.Echo, error) {
 	// Each process registers its routes here, from its own file.
 	s.caseRoutes(v1)
 	s.passwordRoutes(v1)
+	s.deregistrationRoutes(v1)
 	return e, nil
 }
 

@@ -27,7 +27,19 @@ func (s *Stack) NewUser(reviewerToken string, services ...string) User {
 	if len(services) == 0 {
 		services = []string{"social_insurance_query"}
 	}
-	p := NewPerson()
+	return s.approveUser(reviewerToken, NewPerson(), services)
+}
+
+// User takes p through registration with the services given (none is
+// fine), approved by a fresh reviewer.
+func (s *Stack) User(p Person, services ...string) User {
+	s.T.Helper()
+	reviewer, _ := s.Staff("reviewer")
+	return s.approveUser(reviewer, p, services)
+}
+
+func (s *Stack) approveUser(reviewerToken string, p Person, services []string) User {
+	s.T.Helper()
 	id, _ := s.Register(p, services...)
 	s.WaitForStatus(id, "pending")
 	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, Bearer(reviewerToken)), http.StatusOK)

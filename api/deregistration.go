@@ -1,0 +1,297 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
+)
+
+// deregistrationRoutes registers deregistration (C3.5, C4), disclosure
+// requests (C2.3) and the audit register.
+//
+//	POST /v1/me/deregistration                 user
+//	GET  /v1/me/deregistration/{id}            user (own requests)
+//	POST /v1/me/deregistration/{id}/withdraw   user (own requests)
+//
+// and the routes of disclosureRoutes and auditRoutes.
+func (s *server) deregistrationRoutes(g *echo.Group) {
+	g.POST("/me/deregistration", s.requestDeregistration, s.requireUser)
+	g.GET("/me/deregistration/:id", s.getDeregistration, s.requireUser)
+	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.requireUser)
+	s.disclosureRoutes(g)
+	s.auditRoutes(g)
+}
+
+// requireUser admits signed-in users (not staff).
+func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := caller(c)
+		if p == nil {
+			return errUnauthenticated()
+		}
+		if p.Kind != "user" {
+			return errForbidden("for users only", "仅限个人用户")
+		}
+		return next(c)
+	}
+}
+
+// requireRole admits staff holding one of roles.
+func requireRole(c echo.Context, roles ...string) error {
+	p := caller(c)
+	if p == nil {
+		return errUnauthenticated()
+	}
+	if !p.hasRole(roles...) {
+		return errForbidden(fmt.Sprintf("only %v may do this", roles), "您的角色无权执行此操作")
+	}
+	return nil
+}
+
+func httpRequestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+// deregistrationDocument is the written request as stored (C3.5): the
+// user's statement exactly as written, the scope, the time, and how it was
+// confirmed. Its JSON encoding is the stored document; the receipt carries
+// its SHA-256.
+type deregistrationDocument struct {
+	Type         string   `json:"type"`
+	RequestID    string   `json:"request_id"`
+	AccountID    string   `json:"account_id"`
+	Scope        string   `json:"scope"`
+	Services     []string `json:"services"`
+	Statement    string   `json:"statement"`
+	SubmittedAt  string   `json:"submitted_at"`
+	Confirmation string   `json:"confirmation"`
+}
+
+// requestDeregistration stores the written request and starts its
+// process: cancelling single services, or deregistering the account.
+func (s *server) requestDeregistration(c echo.Context) error {
+	var req struct {
+		Scope     string   `json:"scope"`
+		Services  []string `json:"services"`
+		Statement string   `json:"statement"`
+		Password  string   `json:"password"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	p := caller(c)
+	ctx := c.Request().Context()
+	var details []validate.FieldError
+	if fe := validate.Text("statement", req.Statement, true, 1, 4000); fe != nil {
+		details = append(details, *fe)
+	}
+	req.Services = dedupe(req.Services)
+	switch req.Scope {
+	case "services":
+		if len(req.Services) == 0 {
+			details = append(details, validate.FieldError{Field: "services", Code: "required",
+				MessageZH: "请列出要取消的服务", MessageEN: "name the services to cancel"})
+		}
+		var open []string
+		if err := s.DB.SelectContext(ctx, &open, `SELECT service_code FROM account_services WHERE account_id = $1 AND status <> 'closed'`,
+			p.AccountID); err != nil {
+			return err
+		}
+		for i, code := range req.Services {
+			if !contains(open, code) {
+				details = append(details, validate.FieldError{Field: fmt.Sprintf("services.%d", i), Code: "not_open",
+					MessageZH: "您未开通该服务：" + code, MessageEN: "this service is not open on your account: " + code})
+			}
+		}
+	case "account":
+		if len(req.Services) > 0 {
+			details = append(details, validate.FieldError{Field: "services", Code: "not_allowed",
+				MessageZH: "注销账户时不需列出服务", MessageEN: "deregistering the account closes every service; list none"})
+		}
+	}
+	var hash string
+	if err := s.DB.GetContext(ctx, &hash, `SELECT password_hash FROM accounts WHERE id = $1`, p.AccountID); err != nil {
+		return err
+	}
+	if ok, _ := passwords.Verify(req.Password, hash); !ok {
+		details = append(details, validate.FieldError{Field: "password", Code: "wrong_password",
+			MessageZH: "密码不正确，请输入当前密码以确认申请", MessageEN: "wrong password: confirm the request with your current password"})
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+
+	id := uuid.NewString()
+	now := s.now().UTC()
+	services := req.Services
+	if services == nil {
+		services = []string{}
+	}
+	doc, err := json.Marshal(deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
+		Scope: req.Scope, Services: services, Statement: req.Statement, SubmittedAt: now.Format(time.RFC3339Nano),
+		Confirmation: "password"})
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(doc)
+	digest := hex.EncodeToString(sum[:])
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deregistration_requests (id, account_id, scope, services, document, content_sha256,
+			submitted_at, source_ip, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received')`,
+			id, p.AccountID, req.Scope, pq.Array(services), string(doc), digest, now, c.RealIP(), httpRequestID(c)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "account.deregistration_requested", "account", p.AccountID,
+			map[string]any{"request_id": id, "scope": req.Scope, "services": services, "content_sha256": digest})
+	})
+	if isUniqueViolation(err) {
+		return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+	}
+	if err != nil {
+		return err
+	}
+
+	if err := s.startClosure(ctx, req.Scope, id, p.AccountID); err != nil {
+		// The process never started: take the document back and say so.
+		s.discardDeregistration(id)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+		}
+		slog.Error("start deregistration", "request_id", id, "error", err)
+		return errUnavailable()
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/me/deregistration/"+id)
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "scope": req.Scope, "services": services, "status": "received",
+		"received_at": now, "content_sha256": digest, "document": string(doc)})
+}
+
+func (s *server) startClosure(ctx context.Context, scope, requestID, accountID string) error {
+	if scope == "services" {
+		_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: workflows.ServiceCancellationWorkflowID(requestID), TaskQueue: s.TaskQueue,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindServiceCancellation),
+				workflows.SearchStatus.ValueSet("received")),
+		}, workflows.ServiceCancellation, workflows.ServiceCancellationInput{RequestID: requestID, AccountID: accountID})
+		return err
+	}
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.DeregistrationWorkflowID(accountID), TaskQueue: s.TaskQueue,
+		// A withdrawn request's run has ended; a new request starts anew.
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindDeregistration),
+			workflows.SearchStatus.ValueSet("received")),
+	}, workflows.Deregistration, workflows.DeregistrationInput{RequestID: requestID, AccountID: accountID})
+	return err
+}
+
+// discardDeregistration removes a request whose process never started.
+func (s *server) discardDeregistration(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.DB.ExecContext(ctx, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`, id); err != nil {
+		slog.Error("discard deregistration request", "request_id", id, "error", err)
+	}
+}
+
+type deregistrationRow struct {
+	ID              string         `db:"id" json:"id"`
+	Scope           string         `db:"scope" json:"scope"`
+	Services        pq.StringArray `db:"services" json:"services"`
+	Status          string         `db:"status" json:"status"`
+	Document        string         `db:"document" json:"document"`
+	ContentSHA256   string         `db:"content_sha256" json:"content_sha256"`
+	SubmittedAt     time.Time      `db:"submitted_at" json:"received_at"`
+	CoolingOffUntil *time.Time     `db:"cooling_off_until" json:"cooling_off_until"`
+	BlockedSince    *time.Time     `db:"blocked_since" json:"blocked_since"`
+	WithdrawnAt     *time.Time     `db:"withdrawn_at" json:"withdrawn_at"`
+	CompletedAt     *time.Time     `db:"completed_at" json:"completed_at"`
+}
+
+func (s *server) ownDeregistration(c echo.Context) (deregistrationRow, error) {
+	var row deregistrationRow
+	err := s.DB.GetContext(c.Request().Context(), &row, `SELECT id, scope, services, status, document, content_sha256, submitted_at,
+		cooling_off_until, blocked_since, withdrawn_at, completed_at
+		FROM deregistration_requests WHERE id = $1 AND account_id = $2`, c.Param("id"), caller(c).AccountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, errNotFound()
+	}
+	return row, err
+}
+
+// getDeregistration shows the user's own request: the stored document,
+// its hash and where it stands.
+func (s *server) getDeregistration(c echo.Context) error {
+	row, err := s.ownDeregistration(c)
+	if err != nil {
+		return err
+	}
+	if row.Services == nil {
+		row.Services = pq.StringArray{}
+	}
+	return c.JSON(http.StatusOK, row)
+}
+
+// withdrawDeregistration withdraws an account deregistration during its
+// cooling-off period (or while a case holds it back).
+func (s *server) withdrawDeregistration(c echo.Context) error {
+	row, err := s.ownDeregistration(c)
+	if err != nil {
+		return err
+	}
+	if row.Scope != "account" {
+		return newError(http.StatusConflict, "conflict", "取消服务的申请已办结，无法撤回", "a cancellation of services is carried out at once and cannot be withdrawn")
+	}
+	if row.Status != "received" && row.Status != "cooling_off" && row.Status != "blocked" {
+		return newError(http.StatusConflict, "conflict", "该注销申请已办结，无法撤回", "the deregistration request is "+row.Status)
+	}
+	p := caller(c)
+	var st workflows.DeregistrationStatus
+	if err := s.updateWorkflow(c.Request().Context(), workflows.DeregistrationWorkflowID(p.AccountID), workflows.UpdateWithdrawDeregistration,
+		workflows.DeregistrationWithdrawal{Actor: p.actor(), HTTPRequestID: httpRequestID(c)}, &st); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": row.ID, "status": st.Status})
+}
+
+// updateWorkflow sends an Update and waits for its outcome; a validator's
+// refusal changes nothing.
+func (s *server) updateWorkflow(ctx context.Context, workflowID, name string, arg, result any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return newError(http.StatusConflict, "closed", "该事项已办结", "the process has ended")
+		}
+		return fromWorkflow(err)
+	}
+	return nil
+}
