@@ -52,7 +52,7 @@ func TestCloseAccountAndRetentionAreIdempotent_C3_5_C4(t *testing.T) {
 	acct := openAccount(t, acts, db, "", "social_insurance_query")
 	_, err := db.Exec(`INSERT INTO sessions (token_hash, subject_kind, account_id, expires_at) VALUES ('\x01', 'user', $1, now() + interval '1 hour')`, acct)
 	require.NoError(t, err)
-	_, err = db.Exec(`INSERT INTO sign_in_attempts (username_hash, account_id, success, source_ip) VALUES ('\x02', $1, true, '10.0.0.1')`, acct)
+	_, err = db.Exec(`INSERT INTO sign_in_attempts (username_hash, account_id, success, source_ip, outcome) VALUES ('\x02', $1, true, '10.0.0.1', 'success')`, acct)
 	require.NoError(t, err)
 	req := storeRequest(t, db, acct, "account")
 	ref := activities.DeregistrationRef{RequestID: req, AccountID: acct}

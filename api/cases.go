@@ -865,8 +865,12 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 	if accountID != "" {
 		acct = accountID
 	}
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sign_in_attempts (username_hash, account_id, success, source_ip)
-		VALUES ($1, $2, $3, $4)`, uh, acct, accountID != "", c.RealIP()); err != nil {
+	outcome := "failed"
+	if accountID != "" {
+		outcome = "success"
+	}
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sign_in_attempts (username_hash, account_id, success, source_ip, outcome)
+		VALUES ($1, $2, $3, $4, $5)`, uh, acct, accountID != "", c.RealIP(), outcome); err != nil {
 		return err
 	}
 	if accountID == "" {
