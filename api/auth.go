@@ -108,6 +108,7 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusForbidden, "password_change_required",
 				"请先修改初始密码", "change your initial password first (PUT /v1/me/password)")
 		}
+		s.recordDeemedAcceptance(c, p)
 		return next(c)
 	}
 }

@@ -110,6 +110,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/staff", s.listStaff, s.requireStaff)
 
 	// Each process registers its routes here, from its own file.
+	s.termsRoutes(v1)
 	return e, nil
 }
 

@@ -28,4 +28,6 @@ type WorkflowRegistry interface {
 // same list, so a new workflow is replayed as soon as it is registered.
 func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.RegistrationReview)
+	r.RegisterWorkflow(workflows.TermsCampaign)
+	r.RegisterWorkflow(workflows.Announcement)
 }
