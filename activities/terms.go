@@ -17,8 +17,8 @@ import (
 // twice finds its notices by operation key and writes nothing again.
 
 // Sources name the fan-outs in the outbox and the notice operation keys.
-func TermsSource(version string) string     { return "terms/" + version }
-func AnnouncementSource(id string) string   { return "announcement/" + id }
+func TermsSource(version string) string   { return "terms/" + version }
+func AnnouncementSource(id string) string { return "announcement/" + id }
 func TermsNoticeKey(version, account string) string {
 	return TermsSource(version) + "/notice/" + account
 }

@@ -30,14 +30,15 @@ import (
 // the site inbox, and announcements (C2.7, C3.5).
 //
 // Roles:
-//   POST /v1/terms, GET /v1/terms/{v} (drafts)       terms_editor, administrator
-//   GET /v1/terms/{v} (published)                     anyone
-//   POST /v1/terms/{v}/publish                        terms_editor, administrator
-//   GET /v1/terms/{v}/campaign                        terms_editor, administrator, auditor
-//   POST /v1/terms/{v}/campaign/pause|resume          terms_editor, administrator (checked by the workflow's validator)
-//   GET /v1/me/notices, /v1/me/terms, /v1/me/terms/{v}, POST .../accept|reject   users (not staff)
-//   POST /v1/announcements                            administrator
-//   GET /v1/announcements                             anyone
+//
+//	POST /v1/terms, GET /v1/terms/{v} (drafts)       terms_editor, administrator
+//	GET /v1/terms/{v} (published)                     anyone
+//	POST /v1/terms/{v}/publish                        terms_editor, administrator
+//	GET /v1/terms/{v}/campaign                        terms_editor, administrator, auditor
+//	POST /v1/terms/{v}/campaign/pause|resume          terms_editor, administrator (checked by the workflow's validator)
+//	GET /v1/me/notices, /v1/me/terms, /v1/me/terms/{v}, POST .../accept|reject   users (not staff)
+//	POST /v1/announcements                            administrator
+//	GET /v1/announcements                             anyone
 func (s *server) termsRoutes(v1 *echo.Group) {
 	v1.POST("/terms", s.draftTerms, s.requireStaff)
 	v1.GET("/terms/:version", s.getTerms)
