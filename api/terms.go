@@ -274,9 +274,12 @@ func (s *server) campaignProgress(c echo.Context) error {
 	err := s.DB.GetContext(ctx, &row, `SELECT status, started_at, users_targeted, notices_written, messages_queued, sweep_done_at, completed_at
 		FROM terms_campaigns WHERE terms_version = $1`, version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
-	if err != nil {
+		// Just published: the workflow has not recorded its start yet.
+		if _, derr := s.Temporal.DescribeWorkflowExecution(ctx, workflows.TermsCampaignWorkflowID(version), ""); derr != nil {
+			return errNotFound()
+		}
+		row.Status = "running"
+	} else if err != nil {
 		return err
 	}
 	msgs := map[string]int64{"queued": row.Queued, "sent": 0, "failed_attempts": 0, "abandoned": 0}
