@@ -258,6 +258,11 @@ func TestAnnouncementReachesServiceUsers_C2_7(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
 	require.ElementsMatch(t, []string{"ends_at", "services.0"}, bad.DetailFields())
 	require.Zero(t, dbCount(t, s, `SELECT count(*) FROM announcements`))
+	// The user-only endpoints refuse staff (403) and anonymous callers (401).
+	for _, r := range [][2]string{{"GET", "/v1/me/terms"}, {"GET", "/v1/me/terms/2026-01"}, {"POST", "/v1/me/terms/2026-01/accept"}, {"GET", "/v1/me/notices"}} {
+		require.Equal(t, http.StatusForbidden, s.Do(r[0], r[1], nil, testenv.Bearer(editor)).Status, r[1])
+		require.Equal(t, http.StatusUnauthorized, s.Do(r[0], r[1], nil).Status, r[1])
+	}
 
 	r := s.Expect(s.Do("POST", "/v1/announcements", body, testenv.Bearer(s.Admin())), http.StatusAccepted)
 	id := r.Str("id")
