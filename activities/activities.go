@@ -104,6 +104,10 @@ func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
 
+// shanghai is the time zone (UTC+8, no daylight saving) in which notices
+// show dates and deadlines.
+var shanghai = time.FixedZone("CST", 8*3600)
+
 // nullTime stores a zero time as NULL.
 func nullTime(t time.Time) any {
 	if t.IsZero() {

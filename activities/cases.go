@@ -213,9 +213,6 @@ func (a *Activities) NotifyCaseOpened(ctx context.Context, in CaseOpenedInput) e
 	})
 }
 
-// shanghai is the time zone deadlines are shown in.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 // CaseStepInput is a deadline step of a case.
 type CaseStepInput struct {
 	CaseID string `json:"case_id"`

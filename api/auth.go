@@ -111,6 +111,7 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusForbidden, "password_change_required",
 				"请先修改初始密码", "change your initial password first (PUT /v1/me/password)")
 		}
+		s.recordDeemedAcceptance(c, p)
 		return next(c)
 	}
 }
@@ -135,6 +136,32 @@ func (s *server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// requireUser admits signed-in users (not staff).
+func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := caller(c)
+		if p == nil {
+			return errUnauthenticated()
+		}
+		if p.Kind != "user" {
+			return errForbidden("for users only", "仅限个人用户")
+		}
+		return next(c)
+	}
+}
+
+// requireRole admits staff holding one of roles.
+func requireRole(c echo.Context, roles ...string) error {
+	p := caller(c)
+	if p == nil {
+		return errUnauthenticated()
+	}
+	if !p.hasRole(roles...) {
+		return errForbidden(fmt.Sprintf("only %v may do this", roles), "您的角色无权执行此操作")
+	}
+	return nil
 }
 
 // Sign-in throttling (C3.4(8)): this many failures for one username within

@@ -42,32 +42,6 @@ func (s *server) deregistrationRoutes(g *echo.Group) {
 	s.auditRoutes(g)
 }
 
-// requireUser admits signed-in users (not staff).
-func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p := caller(c)
-		if p == nil {
-			return errUnauthenticated()
-		}
-		if p.Kind != "user" {
-			return errForbidden("for users only", "仅限个人用户")
-		}
-		return next(c)
-	}
-}
-
-// requireRole admits staff holding one of roles.
-func requireRole(c echo.Context, roles ...string) error {
-	p := caller(c)
-	if p == nil {
-		return errUnauthenticated()
-	}
-	if !p.hasRole(roles...) {
-		return errForbidden(fmt.Sprintf("only %v may do this", roles), "您的角色无权执行此操作")
-	}
-	return nil
-}
-
 func httpRequestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
 
 // deregistrationDocument is the written request as stored (C3.5): the

@@ -124,6 +124,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.caseRoutes(v1)
 	s.passwordRoutes(v1)
 	s.deregistrationRoutes(v1)
+	s.termsRoutes(v1)
 	return e, nil
 }
 

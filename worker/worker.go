@@ -42,4 +42,6 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.Deregistration)
 	r.RegisterWorkflow(workflows.ServiceCancellation)
 	r.RegisterWorkflow(workflows.DisclosureRequest)
+	r.RegisterWorkflow(workflows.TermsCampaign)
+	r.RegisterWorkflow(workflows.Announcement)
 }

@@ -1,0 +1,261 @@
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// The notification outbox carries messages to channels other than the
+// site inbox (SMS, e-mail). A fan-out queues them in the same transaction
+// as the inbox notices; DispatchOutbox sends them in batches through the
+// channel's Sender, records every attempt in notification_log, and retries
+// a failed message with exponential backoff until its maximum attempt
+// count, then abandons it.
+
+// Message is one outgoing message as a sender sees it. It carries the
+// address and text, so it never leaves the activity (no workflow sees it).
+type Message struct {
+	ID        int64
+	AccountID string
+	Channel   string
+	Address   string
+	Text      string
+	Attempt   int
+}
+
+// Sender delivers messages of one channel. Send returns one error (or nil)
+// per message, in order.
+type Sender interface {
+	Name() string
+	Send(ctx context.Context, msgs []Message) []error
+}
+
+// LogSender is the default sender: it sends nothing and reports success,
+// so notification_log shows what would have been sent.
+type LogSender struct{}
+
+func (LogSender) Name() string { return "log" }
+
+func (LogSender) Send(_ context.Context, msgs []Message) []error { return make([]error, len(msgs)) }
+
+var senders = struct {
+	sync.RWMutex
+	m map[string]Sender
+}{m: map[string]Sender{}}
+
+// SetSender installs the sender of a channel (sms, email) and returns a
+// function that restores the previous one. Without one, LogSender is used.
+func SetSender(channel string, s Sender) (restore func()) {
+	senders.Lock()
+	defer senders.Unlock()
+	prev, had := senders.m[channel]
+	senders.m[channel] = s
+	return func() {
+		senders.Lock()
+		defer senders.Unlock()
+		if had {
+			senders.m[channel] = prev
+		} else {
+			delete(senders.m, channel)
+		}
+	}
+}
+
+func senderFor(channel string) Sender {
+	senders.RLock()
+	defer senders.RUnlock()
+	if s, ok := senders.m[channel]; ok {
+		return s
+	}
+	return LogSender{}
+}
+
+// RetryBackoff is the wait before the second attempt; it doubles with each
+// further attempt up to MaxRetryBackoff.
+var (
+	RetryBackoff    = 30 * time.Second
+	MaxRetryBackoff = time.Hour
+)
+
+func backoff(attempt int) time.Duration {
+	d := RetryBackoff
+	for i := 1; i < attempt && d < MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, MaxRetryBackoff)
+}
+
+// DispatchInput sends up to Batch due messages of one source.
+type DispatchInput struct {
+	Source string `json:"source"`
+	Batch  int    `json:"batch"`
+}
+
+// DispatchResult counts this batch's outcomes and says what is left:
+// Pending messages not yet sent, abandoned or failed for good; NextIn is
+// how long until the earliest of them is due (0: due now).
+type DispatchResult struct {
+	Sent      int           `json:"sent"`
+	Failed    int           `json:"failed"`
+	Abandoned int           `json:"abandoned"`
+	Pending   int           `json:"pending"`
+	NextIn    time.Duration `json:"next_in"`
+}
+
+// DispatchOutbox claims a batch of due messages (SKIP LOCKED, so several
+// dispatchers can run), sends them, and records the results.
+func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (DispatchResult, error) {
+	if in.Batch <= 0 {
+		in.Batch = 500
+	}
+	var res DispatchResult
+	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
+		type row struct {
+			ID          int64          `db:"id"`
+			AccountID   string         `db:"account_id"`
+			Channel     string         `db:"channel"`
+			Template    string         `db:"template"`
+			Attempts    int            `db:"attempts"`
+			MaxAttempts int            `db:"max_attempts"`
+			Mobile      string         `db:"mobile"`
+			Email       sql.NullString `db:"email"`
+		}
+		var rows []row
+		if err := tx.SelectContext(ctx, &rows, `
+			SELECT o.id, o.account_id, o.channel, o.template, o.attempts, o.max_attempts, p.mobile, p.email
+			FROM notification_outbox o JOIN accounts a ON a.id = o.account_id JOIN people p ON p.id = a.person_id
+			WHERE o.source = $1 AND o.status IN ('queued', 'failed') AND o.next_attempt_at <= now()
+			ORDER BY o.next_attempt_at, o.id LIMIT $2
+			FOR UPDATE OF o SKIP LOCKED`, in.Source, in.Batch); err != nil {
+			return err
+		}
+		texts := map[string]string{}
+		byChannel := map[string][]Message{}
+		for _, r := range rows {
+			text, ok := texts[r.Template]
+			if !ok {
+				t, err := renderTemplate(ctx, tx, r.Template)
+				if err != nil {
+					return err
+				}
+				texts[r.Template], text = t, t
+			}
+			addr := r.Mobile
+			if r.Channel == "email" {
+				addr = r.Email.String
+			}
+			byChannel[r.Channel] = append(byChannel[r.Channel], Message{ID: r.ID, AccountID: r.AccountID, Channel: r.Channel,
+				Address: addr, Text: text, Attempt: r.Attempts + 1})
+		}
+		maxAttempts := map[int64]int{}
+		for _, r := range rows {
+			maxAttempts[r.ID] = r.MaxAttempts
+		}
+		var sentIDs, failIDs, abandonIDs, logIDs []int64
+		var failNext []time.Time
+		var failErrs, abandonErrs, logSender, logChannel, logAddr, logText, logResult []string
+		var logAttempt []int64
+		now := a.now()
+		for _, ch := range []string{"sms", "email"} {
+			msgs := byChannel[ch]
+			if len(msgs) == 0 {
+				continue
+			}
+			s := senderFor(ch)
+			errs := s.Send(ctx, msgs)
+			for i, m := range msgs {
+				var err error
+				if i < len(errs) {
+					err = errs[i]
+				}
+				result := "sent"
+				switch {
+				case err == nil:
+					sentIDs = append(sentIDs, m.ID)
+				case m.Attempt >= maxAttempts[m.ID]:
+					result = "abandoned: " + err.Error()
+					abandonIDs, abandonErrs = append(abandonIDs, m.ID), append(abandonErrs, err.Error())
+				default:
+					result = "failed: " + err.Error()
+					failIDs, failErrs = append(failIDs, m.ID), append(failErrs, err.Error())
+					failNext = append(failNext, now.Add(backoff(m.Attempt)))
+				}
+				logIDs, logAttempt = append(logIDs, m.ID), append(logAttempt, int64(m.Attempt))
+				logSender, logChannel = append(logSender, s.Name()), append(logChannel, m.Channel)
+				logAddr, logText, logResult = append(logAddr, m.Address), append(logText, m.Text), append(logResult, result)
+			}
+		}
+		if len(logIDs) > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notification_log (message_id, attempt, sender, channel, address, text, result)
+				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+				ON CONFLICT (message_id, attempt) DO NOTHING`,
+				pq.Array(logIDs), pq.Array(logAttempt), pq.Array(logSender), pq.Array(logChannel), pq.Array(logAddr),
+				pq.Array(logText), pq.Array(logResult)); err != nil {
+				return err
+			}
+		}
+		if len(sentIDs) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE notification_outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(),
+				last_error = NULL WHERE id = ANY($1)`, pq.Array(sentIDs)); err != nil {
+				return err
+			}
+		}
+		if len(failIDs) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE notification_outbox o SET status = 'failed', attempts = attempts + 1,
+				last_error = f.err, next_attempt_at = f.next
+				FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS f(id, err, next) WHERE o.id = f.id`,
+				pq.Array(failIDs), pq.Array(failErrs), pq.Array(failNext)); err != nil {
+				return err
+			}
+		}
+		if len(abandonIDs) > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE notification_outbox o SET status = 'abandoned', attempts = attempts + 1, last_error = f.err
+				FROM unnest($1::bigint[], $2::text[]) AS f(id, err) WHERE o.id = f.id`,
+				pq.Array(abandonIDs), pq.Array(abandonErrs)); err != nil {
+				return err
+			}
+		}
+		res.Sent, res.Failed, res.Abandoned = len(sentIDs), len(failIDs), len(abandonIDs)
+		for status, n := range map[string]int{"sent": res.Sent, "attempt_failed": res.Failed, "abandoned": res.Abandoned} {
+			if n == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notification_counts (source, status, n) VALUES ($1, $2, $3)
+				ON CONFLICT (source, status) DO UPDATE SET n = notification_counts.n + EXCLUDED.n`, in.Source, status, n); err != nil {
+				return err
+			}
+		}
+		var next sql.NullFloat64
+		if err := tx.QueryRowxContext(ctx, `SELECT count(*), extract(epoch FROM min(next_attempt_at) - now())
+			FROM notification_outbox WHERE source = $1 AND status IN ('queued', 'failed')`, in.Source).Scan(&res.Pending, &next); err != nil {
+			return err
+		}
+		if next.Valid && next.Float64 > 0 {
+			res.NextIn = time.Duration(next.Float64 * float64(time.Second)).Round(time.Millisecond)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// renderTemplate turns a message template ("terms_revision:<version>")
+// into its text.
+func renderTemplate(ctx context.Context, tx *sqlx.Tx, template string) (string, error) {
+	kind, ref, _ := strings.Cut(template, ":")
+	switch kind {
+	case "terms_revision":
+		var eff time.Time
+		if err := tx.GetContext(ctx, &eff, `SELECT effective_at FROM terms_versions WHERE version = $1`, ref); err != nil {
+			return "", err
+		}
+		return "【上海人社】用户承诺书已修订（版本 " + ref + "），自 " + eff.In(shanghai).Format("2006-01-02") +
+			" 起生效，请登录网站查看并选择接受或拒绝。", nil
+	}
+	return "", conflictf("unknown message template %q", template)
+}
