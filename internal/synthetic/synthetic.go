@@ -29,12 +29,13 @@ func randN(n int64) int64 {
 
 var districts = []string{"310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113", "310115"}
 
-// NewPerson makes a person born between 1960 and 1999 (old enough for most
-// services, too young for pension_claim), with random district, birth date
-// and sequence so that collisions are rare across runs.
+// NewPerson makes a person born between 1980 and 1999: at least 16 and
+// under 50 until 2029, so old enough for most services and always too
+// young for pension_claim (tests rely on that). District, birth date and
+// sequence are random so that collisions are rare across runs.
 func NewPerson() Person {
 	n := seq.Add(1)
-	day := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(randN(14600)))
+	day := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(randN(7300)))
 	first17 := fmt.Sprintf("%s%s%03d", districts[randN(int64(len(districts)))], day.Format("20060102"), randN(1000))
 	names := []string{"王秀英", "李建国", "张丽华", "刘志强", "陈静怡", "杨光明"}
 	return Person{
