@@ -64,6 +64,8 @@ type Stack struct {
 type Options struct {
 	ServiceLevel workflows.ServiceLevel
 	Now          func() time.Time
+	// UIURL is the Temporal web UI that staff views link to.
+	UIURL string
 }
 
 // Start brings a stack up and registers its teardown.
@@ -100,8 +102,11 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	metrics.RegisterBusiness(db)
+	if opts.UIURL == "" {
+		opts.UIURL = "http://localhost:8233"
+	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
-		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now, Metrics: metrics})
+		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
