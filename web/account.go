@@ -24,7 +24,8 @@ func init() {
 	addMessages(map[string][2]string{
 		"signin.title":         {"登录", "Sign in"},
 		"signin.intro":         {"用户请以公民身份号码登录，工作人员请以用户名登录。", "Users sign in with their resident ID number, staff with their username."},
-		"field.username":       {"身份证号或用户名", "ID number or username"},
+		"signin.username":      {"身份证号或用户名", "ID number or username"},
+		"field.username":       {"用户名", "Username"},
 		"field.password":       {"密码", "Password"},
 		"signin.submit":        {"登录", "Sign in"},
 		"notice.signed_out":    {"您已退出登录。", "You are signed out."},
