@@ -252,7 +252,7 @@ func TestWebSecondDecisionIsRefusedWithAClearMessage_C2_1(t *testing.T) {
 	require.Equal(t, "approved", two.Attr("#app-status", "data-status"))
 	require.Equal(t, "已批准", two.Text("#app-status"))
 	two.Do(chromedp.WaitNotPresent(chromedp.ID("decision-form")))
-	keepScreenshot(t, two.Shot("second-decision-refused"), "second-decision-refused.png")
+	two.Shot("second-decision-refused")
 
 	var status string
 	require.NoError(t, s.DB.Get(&status, `SELECT status FROM applications WHERE id = $1`, id))

@@ -258,7 +258,9 @@ func (a *app) decide(c echo.Context) error {
 	case e.Status == http.StatusConflict:
 		// Someone decided first (or the application closed): the decision
 		// changed nothing; show why and the state as it is now.
-		return a.showApplication(c, http.StatusConflict, view{Problem: "review.refused", Err: e})
+		// The API's message names the state in English; the page says it
+		// in the reader's language and shows the state itself.
+		return a.showApplication(c, http.StatusConflict, view{Problem: "review.refused"})
 	case e.Status >= 500:
 		return fail(c, e)
 	default:
