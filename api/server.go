@@ -22,6 +22,7 @@ import (
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/web"
 	"hrss-backoffice/workflows"
 )
 
@@ -92,6 +93,7 @@ func New(d Deps) (*echo.Echo, error) {
 
 	e.GET("/healthz", s.health)
 	e.GET("/readyz", s.health)
+	web.Mount(e) // the pages under / and /console, calling the /v1 routes in-process (docs/web.md)
 
 	// Validation and authentication wrap every route (not a group, whose
 	// catch-all would turn a wrong method into 404). Routes outside the

@@ -202,6 +202,22 @@ ensure_postgres_binaries() {
 	[[ -x "$PG_BIN_DIR/pg_ctl" ]] || die "postgresql-$PG_MAJOR installed but $PG_BIN_DIR/pg_ctl is still missing"
 }
 
+# ensure_chromium - Debian's Chromium (and a CJK font, so that Chinese pages
+# render in screenshots) for the browser tests, installed with apt-get when
+# /usr/bin/chromium is missing.
+ensure_chromium() {
+	[[ -x /usr/bin/chromium && -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] && return 0
+	log "Chromium or its CJK font not found; installing chromium and fonts-wqy-microhei with apt-get"
+	local sudo=()
+	if ! is_root; then
+		command -v sudo >/dev/null 2>&1 || die "chromium is missing and this is not root (no sudo): install it first"
+		sudo=(sudo)
+	fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei </dev/null ||
+		die "apt-get install chromium failed"
+}
+
 # temporal_cli_ok - the Temporal CLI binary exists and is the pinned version.
 temporal_cli_ok() {
 	[[ -x "$TEMPORAL_BIN" ]] || return 1

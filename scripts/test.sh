@@ -18,7 +18,8 @@
 #   DATABASE_URL=postgres://hrss:hrss@127.0.0.1:PORT/hrss?sslmode=disable
 #                   (role hrss has CREATEDB: tests may create their own databases)
 #   TEMPORAL_ADDRESS=127.0.0.1:PORT, TEMPORAL_NAMESPACE=default,
-#   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1
+#   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1,
+#   CHROMIUM=/usr/bin/chromium (browser tests; ARTIFACTS_DIR keeps their screenshots)
 
 set -euo pipefail
 
@@ -137,6 +138,7 @@ check_gofmt() {
 
 ensure_postgres_binaries
 ensure_temporal_cli
+ensure_chromium
 
 TEST_DIR="$(mktemp -d /tmp/hrss-test.XXXXXX)"
 chmod 755 "$TEST_DIR" # the postgres OS user must reach the cluster inside
@@ -158,6 +160,7 @@ export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export TEMPORAL_NAMESPACE=default
 export TEMPORAL_CLI="$TEMPORAL_BIN"
 export HRSS_INTEGRATION=1
+export CHROMIUM=/usr/bin/chromium
 log "DATABASE_URL=$DATABASE_URL"
 log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 

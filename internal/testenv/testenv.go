@@ -70,6 +70,8 @@ type Options struct {
 	// LogTo, when set, receives every log line at debug level (slog and
 	// the Temporal SDK of client and worker), for tests that search logs.
 	LogTo io.Writer
+	// UIURL is the Temporal web UI that staff views link to.
+	UIURL string
 }
 
 // Start brings a stack up and registers its teardown.
@@ -111,8 +113,11 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	metrics.RegisterBusiness(db)
+	if opts.UIURL == "" {
+		opts.UIURL = "http://localhost:8233"
+	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
-		UIURL: "http://localhost:8233", ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
+		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,113 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// TemporalCLI is the Temporal CLI for tests that need a dev server of their
+// own: $TEMPORAL_CLI, else the repository's .tools/bin/temporal (where `make
+// run` and `make test` install it). Without it the test is skipped, unless
+// HRSS_INTEGRATION=1 (then it fails).
+func TemporalCLI(t testing.TB) string {
+	t.Helper()
+	cli := os.Getenv("TEMPORAL_CLI")
+	if cli == "" {
+		_, file, _, _ := runtime.Caller(0)
+		cli = filepath.Join(filepath.Dir(file), "..", "..", ".tools", "bin", "temporal")
+	}
+	if _, err := os.Stat(cli); err != nil {
+		if os.Getenv("HRSS_INTEGRATION") == "1" {
+			t.Fatalf("the Temporal CLI is missing (%s) but HRSS_INTEGRATION=1: set TEMPORAL_CLI", cli)
+		}
+		t.Skipf("the Temporal CLI is missing (%s): set TEMPORAL_CLI", cli)
+	}
+	return cli
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// StartDevServerWithUI starts a Temporal dev server with its web UI on free
+// ports (in memory, with the HrssKind and HrssStatus search attributes),
+// waits until both answer, and stops it when the test ends. It returns the
+// frontend address and the UI's URL.
+func StartDevServerWithUI(t testing.TB) (address, uiURL string) {
+	t.Helper()
+	cli := TemporalCLI(t)
+	port, uiPort := freePort(t), freePort(t)
+	for uiPort == port {
+		uiPort = freePort(t)
+	}
+	address = fmt.Sprintf("127.0.0.1:%d", port)
+	uiURL = fmt.Sprintf("http://127.0.0.1:%d", uiPort)
+	logPath := filepath.Join(t.TempDir(), "temporal.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cli, "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--ui-port", fmt.Sprint(uiPort), "--headless=false", "--namespace", "default",
+		"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the Temporal dev server: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+		_ = logFile.Close()
+	})
+	ready := func() bool {
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("the Temporal dev server stopped:\n%s", log)
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c, err := client.DialContext(ctx, client.Options{HostPort: address, Logger: quietLogger{}})
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			return false
+		}
+		resp, err := http.Get(uiURL + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	Eventually(t, 90*time.Second, "the Temporal dev server and its web UI", ready)
+	return address, uiURL
+}

@@ -1,0 +1,66 @@
+package web
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Every text a template names exists in Chinese and in English, and no key
+// is left without a use.
+func TestEveryPageTextExistsInBothLanguages(t *testing.T) {
+	key := regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"([a-z0-9_.]+)"`)
+	used := map[string]bool{}
+	err := fs.WalkDir(files, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+			if _, ok := messages[m[1]]; !ok {
+				t.Errorf("%s: no text for %q", p, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range messages {
+		if strings.TrimSpace(v[0]) == "" || strings.TrimSpace(v[1]) == "" {
+			t.Errorf("%q lacks a Chinese or an English text", k)
+		}
+	}
+	if len(used) < 50 {
+		t.Fatalf("found only %d keys in the templates: is the pattern right?", len(used))
+	}
+}
+
+// Every page parses in both languages.
+func TestTemplatesParse(t *testing.T) {
+	templatesOnce.Do(loadTemplates)
+	for _, lang := range []string{"zh", "en"} {
+		for _, page := range []string{"home.html", "error.html", "account/signin.html", "account/password.html",
+			"account/account.html", "registration/register.html", "registration/follow.html",
+			"registration/follow_open.html", "registration/submitted.html", "review/console.html",
+			"review/application.html", "review/approved.html", "review/slip.html", "staff/staff.html"} {
+			if templates[lang][page] == nil {
+				t.Errorf("%s: page %s missing", lang, page)
+			}
+		}
+	}
+}
+
+func TestLocalPathKeepsRedirectsOnThisSite(t *testing.T) {
+	for in, want := range map[string]string{"/register": "/register", "//evil.example": "/", "https://evil.example": "/",
+		"/\\evil": "/", "": "/", "/follow?x=1": "/"} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
