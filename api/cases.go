@@ -717,13 +717,13 @@ func (s *server) sanctionRun(ctx context.Context, id string, accountID string) (
 	return workflows.SanctionWorkflowID(id), nil
 }
 
-func (s *server) liftSanction(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleSupervisor); err != nil {
+// sanctionAction is a staff decision on a sanction, sent as an Update to its
+// run: the roles allowed, the body, and how to build the Update's argument.
+func sanctionAction[B any](s *server, c echo.Context, update string, roles []string, build func(workflows.Actor, B) any) error {
+	if err := staffOnly(c, roles...); err != nil {
 		return err
 	}
-	var req struct {
-		ReasonCode string `json:"reason_code"`
-	}
+	var req B
 	if err := bind(c, &req); err != nil {
 		return err
 	}
@@ -733,56 +733,37 @@ func (s *server) liftSanction(c echo.Context) error {
 		return err
 	}
 	var res workflows.SanctionResult
-	if err := s.updateRun(ctx, wfID, workflows.UpdateSanctionLift, workflows.LiftRequest{Actor: caller(c).actor(), ReasonCode: req.ReasonCode}, &res); err != nil {
+	if err := s.updateRun(ctx, wfID, update, build(caller(c).actor(), req), &res); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+func (s *server) liftSanction(c echo.Context) error {
+	type body struct {
+		ReasonCode string `json:"reason_code"`
+	}
+	return sanctionAction(s, c, workflows.UpdateSanctionLift, []string{workflows.RoleSupervisor},
+		func(a workflows.Actor, b body) any { return workflows.LiftRequest{Actor: a, ReasonCode: b.ReasonCode} })
 }
 
 func (s *server) reviewSanctionCorrection(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor); err != nil {
-		return err
-	}
-	var req struct {
+	type body struct {
 		Result string `json:"result"`
 	}
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	wfID, err := s.sanctionRun(ctx, c.Param("id"), "")
-	if err != nil {
-		return err
-	}
-	var res workflows.SanctionResult
-	if err := s.updateRun(ctx, wfID, workflows.UpdateReviewCorrection, workflows.CorrectionReview{Actor: caller(c).actor(), Result: req.Result}, &res); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+	return sanctionAction(s, c, workflows.UpdateReviewCorrection, []string{workflows.RoleInvestigator, workflows.RoleSupervisor},
+		func(a workflows.Actor, b body) any { return workflows.CorrectionReview{Actor: a, Result: b.Result} })
 }
 
 func (s *server) decideAppeal(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleSupervisor, workflows.RoleInvestigator); err != nil {
-		return err
-	}
-	var req struct {
+	type body struct {
 		Decision   string `json:"decision"`
 		ReasonCode string `json:"reason_code"`
 	}
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	wfID, err := s.sanctionRun(ctx, c.Param("id"), "")
-	if err != nil {
-		return err
-	}
-	var res workflows.SanctionResult
-	if err := s.updateRun(ctx, wfID, workflows.UpdateSanctionAppealDec, workflows.AppealDecision{Actor: caller(c).actor(),
-		Decision: req.Decision, ReasonCode: req.ReasonCode}, &res); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, []string{workflows.RoleSupervisor, workflows.RoleInvestigator},
+		func(a workflows.Actor, b body) any {
+			return workflows.AppealDecision{Actor: a, Decision: b.Decision, ReasonCode: b.ReasonCode}
+		})
 }
 
 // ---- the user ----
