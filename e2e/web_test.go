@@ -124,10 +124,14 @@ func TestWebRegistrationReviewPickupFirstSignInAccount_C1_5_C2_1_C3_2_C3_3_2_C4(
 	keepScreenshot(t, applicant.Shot("register-field-errors"), "register-errors.png")
 
 	// The English switch, and back.
-	applicant.Do(chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitVisible(chromedp.ID("f-name")))
+	// Wait for the new page (its <html lang>), not just any visible field:
+	// the old page's field is visible until the navigation completes.
+	applicant.Do(chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-name")))
 	require.Equal(t, "Register as a user", applicant.Text("h1"))
 	require.Equal(t, "Name", applicant.Text(`label[for="f-name"]`))
-	applicant.Do(chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitVisible(chromedp.ID("f-name")))
+	applicant.Do(chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="zh-CN"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-name")))
 	require.Equal(t, "注册为网站用户", applicant.Text("h1"))
 
 	applicant.Do(
