@@ -75,6 +75,7 @@ case "$HTTP_HOST" in
 *) PUBLIC_HOST="$HTTP_HOST" ;;
 esac
 API_URL="http://$PUBLIC_HOST:$HTTP_PORT/v1"
+WORKER_METRICS_ADDR="${WORKER_METRICS_ADDR:-127.0.0.1:9091}"
 
 # --- State for cleanup ------------------------------------------------------
 
@@ -233,7 +234,7 @@ else
 fi
 
 export DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
-	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD
+	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR
 export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_TASK_QUEUE="${TEMPORAL_TASK_QUEUE:-hrss-backoffice}"
 
@@ -261,8 +262,11 @@ cat >&2 <<EOF
 
   HRSS back office is running.
 
+    Applicant pages     ${API_URL%/v1}/
+    Staff console       ${API_URL%/v1}/console
     API                 $API_URL
     OpenAPI document    $API_URL/openapi.yaml
+    Metrics             ${API_URL%/v1}/metrics (worker: http://$WORKER_METRICS_ADDR/metrics)
     Temporal web UI     ${TEMPORAL_UI_URL:-(external Temporal at $TEMPORAL_ADDRESS)}
     Admin login         $BOOTSTRAP_ADMIN_USERNAME (password: $PASSWORD_NOTE)
     Logs                $LOG_DIR/{api,worker,migrate,temporal,postgres}.log
