@@ -118,6 +118,10 @@ func funcs(lang string) template.FuncMap {
 					return ""
 				}
 				return v.In(shanghai).Format("2006-01-02 15:04")
+			case string: // a time as JSON carries it (pages that decode into maps)
+				if p, err := time.Parse(time.RFC3339Nano, v); err == nil {
+					return p.In(shanghai).Format("2006-01-02 15:04")
+				}
 			}
 			return ""
 		},

@@ -39,6 +39,9 @@ func Mount(e *echo.Echo) {
 	a.registrationPages()
 	a.reviewPages()
 	a.staffPages()
+	a.myAccountPages()
+	a.casePages()
+	a.accountConsolePages()
 }
 
 // get and post register a page with the page middleware (security headers,

@@ -1,0 +1,226 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"hrss-backoffice/internal/testenv"
+	"hrss-backoffice/workflows"
+)
+
+// publishTerms drafts and publishes a revision through the API; the
+// version is unique per run (workflow IDs are global on the dev server).
+func publishTerms(t *testing.T, s *testenv.Stack) string {
+	t.Helper()
+	editor, _ := s.Staff(workflows.RoleTermsEditor)
+	v := "2027-" + uuid.NewString()[:8]
+	s.Expect(s.Do("POST", "/v1/terms", map[string]any{"version": v, "title": "用户承诺书（修订）", "body": "修订后的全文……",
+		"summary": "第7条：服务中断须提前通知", "effective_at": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)},
+		testenv.Bearer(editor)), http.StatusCreated)
+	s.Expect(s.Do("POST", "/v1/terms/"+v+"/publish", nil, testenv.Bearer(editor)), http.StatusAccepted)
+	return v
+}
+
+// C2.7 / C3.3(4) / C3.5 / C3.3(3) / C4: a user's account pages: the menu,
+// the inbox with the revision notice, the activity record with the
+// sign-in, the terms versions with the acceptance recorded through the
+// page, the cases, consents and disclosures pages, the deregistration form
+// with its field errors, and the compromise report that locks the account
+// and ends the page's session. Staff sent to a user page go to the console.
+func TestUserAccountPagesNoticesActivityTermsAndRequests_C2_7_C3_3_C3_5(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	v := publishTerms(t, s)
+	testenv.Eventually(t, 30*time.Second, "the revision notice", func() bool {
+		var n int
+		_ = s.DB.Get(&n, `SELECT count(*) FROM notices WHERE account_id = $1 AND kind = 'terms_revision'`, u.AccountID)
+		return n == 1
+	})
+
+	a := newAgent(t, s)
+	require.Equal(t, "/signin?notice=signin_first", a.get("/account/notices").Location)
+	a.signIn(u.IDNumber, u.Password, "")
+	r := a.get("/account")
+	require.Equal(t, http.StatusOK, r.Status)
+	for _, link := range []string{"/account/notices", "/account/activity", "/account/terms", "/account/cases",
+		"/account/consents", "/account/disclosures", "/account/deregistration", "/account/security"} {
+		require.Contains(t, r.Body, `href="`+link+`"`)
+		page := a.get(link)
+		require.Equal(t, http.StatusOK, page.Status, link+": "+page.Body)
+		require.NotContains(t, page.Body, u.IDNumber[:14], "no ID number on "+link)
+	}
+	require.Contains(t, a.get("/account/notices").Body, `data-kind="terms_revision"`)
+	require.Contains(t, a.get("/account/activity").Body, `data-action="sign_in.success"`)
+
+	terms := a.get("/account/terms")
+	require.Contains(t, terms.Body, `action="/account/terms/`+v+`/accept"`)
+	require.Contains(t, terms.Body, `<label for="f-statement-`+v+`"`)
+	bad := a.post("/account/terms/"+v+"/reject", url.Values{"choice": {"cancel_services"}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, "no service chosen")
+	require.Contains(t, bad.Body, `id="problem"`)
+	ok := a.post("/account/terms/"+v+"/accept", nil)
+	require.Equal(t, http.StatusSeeOther, ok.Status, ok.Body)
+	require.Equal(t, "/account/terms?notice=terms_accepted", ok.Location)
+	after := a.get(ok.Location)
+	require.Contains(t, after.Body, `data-position="accepted"`)
+	require.NotContains(t, after.Body, `action="/account/terms/`+v+`/accept"`)
+	var position string
+	require.NoError(t, s.DB.Get(&position, `SELECT position FROM terms_acceptances WHERE account_id = $1 AND terms_version = $2`, u.AccountID, v))
+	require.Equal(t, "accepted", position)
+
+	// A refused deregistration shows the API's field errors under the fields.
+	a.get("/account/deregistration")
+	d := a.post("/account/deregistration", url.Values{"scope": {"account"}, "statement": {""}, "password": {"wrong-password-1"}})
+	require.Equal(t, http.StatusUnprocessableEntity, d.Status, d.Body)
+	require.Contains(t, d.Body, `aria-invalid="true"`)
+	var requests int
+	require.NoError(t, s.DB.Get(&requests, `SELECT count(*) FROM deregistration_requests WHERE account_id = $1`, u.AccountID))
+	require.Zero(t, requests)
+
+	// Staff have no user pages.
+	staffAgent := newAgent(t, s)
+	su, spw := staff(t, s, workflows.RoleReviewer)
+	staffAgent.signIn(su, spw, spw+"-changed")
+	require.Equal(t, "/console", staffAgent.get("/account/notices").Location)
+
+	// The compromise report locks the account and ends this session too.
+	a.get("/account/security")
+	locked := a.post("/account/security", url.Values{"description": {"我没有登录，却收到登录提醒"}})
+	require.Equal(t, http.StatusOK, locked.Status, locked.Body)
+	require.Contains(t, locked.Body, `id="locked"`)
+	require.Equal(t, "/signin?notice=signin_first", a.get("/account").Location)
+	var lockedAt *time.Time
+	require.NoError(t, s.DB.Get(&lockedAt, `SELECT compromise_locked_at FROM accounts WHERE id = $1`, u.AccountID))
+	require.NotNil(t, lockedAt)
+}
+
+// C2.2 / C1.4: the case screens. The user answers a fraud case on "my
+// account"; a supervisor finds it by filter, reads its timeline and the
+// user's answer, sees the link to its run, is told field by field what a
+// suspension lacks, suspends, and lifts the suspension on the sanction
+// page. A reviewer and a terms editor get the refusal page, a user is sent
+// to their account.
+func TestCaseScreensListDetailDecisionAndLift_C2_2_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	inv, _ := s.Staff(workflows.RoleInvestigator)
+	u := s.NewUser(reviewer)
+	caseID := s.Expect(s.Do("POST", "/v1/cases/fraud", map[string]any{"account_id": u.AccountID, "suspected_fields": []string{"address"},
+		"evidence": []string{"doc:utility-bill-17"}, "summary": "地址证明与登记不符"}, testenv.Bearer(inv)), http.StatusAccepted).Str("id")
+	s.WaitForCaseState(caseID, workflows.CaseAwaitingAnswer)
+
+	user := newAgent(t, s)
+	user.signIn(u.IDNumber, u.Password, "")
+	mine := user.get("/account/cases")
+	require.Contains(t, mine.Body, `action="/account/cases/`+caseID+`/answer"`)
+	require.Contains(t, mine.Body, `<label for="f-text-`+caseID+`"`)
+	ans := user.post("/account/cases/"+caseID+"/answer", url.Values{"text": {"地址已于上月变更，附新租房合同。"}})
+	require.Equal(t, http.StatusSeeOther, ans.Status, ans.Body)
+	s.WaitForCaseState(caseID, workflows.CaseAwaitingDecision)
+	require.Equal(t, "/account", user.get("/console/cases").Location)
+
+	sup := newAgent(t, s)
+	su, spw := staff(t, s, workflows.RoleSupervisor)
+	sup.signIn(su, spw, spw+"-changed")
+	require.Contains(t, sup.get("/console").Body, `href="/console/cases"`)
+	list := sup.get("/console/cases?kind=fraud&state=awaiting_decision")
+	require.Equal(t, http.StatusOK, list.Status, list.Body)
+	require.Contains(t, list.Body, `data-id="`+caseID+`"`)
+	require.NotContains(t, sup.get("/console/cases?state=cleared").Body, `data-id="`+caseID+`"`)
+	detail := sup.get("/console/cases/" + caseID)
+	require.Equal(t, http.StatusOK, detail.Status)
+	require.Contains(t, detail.Body, `id="temporal-link"`)
+	require.Contains(t, detail.Body, "附新租房合同")
+	require.Contains(t, detail.Body, `<label for="f-reason_code"`)
+
+	bad := sup.post("/console/cases/"+caseID+"/decision", url.Values{"decision": {"suspend"}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, bad.Body)
+	require.Contains(t, bad.Body, `id="reason_code-error"`)
+	var state string
+	require.NoError(t, s.DB.Get(&state, `SELECT state FROM cases WHERE id = $1`, caseID))
+	require.Equal(t, "awaiting_decision", state)
+
+	done := sup.post("/console/cases/"+caseID+"/decision", url.Values{"decision": {"suspend"}, "reason_code": {"false_address"},
+		"corrections": {"address"}, "evidence": {"doc:utility-bill-17"}})
+	require.Equal(t, http.StatusSeeOther, done.Status, done.Body)
+	s.WaitForCaseState(caseID, workflows.CaseSuspended)
+	detail = sup.get(done.Location)
+	require.Contains(t, detail.Body, `id="notice"`)
+	require.Contains(t, detail.Body, `id="sanction-link"`)
+	var sanctionID string
+	require.NoError(t, s.DB.Get(&sanctionID, `SELECT sanction_id FROM cases WHERE id = $1`, caseID))
+	sp := sup.get("/console/sanctions/" + sanctionID)
+	require.Contains(t, sp.Body, `action="/console/sanctions/`+sanctionID+`/lift"`)
+	lift := sup.post("/console/sanctions/"+sanctionID+"/lift", url.Values{"reason_code": {"supervisor_review"}})
+	require.Equal(t, http.StatusSeeOther, lift.Status, lift.Body)
+	s.WaitForSanctionState(sanctionID, "lifted")
+
+	for _, roles := range [][]string{{workflows.RoleReviewer}, {workflows.RoleTermsEditor}} {
+		other := newAgent(t, s)
+		ou, opw := staff(t, s, roles...)
+		other.signIn(ou, opw, opw+"-changed")
+		require.NotContains(t, other.get("/console").Body, `href="/console/cases"`)
+		r := other.get("/console/cases")
+		require.Equal(t, http.StatusForbidden, r.Status, strings.Join(roles, ","))
+		require.Equal(t, http.StatusForbidden, other.get("/console/cases/"+caseID).Status)
+		require.Equal(t, http.StatusForbidden, other.post("/console/cases/"+caseID+"/decision", url.Values{"decision": {"cleared"}}).Status)
+	}
+}
+
+// C3.3(2) / C3.3(4) / C1.4: the counter reset in the console. A reviewer
+// opens the account, reads its activity record, is refused without the
+// in-person check, resets, picks the new initial password up once on the
+// slip; the user signs in with it and must change it. A terms editor gets
+// the refusal page.
+func TestCounterPasswordResetAndAccountActivityInTheConsole_C3_3(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+
+	rev := newAgent(t, s)
+	ru, rpw := staff(t, s, workflows.RoleReviewer)
+	rev.signIn(ru, rpw, rpw+"-changed")
+	require.Contains(t, rev.get("/console").Body, `href="/console/accounts"`)
+	bad := rev.get("/console/accounts?account=not-a-number")
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
+	require.Contains(t, bad.Body, `id="account-error"`)
+	require.Equal(t, "/console/accounts/"+u.AccountID, rev.get("/console/accounts?account="+u.AccountID).Location)
+	page := rev.get("/console/accounts/" + u.AccountID)
+	require.Equal(t, http.StatusOK, page.Status, page.Body)
+	require.Contains(t, page.Body, `data-action="sign_in.success"`)
+	require.Contains(t, page.Body, `<label for="f-identity_document"`)
+
+	refused := rev.post("/console/accounts/"+u.AccountID+"/password-reset", url.Values{"identity_document": {"resident_id_card"}})
+	require.Equal(t, http.StatusUnprocessableEntity, refused.Status, refused.Body)
+	require.Contains(t, refused.Body, `id="document_checked-error"`)
+	issued := rev.post("/console/accounts/"+u.AccountID+"/password-reset", url.Values{"identity_document": {"resident_id_card"},
+		"document_checked": {"true"}, "office": {"徐汇区社保中心"}})
+	require.Equal(t, http.StatusCreated, issued.Status, issued.Body)
+	m := strings.Split(issued.Body, `action="/console/password-resets/`)
+	require.Len(t, m, 2)
+	resetID := m[1][:36]
+	slip := rev.post("/console/password-resets/"+resetID+"/initial-password", nil)
+	require.Equal(t, http.StatusOK, slip.Status, slip.Body)
+	pw := strings.Split(strings.Split(slip.Body, `id="initial-password">`)[1], "<")[0]
+	require.NotEmpty(t, pw)
+	require.GreaterOrEqual(t, rev.post("/console/password-resets/"+resetID+"/initial-password", nil).Status, 400, "only once")
+
+	user := newAgent(t, s)
+	user.get("/signin")
+	r := user.post("/signin", url.Values{"username": {u.IDNumber}, "password": {pw}})
+	require.Equal(t, "/password", r.Location)
+
+	ed := newAgent(t, s)
+	eu, epw := staff(t, s, workflows.RoleTermsEditor)
+	ed.signIn(eu, epw, epw+"-changed")
+	require.Equal(t, http.StatusForbidden, ed.get("/console/accounts/"+u.AccountID).Status)
+	require.Equal(t, http.StatusForbidden, ed.post("/console/accounts/"+u.AccountID+"/password-reset",
+		url.Values{"identity_document": {"resident_id_card"}, "document_checked": {"true"}}).Status)
+}
