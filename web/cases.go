@@ -185,7 +185,8 @@ func (a *app) staffPost(c echo.Context, path string, body any, again func(int, v
 		return true, err
 	}
 	if e != nil {
-		if e.Status >= 500 {
+		// A refused role or a missing record gets the refusal page.
+		if e.Status >= 500 || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound {
 			return true, fail(c, e)
 		}
 		form, _ := c.FormParams()

@@ -224,3 +224,91 @@ func TestCounterPasswordResetAndAccountActivityInTheConsole_C3_3(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, ed.post("/console/accounts/"+u.AccountID+"/password-reset",
 		url.Values{"identity_document": {"resident_id_card"}, "document_checked": {"true"}}).Status)
 }
+
+// C2.7 / C1.4: the terms editor drafts (field errors first) and publishes a
+// revision in the console and follows its campaign on a progress bar; an
+// administrator publishes an announcement; an auditor filters the audit
+// log, pages and exports it as CSV. A reviewer gets the refusal page on
+// each of these screens.
+func TestTermsAnnouncementAndAuditScreens_C2_7_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	s.NewUser(reviewer)
+
+	ed := newAgent(t, s)
+	eu, epw := staff(t, s, workflows.RoleTermsEditor)
+	ed.signIn(eu, epw, epw+"-changed")
+	require.Contains(t, ed.get("/console").Body, `href="/console/terms"`)
+	require.Contains(t, ed.get("/console/terms").Body, `<label for="f-effective_at"`)
+	bad := ed.post("/console/terms", url.Values{"version": {"x"}, "title": {""}, "body": {" "}, "summary": {""}, "effective_at": {"2020-01-01T10:00"}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, bad.Body)
+	require.Contains(t, bad.Body, `id="effective_at-error"`)
+	v := "2027-" + uuid.NewString()[:8]
+	effective := time.Now().Add(48 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")
+	d := ed.post("/console/terms", url.Values{"version": {v}, "title": {"承诺书（修订）"}, "body": {"全文……"},
+		"summary": {"第7条修订"}, "effective_at": {effective}})
+	require.Equal(t, http.StatusSeeOther, d.Status, d.Body)
+	require.Equal(t, "/console/terms/"+v+"?notice=terms_drafted", d.Location)
+	draft := ed.get(d.Location)
+	require.Contains(t, draft.Body, `action="/console/terms/`+v+`/publish"`)
+	var at time.Time
+	require.NoError(t, s.DB.Get(&at, `SELECT effective_at FROM terms_versions WHERE version = $1`, v))
+	require.Equal(t, effective, at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04"), "the form's time is China Standard Time")
+
+	rev := newAgent(t, s)
+	ru, rpw := staff(t, s, workflows.RoleReviewer)
+	rev.signIn(ru, rpw, rpw+"-changed")
+	require.Equal(t, http.StatusNotFound, rev.get("/console/terms/"+v).Status, "a draft is not shown to others")
+	require.Equal(t, http.StatusForbidden, rev.post("/console/terms/"+v+"/publish", nil).Status)
+
+	pub := ed.post("/console/terms/"+v+"/publish", nil)
+	require.Equal(t, http.StatusSeeOther, pub.Status, pub.Body)
+	testenv.Eventually(t, 30*time.Second, "every notice written, on the progress bar", func() bool {
+		return strings.Contains(ed.get("/console/terms/"+v).Body, `<progress id="campaign-progress" max="1" value="1">`)
+	})
+	page := ed.get("/console/terms/" + v)
+	require.Contains(t, page.Body, `data-status="running"`, "it runs until the effective date")
+	require.Contains(t, page.Body, `action="/console/terms/`+v+`/pause"`)
+	paused := ed.post("/console/terms/"+v+"/pause", nil)
+	require.Equal(t, http.StatusSeeOther, paused.Status, paused.Body)
+	testenv.Eventually(t, 30*time.Second, "the campaign paused", func() bool {
+		return strings.Contains(ed.get("/console/terms/"+v).Body, `action="/console/terms/`+v+`/resume"`)
+	})
+	resumed := ed.post("/console/terms/"+v+"/resume", nil)
+	require.Equal(t, http.StatusSeeOther, resumed.Status, resumed.Body)
+	require.Equal(t, http.StatusForbidden, rev.get("/console/terms/"+v).Status, "campaign progress is not the reviewer's")
+
+	admin := newAgent(t, s)
+	s.Admin()
+	admin.signIn(testenv.AdminUsername, "Strong-Changed-Passphrase-9", "")
+	require.Contains(t, admin.get("/console").Body, `href="/console/announcements"`)
+	require.Contains(t, admin.get("/console/announcements").Body, `<label for="f-title_zh"`)
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	ann := admin.post("/console/announcements", url.Values{"kind": {"service_interruption"}, "title_zh": {"系统维护"},
+		"title_en": {"Maintenance"}, "starts_at": {now.Format("2006-01-02T15:04")}, "ends_at": {now.Add(2 * time.Hour).Format("2006-01-02T15:04")}})
+	require.Equal(t, http.StatusSeeOther, ann.Status, ann.Body)
+	testenv.Eventually(t, 30*time.Second, "the announcement on the page", func() bool {
+		return strings.Contains(admin.get("/console/announcements").Body, "系统维护")
+	})
+	require.Equal(t, http.StatusForbidden, rev.get("/console/announcements").Status)
+
+	aud := newAgent(t, s)
+	au, apw := staff(t, s, workflows.RoleAuditor)
+	aud.signIn(au, apw, apw+"-changed")
+	require.Contains(t, aud.get("/console").Body, `href="/console/audit"`)
+	log := aud.get("/console/audit?action=terms.*")
+	require.Equal(t, http.StatusOK, log.Status, log.Body)
+	require.Contains(t, log.Body, `data-action="terms.published"`)
+	require.Contains(t, log.Body, `href="/console/audit/export?action=terms.%2A"`)
+	first := aud.get("/console/audit?limit=10")
+	require.Contains(t, first.Body, `id="audit-next"`, "more than one page of 10")
+	next := strings.Split(strings.Split(first.Body, `id="audit-next"`)[0], `<a href="`)
+	require.Equal(t, http.StatusOK, aud.get(strings.ReplaceAll(next[len(next)-1][:strings.Index(next[len(next)-1], `"`)], "&amp;", "&")).Status)
+	csv := aud.get("/console/audit/export?action=terms.*")
+	require.Equal(t, http.StatusOK, csv.Status, csv.Body)
+	require.Contains(t, csv.Header.Get("Content-Type"), "text/csv")
+	require.Contains(t, csv.Body, "terms.published")
+	require.Equal(t, http.StatusUnprocessableEntity, aud.get("/console/audit?from=yesterday").Status)
+	require.Equal(t, http.StatusForbidden, rev.get("/console/audit").Status)
+	require.Equal(t, http.StatusForbidden, rev.get("/console/audit/export").Status)
+}

@@ -42,6 +42,8 @@ func Mount(e *echo.Echo) {
 	a.myAccountPages()
 	a.casePages()
 	a.accountConsolePages()
+	a.termsConsolePages()
+	a.auditPages()
 }
 
 // get and post register a page with the page middleware (security headers,
