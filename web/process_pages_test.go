@@ -312,3 +312,57 @@ func TestTermsAnnouncementAndAuditScreens_C2_7_C1_4(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, rev.get("/console/audit").Status)
 	require.Equal(t, http.StatusForbidden, rev.get("/console/audit/export").Status)
 }
+
+// C2.3 / C3.5 / C4: a user consents to a request for their data on the
+// consents page, then sees the disclosure on the disclosures page; the
+// user asks in writing to deregister, confirmed with the password, gets the
+// receipt with the stored document and its digest, and withdraws during
+// the cooling-off period. Another user cannot open the receipt.
+func TestConsentDisclosureAndDeregistrationPages_C2_3_C3_5_C4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	other := s.NewUser(reviewer)
+	id := s.Expect(s.Do("POST", "/v1/disclosures", map[string]any{"subject": map[string]string{"account_id": u.AccountID},
+		"requester": "某商业银行", "basis": "user_authorised", "purpose": "开立账户核验", "fields": []string{"name", "services"}},
+		testenv.Bearer(reviewer)), http.StatusAccepted).Str("id")
+
+	a := newAgent(t, s)
+	a.signIn(u.IDNumber, u.Password, "")
+	testenv.Eventually(t, 30*time.Second, "the consent request on the page", func() bool {
+		return strings.Contains(a.get("/account/consents").Body, `action="/account/consents/`+id+`"`)
+	})
+	ok := a.post("/account/consents/"+id, url.Values{"decision": {"accept"}})
+	require.Equal(t, http.StatusSeeOther, ok.Status, ok.Body)
+	require.NotContains(t, a.get("/account/consents").Body, `action="/account/consents/`+id+`"`, "answered once")
+	again := a.post("/account/consents/"+id, url.Values{"decision": {"refuse"}})
+	require.Equal(t, http.StatusConflict, again.Status, "a second answer is refused")
+	s.Expect(s.Do("POST", "/v1/disclosures/"+id+"/export", nil, testenv.Bearer(reviewer)), http.StatusOK)
+	require.Contains(t, a.get("/account/disclosures").Body, "某商业银行")
+
+	a.get("/account/deregistration")
+	r := a.post("/account/deregistration", url.Values{"scope": {"account"}, "statement": {"本人申请注销网上服务账户。"},
+		"password": {u.Password}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.True(t, strings.HasPrefix(r.Location, "/account/deregistration/"), r.Location)
+	receipt := a.get(r.Location)
+	require.Equal(t, http.StatusOK, receipt.Status, receipt.Body)
+	require.Contains(t, receipt.Body, "本人申请注销网上服务账户。")
+	testenv.Eventually(t, 30*time.Second, "the cooling-off period", func() bool {
+		return strings.Contains(a.get(r.Location).Body, `data-status="cooling_off"`)
+	})
+	receipt = a.get(r.Location)
+	require.Contains(t, receipt.Body, `id="dereg-withdraw"`)
+	require.NotContains(t, r.Location, u.Password)
+
+	stranger := newAgent(t, s)
+	stranger.signIn(other.IDNumber, other.Password, "")
+	require.Equal(t, http.StatusNotFound, stranger.get(r.Location).Status)
+	require.Equal(t, http.StatusNotFound, stranger.post(r.Location+"/withdraw", nil).Status)
+
+	w := a.post(r.Location+"/withdraw", nil)
+	require.Equal(t, http.StatusSeeOther, w.Status, w.Body)
+	testenv.Eventually(t, 30*time.Second, "the withdrawal", func() bool {
+		return strings.Contains(a.get(r.Location).Body, `data-status="withdrawn"`)
+	})
+}
