@@ -95,6 +95,9 @@ func (a *app) signIn(c echo.Context) error {
 			Form: url.Values{"username": {username}}})
 	}
 	maxAge := int(time.Until(s.ExpiresAt).Seconds())
+	if restrictedToken(c) != "" {
+		setCookie(c, restrictedCookie, "", -1)
+	}
 	setCookie(c, sessionCookie, s.Token, max(maxAge, 1))
 	setCookie(c, kindCookie, s.Kind, max(maxAge, 1))
 	renewCSRF(c)
@@ -109,7 +112,7 @@ func (a *app) signIn(c echo.Context) error {
 }
 
 func clearSession(c echo.Context) {
-	for _, name := range []string{sessionCookie, kindCookie} {
+	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie} {
 		if cookieValue(c, name) != "" {
 			setCookie(c, name, "", -1)
 		}

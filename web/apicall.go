@@ -87,6 +87,8 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 	if who == asSignedIn {
 		if tok := sessionToken(c); tok != "" {
 			req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+		} else if tok := restrictedToken(c); tok != "" {
+			req.Header.Set("X-Restricted-Token", tok)
 		}
 	}
 	for i := 0; i+1 < len(headers); i += 2 {

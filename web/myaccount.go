@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -17,6 +18,8 @@ import (
 // GET /v1/me/deregistration/{id}, POST .../withdraw) and the compromise
 // report (POST /v1/me/security-reports).
 func (a *app) myAccountPages() {
+	a.get("/signin/restricted", a.restrictedSignInPage)
+	a.post("/signin/restricted", a.restrictedSignIn)
 	a.get("/account/notices", a.noticesPage)
 	a.get("/account/activity", a.activityPage)
 	a.get("/account/terms", a.termsPage)
@@ -60,6 +63,10 @@ func init() {
 		"event.cancelled":                           {"注销账户", "account cancelled"},
 		"event.correction_reported":                 {"当事人报告已更正", "correction reported"},
 		"event.corrected":                           {"更正已确认", "correction confirmed"},
+		"restricted.link":                           {"账户已被暂停或注销？登录查看处理决定并申诉", "Account suspended or cancelled? Sign in to see the decision and appeal"},
+		"restricted.title":                          {"查看处理决定并申诉", "See the decision and appeal"},
+		"restricted.intro":                          {"账户被暂停或注销的用户可在此登录，只能查看与本人有关的案件、处理决定并提出申诉或报告更正。", "A suspended or cancelled user signs in here to read their cases and sanctions and to appeal or report corrections; nothing else."},
+		"restricted.banner":                         {"您正在使用受限登录：只能查看案件和处理决定并申诉。", "You are in a restricted session: cases and sanctions, and appeals, only."},
 		"my.menu":                                   {"账户功能", "Your account"},
 		"my.notices":                                {"站内通知", "Notices"},
 		"my.activity":                               {"活动记录", "Activity record"},
@@ -164,7 +171,7 @@ func init() {
 // answer was handled (sign-in needed, staff sent to the console, an error
 // page).
 func (a *app) userCall(c echo.Context, path string, out any) (bool, error) {
-	if sessionToken(c) == "" {
+	if sessionToken(c) == "" && restrictedToken(c) == "" {
 		return true, c.Redirect(http.StatusSeeOther, "/signin?notice=signin_first")
 	}
 	e := a.call(c, asSignedIn, http.MethodGet, path, nil, out)
@@ -183,7 +190,7 @@ func (a *app) userCall(c echo.Context, path string, out any) (bool, error) {
 // userPost sends a form's request; a refused one shows its page again with
 // the API's message (and field errors) in place.
 func (a *app) userPost(c echo.Context, method, path string, body any, out any, again func(view) error) (bool, error) {
-	if sessionToken(c) == "" {
+	if sessionToken(c) == "" && restrictedToken(c) == "" {
 		return true, c.Redirect(http.StatusSeeOther, "/signin?notice=signin_first")
 	}
 	e := a.call(c, asSignedIn, method, path, body, out)
@@ -401,4 +408,34 @@ func (a *app) reportCompromise(c echo.Context) error {
 	clearSession(c)
 	renewCSRF(c)
 	return render(c, http.StatusOK, "myaccount/locked.html", view{Title: "security.done", Back: "/"})
+}
+
+func (a *app) restrictedSignInPage(c echo.Context) error {
+	return render(c, http.StatusOK, "myaccount/restricted.html", view{Title: "restricted.title"})
+}
+
+// restrictedSignIn opens a restricted session (POST /v1/sessions/restricted)
+// and keeps its token in its own cookie; an ordinary session in this
+// browser ends first.
+func (a *app) restrictedSignIn(c echo.Context) error {
+	username := c.FormValue("username")
+	if sessionToken(c) != "" {
+		_ = a.call(c, asSignedIn, http.MethodDelete, "/v1/sessions/current", nil, nil)
+	}
+	clearSession(c)
+	var s struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if e := a.call(c, anonymous, http.MethodPost, "/v1/sessions/restricted",
+		map[string]string{"username": username, "password": c.FormValue("password")}, &s); e != nil {
+		if e.Status >= 500 {
+			return fail(c, e)
+		}
+		return render(c, e.Status, "myaccount/restricted.html", view{Title: "restricted.title", Err: e,
+			Form: url.Values{"username": {username}}})
+	}
+	setCookie(c, restrictedCookie, s.Token, max(int(time.Until(s.ExpiresAt).Seconds()), 1))
+	renewCSRF(c)
+	return c.Redirect(http.StatusSeeOther, "/account/cases")
 }

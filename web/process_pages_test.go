@@ -104,10 +104,11 @@ func TestUserAccountPagesNoticesActivityTermsAndRequests_C2_7_C3_3_C3_5(t *testi
 // C2.2 / C1.4: the case screens. The user answers a fraud case on "my
 // account"; a supervisor finds it by filter, reads its timeline and the
 // user's answer, sees the link to its run, is told field by field what a
-// suspension lacks, suspends, and lifts the suspension on the sanction
-// page. A reviewer and a terms editor get the refusal page, a user is sent
-// to their account.
-func TestCaseScreensListDetailDecisionAndLift_C2_2_C1_4(t *testing.T) {
+// suspension lacks and suspends. The suspended user signs in restricted
+// and appeals on "my account"; the supervisor who imposed the sanction is
+// refused the appeal decision, another overturns it. A reviewer and a terms
+// editor get the refusal page, a user is sent to their account.
+func TestCaseScreensDecisionRestrictedAppealAndAppealDecision_C2_2_C1_4(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	inv, _ := s.Staff(workflows.RoleInvestigator)
@@ -156,11 +157,47 @@ func TestCaseScreensListDetailDecisionAndLift_C2_2_C1_4(t *testing.T) {
 	require.Contains(t, detail.Body, `id="sanction-link"`)
 	var sanctionID string
 	require.NoError(t, s.DB.Get(&sanctionID, `SELECT sanction_id FROM cases WHERE id = $1`, caseID))
-	sp := sup.get("/console/sanctions/" + sanctionID)
-	require.Contains(t, sp.Body, `action="/console/sanctions/`+sanctionID+`/lift"`)
-	lift := sup.post("/console/sanctions/"+sanctionID+"/lift", url.Values{"reason_code": {"supervisor_review"}})
-	require.Equal(t, http.StatusSeeOther, lift.Status, lift.Body)
-	s.WaitForSanctionState(sanctionID, "lifted")
+	// The sanction's own run writes its row just after the case's.
+	testenv.Eventually(t, 30*time.Second, "the sanction page with the lift form", func() bool {
+		return strings.Contains(sup.get("/console/sanctions/"+sanctionID).Body, `action="/console/sanctions/`+sanctionID+`/lift"`)
+	})
+
+	// The suspension ended the user's session; the restricted sign-in opens
+	// the cases page, where the user appeals.
+	require.Equal(t, "/signin?notice=signin_first", user.get("/account/cases").Location)
+	require.Contains(t, user.get("/signin").Body, `href="/signin/restricted"`)
+	user.get("/signin/restricted")
+	wrong := user.post("/signin/restricted", url.Values{"username": {u.IDNumber}, "password": {"not-the-password"}})
+	require.Equal(t, http.StatusUnauthorized, wrong.Status)
+	rs := user.post("/signin/restricted", url.Values{"username": {u.IDNumber}, "password": {u.Password}})
+	require.Equal(t, http.StatusSeeOther, rs.Status, rs.Body)
+	require.Equal(t, "/account/cases", rs.Location)
+	restricted := user.get("/account/cases")
+	require.Equal(t, http.StatusOK, restricted.Status, restricted.Body)
+	require.Contains(t, restricted.Body, `id="restricted"`)
+	require.Contains(t, restricted.Body, `action="/account/sanctions/`+sanctionID+`/appeal"`)
+	require.Equal(t, "/signin?notice=signin_first", user.get("/account/notices").Location, "the restricted session opens nothing else")
+	user.get("/signin")
+	refused := user.post("/signin", url.Values{"username": {u.IDNumber}, "password": {u.Password}})
+	require.Equal(t, http.StatusUnauthorized, refused.Status, "the ordinary sign-in is refused while suspended")
+	user.get("/signin/restricted")
+	user.post("/signin/restricted", url.Values{"username": {u.IDNumber}, "password": {u.Password}})
+	user.get("/account/cases")
+	appeal := user.post("/account/sanctions/"+sanctionID+"/appeal", url.Values{"text": {"合同已更新，请复核。"}})
+	require.Equal(t, http.StatusSeeOther, appeal.Status, appeal.Body)
+	testenv.Eventually(t, 30*time.Second, "the appeal on the sanction page", func() bool {
+		return strings.Contains(sup.get("/console/sanctions/"+sanctionID).Body, `action="/console/sanctions/`+sanctionID+`/appeal-decision"`)
+	})
+	// The supervisor who imposed it may not decide the appeal; another does.
+	own := sup.post("/console/sanctions/"+sanctionID+"/appeal-decision", url.Values{"decision": {"overturned"}, "reason_code": {"new_evidence"}})
+	require.Contains(t, []int{http.StatusForbidden, http.StatusConflict}, own.Status, own.Body)
+	sup2 := newAgent(t, s)
+	su2, spw2 := staff(t, s, workflows.RoleInvestigator, workflows.RoleSupervisor)
+	sup2.signIn(su2, spw2, spw2+"-changed")
+	sup2.get("/console/sanctions/" + sanctionID)
+	over := sup2.post("/console/sanctions/"+sanctionID+"/appeal-decision", url.Values{"decision": {"overturned"}, "reason_code": {"new_evidence"}})
+	require.Equal(t, http.StatusSeeOther, over.Status, over.Body)
+	s.WaitForSanctionState(sanctionID, "overturned")
 
 	for _, roles := range [][]string{{workflows.RoleReviewer}, {workflows.RoleTermsEditor}} {
 		other := newAgent(t, s)

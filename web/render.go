@@ -35,6 +35,9 @@ type view struct {
 	// StaffSession: the session belongs to staff (a display hint from the
 	// kind cookie; the API decides what anyone may do).
 	StaffSession bool
+	// Restricted: a suspended or cancelled user's restricted session (cases
+	// and sanctions only).
+	Restricted bool
 }
 
 // fieldRef is one field's problems, for the "ferr" template.
@@ -204,6 +207,7 @@ func render(c echo.Context, status int, page string, v view) error {
 	v.CSRF = csrfToken(c)
 	v.Path = c.Request().URL.Path
 	v.SignedIn = sessionToken(c) != ""
+	v.Restricted = !v.SignedIn && restrictedToken(c) != ""
 	v.StaffSession = v.SignedIn && cookieValue(c, kindCookie) == "staff"
 	v.Staff = strings.HasPrefix(v.Path, "/console")
 	if v.Back == "" {
