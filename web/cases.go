@@ -147,13 +147,15 @@ type caseData struct {
 	Fields       []string
 	LiftReasons  []string
 	AppealReason []string
+	Decider      bool // investigator or supervisor (auditors read only)
 }
 
 func (a *app) showCase(c echo.Context, status int, v view) error {
-	if _, done, err := a.staffOnly(c); done {
+	me, done, err := a.staffOnly(c)
+	if done {
 		return err
 	}
-	d := caseData{Reasons: caseReasons, Fields: regFields}
+	d := caseData{Reasons: caseReasons, Fields: regFields, Decider: hasRole(me.Staff.Roles, "investigator", "supervisor")}
 	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/cases/"+url.PathEscape(c.Param("id")), nil, &d.Case); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err
@@ -217,10 +219,11 @@ func (a *app) decideCase(c echo.Context) error {
 }
 
 func (a *app) showSanction(c echo.Context, status int, v view) error {
-	if _, done, err := a.staffOnly(c); done {
+	me, done, err := a.staffOnly(c)
+	if done {
 		return err
 	}
-	d := caseData{LiftReasons: liftReasons, AppealReason: appealReason}
+	d := caseData{LiftReasons: liftReasons, AppealReason: appealReason, Decider: hasRole(me.Staff.Roles, "investigator", "supervisor")}
 	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/sanctions/"+url.PathEscape(c.Param("id")), nil, &d.Case); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err

@@ -199,6 +199,15 @@ func TestCaseScreensDecisionRestrictedAppealAndAppealDecision_C2_2_C1_4(t *testi
 	require.Equal(t, http.StatusSeeOther, over.Status, over.Body)
 	s.WaitForSanctionState(sanctionID, "overturned")
 
+	// An auditor reads the case without a decision form.
+	aud := newAgent(t, s)
+	au, apw := staff(t, s, workflows.RoleAuditor)
+	aud.signIn(au, apw, apw+"-changed")
+	read := aud.get("/console/cases/" + caseID)
+	require.Equal(t, http.StatusOK, read.Status, read.Body)
+	require.Contains(t, read.Body, `id="timeline"`)
+	require.NotContains(t, read.Body, `id="case-decide"`)
+
 	for _, roles := range [][]string{{workflows.RoleReviewer}, {workflows.RoleTermsEditor}} {
 		other := newAgent(t, s)
 		ou, opw := staff(t, s, roles...)
