@@ -20,6 +20,8 @@ func (a *app) casePages() {
 	a.post("/console/cases/:id/decision", a.decideCase)
 	a.get("/console/sanctions/:id", a.sanctionPage)
 	a.post("/console/sanctions/:id/lift", a.liftSanction)
+	a.post("/console/cases/:id/correction-review", a.reviewCaseCorrection)
+	a.post("/console/sanctions/:id/correction-review", a.reviewSanctionCorrection)
 	a.post("/console/sanctions/:id/appeal-decision", a.decideAppeal)
 }
 
@@ -33,42 +35,47 @@ var (
 
 func init() {
 	addMessages(map[string][2]string{
-		"cases.title":              {"案件", "Cases"},
-		"cases.filter":             {"筛选", "Filter"},
-		"cases.any":                {"全部", "any"},
-		"cases.overdue":            {"仅显示超时未结的案件", "Only open cases past their deadline"},
-		"cases.apply":              {"筛选", "Apply"},
-		"cases.open":               {"查看", "Open"},
-		"cases.empty":              {"没有符合条件的案件。", "No case matches."},
-		"case.title":               {"案件详情", "Case"},
-		"case.source":              {"来源", "Source"},
-		"case.summary":             {"摘要", "Summary"},
-		"case.due":                 {"办理时限", "Due"},
-		"case.overdue":             {"已超时", "overdue"},
-		"case.suspected":           {"可疑字段", "Suspected fields"},
-		"case.evidence":            {"证据", "Evidence"},
-		"case.submissions":         {"当事人提交的材料", "The user's submissions"},
-		"case.account":             {"账户", "Account"},
-		"case.sanction":            {"处理决定", "Sanction"},
-		"case.temporal":            {"在 Temporal 网页界面中查看此案件的流程运行", "This case's run in the Temporal web UI"},
-		"case.decision":            {"案件决定", "Decision"},
-		"case.decide":              {"记录决定", "Record the decision"},
-		"case.decision_hint":       {"暂停或注销须说明理由；暂停时选择须更正的字段。", "Suspending or cancelling needs a reason; for a suspension choose the fields to correct."},
-		"field.reason_code":        {"理由", "Reason"},
-		"field.corrections":        {"须更正的字段", "Fields to correct"},
-		"field.evidence":           {"证据编号（每行一个）", "Evidence references (one a line)"},
-		"cdecision.cleared":        {"排除嫌疑", "Clear"},
-		"cdecision.suspend":        {"暂停账户", "Suspend the account"},
-		"cdecision.cancel":         {"注销账户", "Cancel the account"},
-		"notice.case_decided":      {"决定已记录。", "The decision is recorded."},
-		"sanction.title":           {"处理决定详情", "Sanction"},
-		"sanction.lift":            {"解除暂停", "Lift the suspension"},
-		"sanction.appeal_decision": {"申诉决定", "Appeal decision"},
-		"sanction.decide_appeal":   {"记录申诉决定", "Record the appeal decision"},
-		"adecision.upheld":         {"维持", "Uphold"},
-		"adecision.overturned":     {"撤销处理决定", "Overturn"},
-		"notice.sanction_lifted":   {"暂停已解除。", "The suspension is lifted."},
-		"notice.appeal_decided":    {"申诉决定已记录。", "The appeal decision is recorded."},
+		"cases.title":                {"案件", "Cases"},
+		"cases.filter":               {"筛选", "Filter"},
+		"cases.any":                  {"全部", "any"},
+		"cases.overdue":              {"仅显示超时未结的案件", "Only open cases past their deadline"},
+		"cases.apply":                {"筛选", "Apply"},
+		"cases.open":                 {"查看", "Open"},
+		"cases.empty":                {"没有符合条件的案件。", "No case matches."},
+		"case.title":                 {"案件详情", "Case"},
+		"case.source":                {"来源", "Source"},
+		"case.summary":               {"摘要", "Summary"},
+		"case.due":                   {"办理时限", "Due"},
+		"case.overdue":               {"已超时", "overdue"},
+		"case.suspected":             {"可疑字段", "Suspected fields"},
+		"case.evidence":              {"证据", "Evidence"},
+		"case.submissions":           {"当事人提交的材料", "The user's submissions"},
+		"case.account":               {"账户", "Account"},
+		"case.sanction":              {"处理决定", "Sanction"},
+		"case.temporal":              {"在 Temporal 网页界面中查看此案件的流程运行", "This case's run in the Temporal web UI"},
+		"case.decision":              {"案件决定", "Decision"},
+		"case.decide":                {"记录决定", "Record the decision"},
+		"case.decision_hint":         {"暂停或注销须说明理由；暂停时选择须更正的字段。", "Suspending or cancelling needs a reason; for a suspension choose the fields to correct."},
+		"field.reason_code":          {"理由", "Reason"},
+		"field.corrections":          {"须更正的字段", "Fields to correct"},
+		"field.evidence":             {"证据编号（每行一个）", "Evidence references (one a line)"},
+		"cdecision.cleared":          {"排除嫌疑", "Clear"},
+		"cdecision.suspend":          {"暂停账户", "Suspend the account"},
+		"cdecision.cancel":           {"注销账户", "Cancel the account"},
+		"notice.case_decided":        {"决定已记录。", "The decision is recorded."},
+		"correction.review":          {"核实更正", "Verify the correction"},
+		"correction.confirmed":       {"更正属实", "Confirmed"},
+		"correction.rejected":        {"更正不成立", "Rejected"},
+		"field.result":               {"核实结果", "Result"},
+		"notice.correction_reviewed": {"核实结果已记录。", "The verification is recorded."},
+		"sanction.title":             {"处理决定详情", "Sanction"},
+		"sanction.lift":              {"解除暂停", "Lift the suspension"},
+		"sanction.appeal_decision":   {"申诉决定", "Appeal decision"},
+		"sanction.decide_appeal":     {"记录申诉决定", "Record the appeal decision"},
+		"adecision.upheld":           {"维持", "Uphold"},
+		"adecision.overturned":       {"撤销处理决定", "Overturn"},
+		"notice.sanction_lifted":     {"暂停已解除。", "The suspension is lifted."},
+		"notice.appeal_decided":      {"申诉决定已记录。", "The appeal decision is recorded."},
 
 		"cstate.reported":              {"已立案", "reported"},
 		"cstate.awaiting_answer":       {"等待当事人答复", "awaiting the answer"},
@@ -253,4 +260,22 @@ func (a *app) decideAppeal(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/sanctions/"+url.PathEscape(id)+"?notice=appeal_decided")
+}
+
+func (a *app) reviewCaseCorrection(c echo.Context) error {
+	id := c.Param("id")
+	if done, err := a.staffPost(c, "/v1/cases/"+url.PathEscape(id)+"/correction-review", map[string]any{"result": c.FormValue("result")},
+		func(st int, v view) error { return a.showCase(c, st, v) }); done {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/cases/"+url.PathEscape(id)+"?notice=correction_reviewed")
+}
+
+func (a *app) reviewSanctionCorrection(c echo.Context) error {
+	id := c.Param("id")
+	if done, err := a.staffPost(c, "/v1/sanctions/"+url.PathEscape(id)+"/correction-review", map[string]any{"result": c.FormValue("result")},
+		func(st int, v view) error { return a.showSanction(c, st, v) }); done {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/sanctions/"+url.PathEscape(id)+"?notice=correction_reviewed")
 }

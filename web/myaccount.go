@@ -28,6 +28,8 @@ func (a *app) myAccountPages() {
 	a.get("/account/cases", a.myCasesPage)
 	a.post("/account/cases/:id/answer", a.answerCase)
 	a.post("/account/sanctions/:id/appeal", a.appealSanction)
+	a.post("/account/cases/:id/correction", a.reportCaseCorrection)
+	a.post("/account/sanctions/:id/correction", a.reportSanctionCorrection)
 	a.get("/account/consents", a.consentsPage)
 	a.post("/account/consents/:id", a.answerConsent)
 	a.get("/account/disclosures", a.disclosuresPage)
@@ -67,6 +69,9 @@ func init() {
 		"restricted.title":                          {"查看处理决定并申诉", "See the decision and appeal"},
 		"restricted.intro":                          {"账户被暂停或注销的用户可在此登录，只能查看与本人有关的案件、处理决定并提出申诉或报告更正。", "A suspended or cancelled user signs in here to read their cases and sanctions and to appeal or report corrections; nothing else."},
 		"restricted.banner":                         {"您正在使用受限登录：只能查看案件和处理决定并申诉。", "You are in a restricted session: cases and sanctions, and appeals, only."},
+		"case.correction":                           {"报告已完成更正", "Report the correction made"},
+		"field.correction":                          {"已作出的更正", "What you corrected"},
+		"notice.correction_reported":                {"已报告更正，工作人员将核实。", "Your correction is reported; staff will verify it."},
 		"my.menu":                                   {"账户功能", "Your account"},
 		"my.notices":                                {"站内通知", "Notices"},
 		"my.activity":                               {"活动记录", "Activity record"},
@@ -321,6 +326,21 @@ func (a *app) appealSanction(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/account/cases?notice=appealed")
+}
+
+// reportCorrection tells staff the corrections a violation case or a
+// suspension requires are made; staff verify them.
+func (a *app) reportCorrection(c echo.Context, kind string) error {
+	if done, err := a.userPost(c, http.MethodPost, "/v1/me/"+kind+"/"+url.PathEscape(c.Param("id"))+"/correction",
+		map[string]any{"text": c.FormValue("text")}, nil, func(v view) error { return a.showMyCases(c, v) }); done {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/account/cases?notice=correction_reported")
+}
+
+func (a *app) reportCaseCorrection(c echo.Context) error { return a.reportCorrection(c, "cases") }
+func (a *app) reportSanctionCorrection(c echo.Context) error {
+	return a.reportCorrection(c, "sanctions")
 }
 
 func (a *app) showConsents(c echo.Context, v view) error {

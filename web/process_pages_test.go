@@ -412,3 +412,42 @@ func TestConsentDisclosureAndDeregistrationPages_C2_3_C3_5_C4(t *testing.T) {
 		return strings.Contains(a.get(r.Location).Body, `data-status="withdrawn"`)
 	})
 }
+
+// C2.5: a violation that needs a correction: the user reports it on "my
+// account" (the instructions and the deadline shown), an investigator
+// verifies it on the case screen and the case ends corrected; a reviewer
+// cannot verify it.
+func TestViolationCorrectionReportedAndVerifiedOnThePages_C2_5(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	inv, _ := s.Staff(workflows.RoleInvestigator)
+	u := s.NewUser(reviewer)
+	id := s.Expect(s.Do("POST", "/v1/cases/violation", map[string]any{"account_id": u.AccountID, "rule": "C3.4(7)",
+		"evidence": []string{"ticket:9"}, "action": "correct", "instructions": "更正所填工作单位",
+		"correct_by": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, testenv.Bearer(inv)), http.StatusAccepted).Str("id")
+	s.WaitForCaseState(id, workflows.CaseAwaitingCorrection)
+
+	user := newAgent(t, s)
+	user.signIn(u.IDNumber, u.Password, "")
+	page := user.get("/account/cases")
+	require.Contains(t, page.Body, "更正所填工作单位")
+	require.Contains(t, page.Body, `<label for="f-correction-`+id+`"`)
+	r := user.post("/account/cases/"+id+"/correction", url.Values{"text": {"已更正工作单位"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	s.WaitForCaseState(id, workflows.CaseCorrectionReported)
+
+	rev := newAgent(t, s)
+	ru, rpw := staff(t, s, workflows.RoleReviewer)
+	rev.signIn(ru, rpw, rpw+"-changed")
+	require.Equal(t, http.StatusForbidden, rev.post("/console/cases/"+id+"/correction-review", url.Values{"result": {"confirmed"}}).Status)
+
+	in := newAgent(t, s)
+	iu, ipw := staff(t, s, workflows.RoleInvestigator)
+	in.signIn(iu, ipw, ipw+"-changed")
+	c := in.get("/console/cases/" + id)
+	require.Contains(t, c.Body, `action="/console/cases/`+id+`/correction-review"`)
+	ok := in.post("/console/cases/"+id+"/correction-review", url.Values{"result": {"confirmed"}})
+	require.Equal(t, http.StatusSeeOther, ok.Status, ok.Body)
+	s.WaitForCaseState(id, workflows.CaseCorrected)
+	require.Contains(t, user.get("/account/cases").Body, `data-state="corrected"`)
+}
