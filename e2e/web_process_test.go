@@ -59,7 +59,7 @@ func TestWebAccountPagesAndSupervisorCaseScreen_C2_2_C2_7_C3_3_C3_5(t *testing.T
 		chromedp.WaitVisible(chromedp.ID("notice")))
 	require.Equal(t, "已记录您同意该版本。", user.Text("#notice"))
 	require.Equal(t, "accepted", user.Attr(`section[data-version="`+v+`"] .position`, "data-position"))
-	user.Shot("terms-accepted")
+	keepScreenshot(t, user.Shot("terms-accepted"), "my-terms.png")
 
 	user.Do(chromedp.Navigate(s.URL+"/account/cases"), chromedp.WaitVisible(chromedp.ID("f-text-"+caseID)),
 		chromedp.SendKeys(chromedp.ID("f-text-"+caseID), "地址已于上月变更，附新租房合同。"),
@@ -84,7 +84,7 @@ func TestWebAccountPagesAndSupervisorCaseScreen_C2_2_C2_7_C3_3_C3_5(t *testing.T
 	require.Contains(t, sup.Text("#submissions"), "附新租房合同")
 	require.Contains(t, sup.Attr("#temporal-link", "href"), "/workflows/")
 	require.NotEmpty(t, sup.Text("#timeline"))
-	sup.Shot("case-detail")
+	keepScreenshot(t, sup.Shot("case-detail"), "case-detail.png")
 	sup.Do(chromedp.Click(chromedp.CSS(`input[name="decision"][value="cleared"]`)),
 		chromedp.Click(chromedp.ID("case-decide")), chromedp.WaitVisible(chromedp.ID("notice")))
 	require.Equal(t, "决定已记录。", sup.Text("#notice"))

@@ -55,6 +55,8 @@ func init() {
 		"action.application.submitted":              {"提交注册申请", "application submitted"},
 		"action.application.checked":                {"自动核验", "automated checks"},
 		"action.application.approved":               {"批准注册申请", "application approved"},
+		"event.reported":                            {"立案", "reported"},
+		"event.cross_checked":                       {"已交叉核验", "cross-checked"},
 		"event.opened":                              {"立案", "opened"},
 		"event.user_notified":                       {"已通知当事人", "user notified"},
 		"event.answered":                            {"当事人已答复", "user answered"},
