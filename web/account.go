@@ -59,7 +59,6 @@ func init() {
 		"account.effective":    {"生效时间", "In force since"},
 		"account.until":        {"终止时间", "Ended"},
 		"account.in_force":     {"是否有效", "In force"},
-		"account.more":         {"通知、活动记录及其他申请将在相关功能上线后显示在这里。", "Notices, your activity record and other requests will appear here as those services open."},
 		"status.active":        {"正常", "active"},
 		"status.suspended":     {"已暂停", "suspended"},
 		"status.open":          {"已开通", "open"},
@@ -96,6 +95,9 @@ func (a *app) signIn(c echo.Context) error {
 			Form: url.Values{"username": {username}}})
 	}
 	maxAge := int(time.Until(s.ExpiresAt).Seconds())
+	if restrictedToken(c) != "" {
+		setCookie(c, restrictedCookie, "", -1)
+	}
 	setCookie(c, sessionCookie, s.Token, max(maxAge, 1))
 	setCookie(c, kindCookie, s.Kind, max(maxAge, 1))
 	renewCSRF(c)
@@ -110,7 +112,7 @@ func (a *app) signIn(c echo.Context) error {
 }
 
 func clearSession(c echo.Context) {
-	for _, name := range []string{sessionCookie, kindCookie} {
+	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie} {
 		if cookieValue(c, name) != "" {
 			setCookie(c, name, "", -1)
 		}

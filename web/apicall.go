@@ -87,6 +87,8 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 	if who == asSignedIn {
 		if tok := sessionToken(c); tok != "" {
 			req.Header.Set(echo.HeaderAuthorization, "Bearer "+tok)
+		} else if tok := restrictedToken(c); tok != "" {
+			req.Header.Set("X-Restricted-Token", tok)
 		}
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -98,6 +100,10 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 		rec.status = http.StatusOK
 	}
 	if rec.status >= 200 && rec.status < 300 {
+		if raw, ok := out.(*rawBody); ok {
+			*raw = rec.body.Bytes()
+			return nil
+		}
 		if out != nil && rec.body.Len() > 0 {
 			if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
 				return &apiError{Status: http.StatusInternalServerError, Code: "internal"}
@@ -115,6 +121,16 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 		e.Code = "error"
 	}
 	return &e
+}
+
+// rawBody receives a 2xx answer's body as it is (a CSV export, say).
+type rawBody []byte
+
+// callRaw is call for an answer that is not JSON.
+func (a *app) callRaw(c echo.Context, method, path string) ([]byte, *apiError) {
+	var b rawBody
+	e := a.call(c, asSignedIn, method, path, nil, &b)
+	return b, e
 }
 
 // recorder is the response writer of an in-process call.

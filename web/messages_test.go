@@ -48,7 +48,13 @@ func TestTemplatesParse(t *testing.T) {
 		for _, page := range []string{"home.html", "error.html", "account/signin.html", "account/password.html",
 			"account/account.html", "registration/register.html", "registration/follow.html",
 			"registration/follow_open.html", "registration/submitted.html", "review/console.html",
-			"review/application.html", "review/approved.html", "review/slip.html", "staff/staff.html"} {
+			"review/application.html", "review/approved.html", "review/slip.html", "staff/staff.html",
+			"myaccount/notices.html", "myaccount/activity.html", "myaccount/terms.html", "myaccount/cases.html",
+			"myaccount/consents.html", "myaccount/disclosures.html", "myaccount/deregistration.html",
+			"myaccount/receipt.html", "myaccount/security.html", "myaccount/locked.html", "cases/list.html",
+			"cases/case.html", "cases/sanction.html", "accounts/accounts.html", "accounts/account.html",
+			"accounts/reset.html", "terms/console.html", "terms/version.html", "terms/announcements.html",
+			"audit/audit.html", "myaccount/restricted.html"} {
 			if templates[lang][page] == nil {
 				t.Errorf("%s: page %s missing", lang, page)
 			}

@@ -35,6 +35,9 @@ type view struct {
 	// StaffSession: the session belongs to staff (a display hint from the
 	// kind cookie; the API decides what anyone may do).
 	StaffSession bool
+	// Restricted: a suspended or cancelled user's restricted session (cases
+	// and sanctions only).
+	Restricted bool
 }
 
 // fieldRef is one field's problems, for the "ferr" template.
@@ -118,6 +121,10 @@ func funcs(lang string) template.FuncMap {
 					return ""
 				}
 				return v.In(shanghai).Format("2006-01-02 15:04")
+			case string: // a time as JSON carries it (pages that decode into maps)
+				if p, err := time.Parse(time.RFC3339Nano, v); err == nil {
+					return p.In(shanghai).Format("2006-01-02 15:04")
+				}
 			}
 			return ""
 		},
@@ -200,6 +207,7 @@ func render(c echo.Context, status int, page string, v view) error {
 	v.CSRF = csrfToken(c)
 	v.Path = c.Request().URL.Path
 	v.SignedIn = sessionToken(c) != ""
+	v.Restricted = !v.SignedIn && restrictedToken(c) != ""
 	v.StaffSession = v.SignedIn && cookieValue(c, kindCookie) == "staff"
 	v.Staff = strings.HasPrefix(v.Path, "/console")
 	if v.Back == "" {

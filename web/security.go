@@ -21,6 +21,9 @@ const (
 	langCookie    = "hrss_lang"    // zh | en
 	followCookie  = "hrss_follow"  // application ID and follow token, after the applicant opened the follow page
 	kindCookie    = "hrss_kind"    // user | staff: which menu to show (the API decides what is allowed)
+	// restrictedCookie holds a suspended or cancelled user's restricted
+	// token (X-Restricted-Token), which opens their cases and sanctions only.
+	restrictedCookie = "hrss_restricted"
 )
 
 func secure(c echo.Context) bool {
@@ -56,6 +59,8 @@ func cookieValue(c echo.Context, name string) string {
 }
 
 func sessionToken(c echo.Context) string { return cookieValue(c, sessionCookie) }
+
+func restrictedToken(c echo.Context) string { return cookieValue(c, restrictedCookie) }
 
 func randomSecret() string {
 	b := make([]byte, 32)

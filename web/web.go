@@ -39,6 +39,11 @@ func Mount(e *echo.Echo) {
 	a.registrationPages()
 	a.reviewPages()
 	a.staffPages()
+	a.myAccountPages()
+	a.casePages()
+	a.accountConsolePages()
+	a.termsConsolePages()
+	a.auditPages()
 }
 
 // get and post register a page with the page middleware (security headers,
