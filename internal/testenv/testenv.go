@@ -72,6 +72,8 @@ type Options struct {
 	LogTo io.Writer
 	// UIURL is the Temporal web UI that staff views link to.
 	UIURL string
+	// SessionTTL, when set, replaces the API's session lifetime (8 hours).
+	SessionTTL time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -118,7 +120,7 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics})
+		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
