@@ -48,6 +48,8 @@ var authzColumns = []string{"anonymous", "user", "other_user", "suspended",
 var authzMatrix = map[string]string{
 	"GET /healthz":                                   "AA-1AAAAAA",
 	"GET /readyz":                                    "AA-1AAAAAA",
+	"POST /codec/encode":                             "13-133A33A",
+	"POST /codec/decode":                             "13-133A33A",
 	"GET /v1/openapi.yaml":                           "AA-1AAAAAA",
 	"GET /v1/accounts/{id}/activity":                 "13-1AAAA3A",
 	"POST /v1/accounts/{id}/password-reset":          "13-1AA3333",
