@@ -14,6 +14,8 @@
 #   WORKFLOWCHECK_VERSION  pinned version of Temporal's workflowcheck (v0.6.0)
 #   FUZZ_TIME       time of the short fuzz run of the API bodies (default 10s;
 #                   the two validate fuzzers get half); FUZZ_TIME=0 skips it
+#   FAULTS_N        registrations of the short fault-injection run (default 30;
+#                   0 skips it; docs/reliability.md)
 # Arguments given to this script are passed to `go test` after TEST_ARGS.
 #
 # Exported to the tests:
@@ -191,5 +193,17 @@ run_fuzz() {
 	go test -run '^$' -fuzz '^FuzzMobile$' -fuzztime "$half" -parallel 2 ./internal/validate
 }
 step "fuzz (short)" run_fuzz
+
+# Short fault-injection run: the worker (a separate process) is killed with
+# SIGKILL every 3s and a file-backed Temporal dev server restarted once
+# while registrations are driven over HTTP; then the invariants are checked.
+run_faults() {
+	if [[ "${FAULTS_N:-30}" == 0 ]]; then
+		log "fault injection skipped (FAULTS_N=0)"
+		return 0
+	fi
+	HRSS_FAULTS=1 FAULTS_N="${FAULTS_N:-30}" go test -count=1 -timeout 15m -run '^TestFaultInjection$' -v ./e2e | grep -v ' INFO http '
+}
+step "fault injection (short)" run_faults
 
 log "all checks passed"
