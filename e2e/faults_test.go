@@ -37,7 +37,8 @@ import (
 
 // TestFaultInjection (docs/reliability.md), run with HRSS_FAULTS=1: drives
 // FAULTS_N registrations (default 30) over HTTP to a decision, the pickup of
-// the initial password, the first sign-in and the password change, while a
+// the initial password, the first sign-in and the password change, then a
+// small terms campaign to all the new accounts, while a
 // separate `hrss worker` process is killed with SIGKILL every
 // FAULTS_KILL_EVERY (default 3s) and restarted, and the file-backed
 // Temporal dev server this test starts is restarted once midway. Then it
@@ -105,6 +106,7 @@ func TestFaultInjection(t *testing.T) {
 	t.Cleanup(func() { worker.stop(syscall.SIGTERM) })
 
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	editor, _ := s.Staff(workflows.RoleTermsEditor)
 
 	// Faults: kill the worker every killEvery; restart Temporal once when
 	// half the people are through.
@@ -208,6 +210,18 @@ func TestFaultInjection(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+
+	// A small terms campaign to every account, still under worker kills.
+	campaignSettingsForTest(t, "10")
+	version := "f-" + uuid.NewString()[:8]
+	call("POST", "/v1/terms", map[string]any{"version": version, "title": "承诺书修订（故障测试）", "body": "全文", "summary": "修订说明",
+		"effective_at": time.Now().Add(15 * time.Second).UTC().Format(time.RFC3339)}, http.StatusCreated, testenv.Bearer(editor))
+	call("POST", "/v1/terms/"+version+"/publish", nil, http.StatusAccepted, testenv.Bearer(editor))
+	testenv.Eventually(t, 5*time.Minute, "the campaign to complete", func() bool {
+		var st string
+		_ = db.Get(&st, `SELECT status FROM terms_campaigns WHERE terms_version = $1`, version)
+		return st == "completed"
+	})
 	close(stopFaults)
 	<-faultsDone
 	elapsed := time.Since(start)
@@ -231,6 +245,12 @@ func TestFaultInjection(t *testing.T) {
 		"services opened twice":          q(`SELECT count(*) FROM (SELECT account_id, service_code FROM account_services GROUP BY 1, 2 HAVING count(*) > 1) d`),
 		"accounts with must_change left": q(`SELECT count(*) FROM accounts WHERE must_change_password`),
 	}
+	var campaign struct {
+		Targeted int `db:"users_targeted"`
+		Notices  int `db:"notices_written"`
+	}
+	require.NoError(t, db.Get(&campaign, `SELECT users_targeted, notices_written FROM terms_campaigns WHERE terms_version = $1`, version))
+	counts["campaign users targeted"], counts["campaign notices written"] = campaign.Targeted, campaign.Notices
 	wfStatus := map[string]int{}
 	var token []byte
 	for {
@@ -258,6 +278,8 @@ func TestFaultInjection(t *testing.T) {
 	}
 	require.Equal(t, int(approved.Load()), counts["approved"])
 	require.Equal(t, counts["approved"], counts["accounts"])
+	require.Equal(t, counts["accounts"], campaign.Targeted, "the campaign reached every account")
+	require.Equal(t, campaign.Targeted, campaign.Notices, "one notice per account")
 	for _, bad := range []string{"WORKFLOW_EXECUTION_STATUS_FAILED", "WORKFLOW_EXECUTION_STATUS_TIMED_OUT", "WORKFLOW_EXECUTION_STATUS_TERMINATED"} {
 		require.Zero(t, wfStatus[bad], bad)
 	}
