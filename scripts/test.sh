@@ -186,8 +186,11 @@ run_fuzz() {
 		log "fuzzing skipped (FUZZ_TIME=0)"
 		return 0
 	fi
-	local half="$(( ${t%s} / 2 ))s"
-	[[ "$half" == 0s ]] && half=1s
+	local half="$t"
+	if [[ "$t" =~ ^[0-9]+s$ ]]; then
+		half="$((${t%s} / 2))s"
+		[[ "$half" == 0s ]] && half=1s
+	fi
 	go test -run '^$' -fuzz '^FuzzRequestBodies$' -fuzztime "$t" -parallel 2 ./api
 	go test -run '^$' -fuzz '^FuzzResidentID$' -fuzztime "$half" -parallel 2 ./internal/validate
 	go test -run '^$' -fuzz '^FuzzMobile$' -fuzztime "$half" -parallel 2 ./internal/validate
