@@ -20,6 +20,7 @@ import (
 
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/payloadcodec"
 	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/web"
@@ -42,6 +43,11 @@ type Deps struct {
 	Password workflows.PasswordSettings
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
+	// Codec encrypts Temporal payloads; with it, /codec/encode and
+	// /codec/decode serve the web UI's remote codec protocol to
+	// administrators, auditors and holders of CodecToken (api/codec.go).
+	Codec      *payloadcodec.Codec
+	CodecToken string
 }
 
 type server struct {
@@ -127,6 +133,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.passwordRoutes(v1)
 	s.deregistrationRoutes(v1)
 	s.termsRoutes(v1)
+	s.codecRoutes(e)
 	return e, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 
+	"hrss-backoffice/internal/payloadcodec"
 	"hrss-backoffice/internal/testenv"
 )
 
@@ -30,6 +31,13 @@ func history(t *testing.T, s *testenv.Stack, workflowID string) *historypb.Histo
 			t.Fatalf("history of %s: %v", workflowID, err)
 		}
 		h.Events = append(h.Events, ev)
+	}
+	// Payloads are stored encrypted (internal/payloadcodec): scan and save
+	// them decoded, as an operator with the key would see them, so that a
+	// marker cannot hide behind the encryption and committed histories
+	// replay without keys.
+	if err := payloadcodec.DecodeMessage(testenv.Context(t), s.Codec, h); err != nil {
+		t.Fatalf("decode history of %s: %v", workflowID, err)
 	}
 	return h
 }

@@ -18,6 +18,9 @@
 #   TEMPORAL_UI_URL=http://localhost:$TEMPORAL_UI_PORT
 #   HTTP_ADDR=:8080            listen address of the API
 #   PICKUP_KEY                 default: generated once into .data/secrets.env
+#   PAYLOAD_KEYS               default: one key generated once into .data/secrets.env
+#                              ("kid:base64key,...", newest first; docs/reliability.md)
+#   CODEC_TOKEN                default: generated once into .data/secrets.env
 #   BOOTSTRAP_ADMIN_USERNAME=admin
 #   BOOTSTRAP_ADMIN_PASSWORD   default: generated once into .data/secrets.env
 #   HEALTH_TIMEOUT=90          seconds to wait for the API's /healthz
@@ -168,6 +171,24 @@ if [[ -z "${PICKUP_KEY:-}" ]]; then
 		log "generated PICKUP_KEY into $SECRETS_FILE"
 	fi
 fi
+# Temporal payloads are encrypted (internal/payloadcodec); to rotate, put a
+# new key first in PAYLOAD_KEYS and keep the old ones after it.
+if [[ -z "${PAYLOAD_KEYS:-}" ]]; then
+	PAYLOAD_KEYS="$(secret_get PAYLOAD_KEYS)"
+	if [[ -z "$PAYLOAD_KEYS" ]]; then
+		PAYLOAD_KEYS="k$(date -u +%Y%m%d):$(random_b64 32)"
+		secret_put PAYLOAD_KEYS "$PAYLOAD_KEYS"
+		log "generated PAYLOAD_KEYS into $SECRETS_FILE"
+	fi
+fi
+if [[ -z "${CODEC_TOKEN:-}" ]]; then
+	CODEC_TOKEN="$(secret_get CODEC_TOKEN)"
+	if [[ -z "$CODEC_TOKEN" ]]; then
+		CODEC_TOKEN="$(random_b64 24 | tr '+/' 'xy')"
+		secret_put CODEC_TOKEN "$CODEC_TOKEN"
+		log "generated CODEC_TOKEN into $SECRETS_FILE"
+	fi
+fi
 BOOTSTRAP_ADMIN_USERNAME="${BOOTSTRAP_ADMIN_USERNAME:-admin}"
 PASSWORD_NOTE="from BOOTSTRAP_ADMIN_PASSWORD"
 if [[ -z "${BOOTSTRAP_ADMIN_PASSWORD:-}" ]]; then
@@ -234,7 +255,7 @@ else
 fi
 
 export DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
-	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR
+	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR PAYLOAD_KEYS CODEC_TOKEN
 export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_TASK_QUEUE="${TEMPORAL_TASK_QUEUE:-hrss-backoffice}"
 

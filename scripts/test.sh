@@ -12,6 +12,10 @@
 #   GO_TEST_TIMEOUT go test -timeout (default 20m)
 #   KEEP_TEST_DIR=1 keep the temporary directory (service logs) afterwards
 #   WORKFLOWCHECK_VERSION  pinned version of Temporal's workflowcheck (v0.6.0)
+#   FUZZ_TIME       time of the short fuzz run of the API bodies (default 10s;
+#                   the two validate fuzzers get half); FUZZ_TIME=0 skips it
+#   FAULTS_N        registrations of the short fault-injection run (default 30;
+#                   0 skips it; docs/reliability.md)
 # Arguments given to this script are passed to `go test` after TEST_ARGS.
 #
 # Exported to the tests:
@@ -172,5 +176,37 @@ step "go vet ./..." go vet ./...
 # iteration, global state...), pinned like the Temporal CLI.
 step "workflowcheck ./workflows/..." go run "go.temporal.io/sdk/contrib/tools/workflowcheck@${WORKFLOWCHECK_VERSION:-v0.6.0}" ./workflows/...
 step "go test ./..." go test -count=1 -timeout "${GO_TEST_TIMEOUT:-20m}" "${EXTRA_TEST_ARGS[@]}" ./...
+
+# Short fuzz runs after the tests (docs/reliability.md): every documented
+# body route, and the resident ID and mobile validators. A failing input is
+# written to testdata/fuzz/ of its package: commit it with the fix.
+run_fuzz() {
+	local t="${FUZZ_TIME:-10s}"
+	if [[ "$t" == 0 ]]; then
+		log "fuzzing skipped (FUZZ_TIME=0)"
+		return 0
+	fi
+	local half="$t"
+	if [[ "$t" =~ ^[0-9]+s$ ]]; then
+		half="$((${t%s} / 2))s"
+		[[ "$half" == 0s ]] && half=1s
+	fi
+	go test -run '^$' -fuzz '^FuzzRequestBodies$' -fuzztime "$t" -parallel 2 ./api
+	go test -run '^$' -fuzz '^FuzzResidentID$' -fuzztime "$half" -parallel 2 ./internal/validate
+	go test -run '^$' -fuzz '^FuzzMobile$' -fuzztime "$half" -parallel 2 ./internal/validate
+}
+step "fuzz (short)" run_fuzz
+
+# Short fault-injection run: the worker (a separate process) is killed with
+# SIGKILL every 3s and a file-backed Temporal dev server restarted once
+# while registrations are driven over HTTP; then the invariants are checked.
+run_faults() {
+	if [[ "${FAULTS_N:-30}" == 0 ]]; then
+		log "fault injection skipped (FAULTS_N=0)"
+		return 0
+	fi
+	HRSS_FAULTS=1 FAULTS_N="${FAULTS_N:-30}" go test -count=1 -timeout 15m -run '^TestFaultInjection$' -v ./e2e | grep -v ' INFO http '
+}
+step "fault injection (short)" run_faults
 
 log "all checks passed"

@@ -26,6 +26,7 @@ import (
 	"hrss-backoffice/api"
 	"hrss-backoffice/internal/config"
 	"hrss-backoffice/internal/observability"
+	"hrss-backoffice/internal/payloadcodec"
 	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/migrations"
@@ -91,11 +92,27 @@ func openDB(ctx context.Context, cfg config.Config) (*sqlx.DB, error) {
 	}
 }
 
+// payloadCodec reads PAYLOAD_KEYS ("kid:base64key,...", newest first);
+// unset means payloads are stored in clear, which is logged.
+func payloadCodec() (*payloadcodec.Codec, error) {
+	codec, err := payloadcodec.Parse(os.Getenv("PAYLOAD_KEYS"))
+	if err == nil && codec == nil {
+		slog.Warn("PAYLOAD_KEYS is not set: Temporal payloads are stored unencrypted")
+	}
+	return codec, err
+}
+
 func dialTemporal(ctx context.Context, cfg config.Config, metrics *observability.Metrics) (client.Client, error) {
 	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 		Logger:             sdklog.NewStructuredLogger(slog.Default()),
 		MetricsHandler:     metrics.TemporalHandler(),
 		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}}
+	// PAYLOAD_KEYS encrypts every payload (docs/reliability.md).
+	codec, err := payloadCodec()
+	if err != nil {
+		return nil, err
+	}
+	opts.DataConverter, opts.FailureConverter = payloadcodec.DataConverter(codec), payloadcodec.FailureConverter(codec)
 	if err := temporalTLS(cfg, &opts); err != nil {
 		return nil, err
 	}
@@ -241,13 +258,17 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	}
 	defer d.close()
 	db, c, box := d.db, d.tc, d.box
+	codec, err := payloadCodec()
+	if err != nil {
+		return err
+	}
 	if err := api.BootstrapAdmin(db, cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 	d.metrics.RegisterBusiness(db)
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash,
-		Metrics: d.metrics, Password: cfg.Password})
+		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN")})
 	if err != nil {
 		return err
 	}

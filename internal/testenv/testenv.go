@@ -31,6 +31,7 @@ import (
 	"hrss-backoffice/api"
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/internal/payloadcodec"
 	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/internal/synthetic"
@@ -57,6 +58,10 @@ type Stack struct {
 	URL       string
 	Box       *sealed.Box
 	Worker    sdkworker.Worker
+	// Codec encrypts the payloads of the stack's client and worker (a
+	// fresh key per stack); CodecToken opens /codec/* of its API.
+	Codec      *payloadcodec.Codec
+	CodecToken string
 	// WorkflowIDs lists the workflows the test started, for history scans.
 	admin string
 }
@@ -72,6 +77,8 @@ type Options struct {
 	LogTo io.Writer
 	// UIURL is the Temporal web UI that staff views link to.
 	UIURL string
+	// SessionTTL, when set, replaces the API's session lifetime (8 hours).
+	SessionTTL time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -90,8 +97,14 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	codec, err := payloadcodec.Parse(payloadcodec.NewKey("test1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codecToken := "codec-" + uuid.NewString()
 	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: "default",
 		Logger: sdkLogger, MetricsHandler: metrics.TemporalHandler(),
+		DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec),
 		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}})
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
@@ -118,13 +131,13 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics})
+		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w}
+	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken}
 }
 
 // Response is a decoded answer.

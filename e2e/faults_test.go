@@ -1,0 +1,372 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"hrss-backoffice/api"
+	"hrss-backoffice/internal/payloadcodec"
+	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/internal/testdb"
+	"hrss-backoffice/internal/testenv"
+	"hrss-backoffice/workflows"
+)
+
+// TestFaultInjection (docs/reliability.md), run with HRSS_FAULTS=1: drives
+// FAULTS_N registrations (default 30) over HTTP to a decision, the pickup of
+// the initial password, the first sign-in and the password change, then a
+// small terms campaign to all the new accounts, while a
+// separate `hrss worker` process is killed with SIGKILL every
+// FAULTS_KILL_EVERY (default 3s) and restarted, and the file-backed
+// Temporal dev server this test starts is restarted once midway. Then it
+// checks the invariants and prints the counts.
+func TestFaultInjection(t *testing.T) {
+	if os.Getenv("HRSS_FAULTS") != "1" {
+		t.Skip("set HRSS_FAULTS=1 (and FAULTS_N, FAULTS_KILL_EVERY) to run the fault-injection test")
+	}
+	testdb.RequireServices(t, "DATABASE_URL")
+	n, _ := strconv.Atoi(os.Getenv("FAULTS_N"))
+	if n <= 0 {
+		n = 30
+	}
+	killEvery, err := time.ParseDuration(os.Getenv("FAULTS_KILL_EVERY"))
+	if err != nil || killEvery <= 0 {
+		killEvery = 3 * time.Second
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hrss")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/hrss")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	require.NoError(t, build.Run())
+
+	// A file-backed Temporal dev server of our own, restartable.
+	port := freeTCPPort(t)
+	address := fmt.Sprintf("127.0.0.1:%d", port)
+	temporal := &proc{t: t, name: "temporal", log: filepath.Join(dir, "temporal.log"), argv: []string{testenv.TemporalCLI(t), "server", "start-dev",
+		"--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--namespace", "default", "--db-filename", filepath.Join(dir, "temporal.db"),
+		"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "error"}}
+	temporal.start()
+	t.Cleanup(func() { temporal.stop(syscall.SIGTERM) })
+
+	db, dbURL := testdb.New(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	pickupKey := base64.StdEncoding.EncodeToString(key)
+	box, err := sealed.NewBox(pickupKey)
+	require.NoError(t, err)
+	keys := payloadcodec.NewKey("f1")
+	codec, err := payloadcodec.Parse(keys)
+	require.NoError(t, err)
+	var c client.Client
+	testenv.Eventually(t, 60*time.Second, "the Temporal dev server", func() bool {
+		c, err = client.Dial(client.Options{HostPort: address, Namespace: "default", Logger: quiet{},
+			DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec)})
+		if err != nil {
+			return false
+		}
+		_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
+		return err == nil
+	})
+	t.Cleanup(c.Close)
+	tq := "faults-" + uuid.NewString()
+	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
+	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec})
+	require.NoError(t, err)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	s := &testenv.Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Codec: codec}
+
+	worker := &proc{t: t, name: "worker", log: filepath.Join(dir, "worker.log"), argv: []string{bin, "worker"}, env: []string{
+		"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + address, "TEMPORAL_TASK_QUEUE=" + tq, "PICKUP_KEY=" + pickupKey,
+		"PAYLOAD_KEYS=" + keys, "WORKER_METRICS_ADDR=127.0.0.1:0"}}
+	worker.start()
+	t.Cleanup(func() { worker.stop(syscall.SIGTERM) })
+
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	editor, _ := s.Staff(workflows.RoleTermsEditor)
+
+	// Faults: kill the worker every killEvery; restart Temporal once when
+	// half the people are through.
+	var done, kills, temporalRestarts, retries atomic.Int64
+	stopFaults := make(chan struct{})
+	faultsDone := make(chan struct{})
+	go func() {
+		defer close(faultsDone)
+		tick := time.NewTicker(killEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopFaults:
+				return
+			case <-tick.C:
+			}
+			worker.stop(syscall.SIGKILL)
+			kills.Add(1)
+			worker.start()
+			if temporalRestarts.Load() == 0 && done.Load() >= int64(n/2) {
+				temporal.stop(syscall.SIGTERM)
+				temporal.start()
+				temporalRestarts.Add(1)
+			}
+		}
+	}()
+
+	// Each step is retried while the answer is 5xx or the request fails:
+	// the faults make the service briefly unavailable.
+	// A decision whose first attempt timed out while the worker was down
+	// answers 409 "being carried out" on a retry: it was accepted and
+	// completes when the worker is back (the status is awaited next).
+	var inProgress atomic.Int64
+	call := func(method, path string, body any, want int, hs ...testenv.Header) testenv.Response {
+		deadline := time.Now().Add(3 * time.Minute)
+		for attempt := 0; ; attempt++ {
+			r := doQuiet(srv.URL, method, path, body, hs...)
+			if r.Status == want {
+				return r
+			}
+			if attempt > 0 && r.Status == http.StatusConflict && strings.HasSuffix(path, "/decision") {
+				inProgress.Add(1)
+				return r
+			}
+			if r.Status != 0 && r.Status < 500 || time.Now().After(deadline) {
+				t.Errorf("%s %s: %d %s", method, path, r.Status, r.Raw)
+				return r
+			}
+			retries.Add(1)
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	waitStatus := func(id string, want ...string) string {
+		var st string
+		testenv.Eventually(t, 3*time.Minute, "application "+id, func() bool {
+			_ = db.Get(&st, `SELECT status FROM applications WHERE id = $1`, id)
+			for _, w := range want {
+				if st == w {
+					return true
+				}
+			}
+			return false
+		})
+		return st
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	var approved, rejected atomic.Int64
+	for i := range n {
+		if i == n/2 {
+			// The second half starts after Temporal's restart, which
+			// comes on the first tick after the first half is through.
+			testenv.Eventually(t, 5*time.Minute, "the Temporal restart", func() bool { return temporalRestarts.Load() > 0 })
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem; done.Add(1) }()
+			p := testenv.NewPerson()
+			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted)
+			id := r.Str("id")
+			if id == "" {
+				return
+			}
+			waitStatus(id, "pending")
+			if i%5 == 4 {
+				call("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "reject", "reason": "材料不全"}, http.StatusOK, testenv.Bearer(reviewer))
+				waitStatus(id, "rejected")
+				rejected.Add(1)
+				return
+			}
+			call("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, http.StatusOK, testenv.Bearer(reviewer))
+			waitStatus(id, "approved")
+			initial := call("POST", "/v1/registrations/"+id+"/initial-password", nil, http.StatusOK, testenv.Bearer(reviewer)).Str("initial_password")
+			tok := call("POST", "/v1/sessions", map[string]string{"username": p.IDNumber, "password": initial}, http.StatusCreated).Str("token")
+			call("PUT", "/v1/me/password", map[string]string{"old_password": initial, "new_password": "Fault-Pass-" + uuid.NewString()[:8]},
+				http.StatusNoContent, testenv.Bearer(tok))
+			approved.Add(1)
+		}()
+	}
+	wg.Wait()
+
+	// A small terms campaign to every account, still under worker kills.
+	campaignSettingsForTest(t, "10")
+	version := "f-" + uuid.NewString()[:8]
+	call("POST", "/v1/terms", map[string]any{"version": version, "title": "承诺书修订（故障测试）", "body": "全文", "summary": "修订说明",
+		"effective_at": time.Now().Add(15 * time.Second).UTC().Format(time.RFC3339)}, http.StatusCreated, testenv.Bearer(editor))
+	call("POST", "/v1/terms/"+version+"/publish", nil, http.StatusAccepted, testenv.Bearer(editor))
+	testenv.Eventually(t, 5*time.Minute, "the campaign to complete", func() bool {
+		var st string
+		_ = db.Get(&st, `SELECT status FROM terms_campaigns WHERE terms_version = $1`, version)
+		return st == "completed"
+	})
+	close(stopFaults)
+	<-faultsDone
+	elapsed := time.Since(start)
+
+	// Invariants.
+	q := func(query string) int {
+		var v int
+		require.NoError(t, db.Get(&v, query))
+		return v
+	}
+	counts := map[string]int{
+		"applications":                   q(`SELECT count(*) FROM applications`),
+		"not final":                      q(`SELECT count(*) FROM applications WHERE status NOT IN ('approved', 'rejected')`),
+		"approved":                       q(`SELECT count(*) FROM applications WHERE status = 'approved'`),
+		"approved without one account":   q(`SELECT count(*) FROM applications a WHERE status = 'approved' AND (SELECT count(*) FROM accounts WHERE application_id = a.id) <> 1`),
+		"accounts":                       q(`SELECT count(*) FROM accounts`),
+		"accounts without one pickup":    q(`SELECT count(*) FROM accounts a WHERE (SELECT count(*) FROM credential_pickups WHERE account_id = a.id) <> 1`),
+		"pickups not picked up":          q(`SELECT count(*) FROM credential_pickups WHERE picked_up_at IS NULL`),
+		"duplicate notice keys":          q(`SELECT count(*) FROM (SELECT operation_key FROM notices GROUP BY 1 HAVING count(*) > 1) d`),
+		"duplicate audit keys":           q(`SELECT count(*) FROM (SELECT operation_key FROM audit_log WHERE operation_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`),
+		"services opened twice":          q(`SELECT count(*) FROM (SELECT account_id, service_code FROM account_services GROUP BY 1, 2 HAVING count(*) > 1) d`),
+		"accounts with must_change left": q(`SELECT count(*) FROM accounts WHERE must_change_password`),
+	}
+	var campaign struct {
+		Targeted int `db:"users_targeted"`
+		Notices  int `db:"notices_written"`
+	}
+	require.NoError(t, db.Get(&campaign, `SELECT users_targeted, notices_written FROM terms_campaigns WHERE terms_version = $1`, version))
+	counts["campaign users targeted"], counts["campaign notices written"] = campaign.Targeted, campaign.Notices
+	wfStatus := map[string]int{}
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
+			Query: fmt.Sprintf("TaskQueue = %q", tq), NextPageToken: token})
+		require.NoError(t, err)
+		for _, ex := range resp.Executions {
+			wfStatus[ex.Status.String()]++
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			break
+		}
+	}
+	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(),
+		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
+		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus}
+	js, _ := json.MarshalIndent(report, "", "  ")
+	t.Logf("fault-injection run:\n%s", js)
+	fmt.Println(string(js))
+
+	require.Equal(t, n, counts["applications"], "one application per person")
+	for _, k := range []string{"not final", "approved without one account", "accounts without one pickup", "pickups not picked up",
+		"duplicate notice keys", "duplicate audit keys", "services opened twice", "accounts with must_change left"} {
+		require.Zero(t, counts[k], k)
+	}
+	require.Equal(t, int(approved.Load()), counts["approved"])
+	require.Equal(t, counts["approved"], counts["accounts"])
+	require.Equal(t, counts["accounts"], campaign.Targeted, "the campaign reached every account")
+	require.Equal(t, campaign.Targeted, campaign.Notices, "one notice per account")
+	for _, bad := range []string{"WORKFLOW_EXECUTION_STATUS_FAILED", "WORKFLOW_EXECUTION_STATUS_TIMED_OUT", "WORKFLOW_EXECUTION_STATUS_TERMINATED"} {
+		require.Zero(t, wfStatus[bad], bad)
+	}
+	require.Positive(t, kills.Load())
+	require.EqualValues(t, 1, temporalRestarts.Load(), "Temporal was restarted once")
+}
+
+// proc is a child process that can be killed and started again.
+type proc struct {
+	t    *testing.T
+	name string
+	argv []string
+	env  []string
+	log  string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (p *proc) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	require.NoError(p.t, err)
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(p.t, cmd.Start(), p.name)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); _ = f.Close(); close(done) }()
+	p.cmd, p.done = cmd, done
+}
+
+func (p *proc) stop(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+	p.cmd = nil
+}
+
+func freeTCPPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// doQuiet is Stack.Do without failing the test on a transport error: the
+// answer has status 0 then.
+func doQuiet(base, method, path string, body any, hs ...testenv.Header) testenv.Response {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		return testenv.Response{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for _, h := range hs {
+		req.Header.Set(h.Name, h.Value)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return testenv.Response{}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := testenv.Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...interface{}) {}
+func (quiet) Info(string, ...interface{})  {}
+func (quiet) Warn(string, ...interface{})  {}
+func (quiet) Error(string, ...interface{}) {}
