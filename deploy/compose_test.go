@@ -479,8 +479,10 @@ func TestAppServicesRunOneImageWiredToPostgresAndTemporal(t *testing.T) {
 		require.Equalf(t, "temporal:7233", s.Environment["TEMPORAL_ADDRESS"], "%s: TEMPORAL_ADDRESS must be temporal:7233", name)
 		require.Equalf(t, "hrss-backoffice", s.Environment["TEMPORAL_TASK_QUEUE"], "%s: task queue must be hrss-backoffice", name)
 		require.Regexpf(t, requiredVarRe, s.Environment["PICKUP_KEY"], "%s: PICKUP_KEY must be a required ${PICKUP_KEY:?...} with no default", name)
+		require.Regexpf(t, requiredVarRe, s.Environment["PAYLOAD_KEYS"], "%s: PAYLOAD_KEYS must be a required ${PAYLOAD_KEYS:?...} with no default", name)
 	}
 	require.Equal(t, worker.Environment["PICKUP_KEY"], api.Environment["PICKUP_KEY"], "worker and api must get the same PICKUP_KEY")
+	require.Equal(t, worker.Environment["PAYLOAD_KEYS"], api.Environment["PAYLOAD_KEYS"], "worker and api must get the same PAYLOAD_KEYS")
 	require.Equal(t, worker.Environment["DATABASE_URL"], api.Environment["DATABASE_URL"], "worker and api must use the same database")
 
 	require.Equal(t, ":8080", api.Environment["HTTP_ADDR"], "api must listen on :8080 inside the container")
