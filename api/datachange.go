@@ -65,11 +65,6 @@ func (s *server) updateContact(c echo.Context) error {
 		return err
 	}
 	var details []validate.FieldError
-	add := func(fe *validate.FieldError) {
-		if fe != nil {
-			details = append(details, *fe)
-		}
-	}
 	for field, v := range map[string]*string{"name": req.Name, "id_number": req.IDNumber} {
 		if v != nil {
 			details = append(details, validate.FieldError{Field: field, Code: "needs_review",
@@ -77,19 +72,8 @@ func (s *server) updateContact(c echo.Context) error {
 				MessageEN: "a change of name or ID number is a request a reviewer decides (POST /v1/me/data-changes)"})
 		}
 	}
-	changes := map[string]string{}
-	if req.Mobile != nil {
-		add(validate.Mobile("mobile", *req.Mobile))
-		changes["mobile"] = strings.TrimSpace(*req.Mobile)
-	}
-	if req.Email != nil {
-		add(validate.Email("email", *req.Email))
-		changes["email"] = strings.TrimSpace(*req.Email)
-	}
-	if req.Address != nil {
-		add(validate.Text("address", *req.Address, true, 5, 200))
-		changes["address"] = strings.TrimSpace(*req.Address)
-	}
+	changes, problems := contactChanges(req.Mobile, req.Email, req.Address)
+	details = append(details, problems...)
 	if len(changes) == 0 && len(details) == 0 {
 		details = append(details, validate.FieldError{Field: "body", Code: "empty_change",
 			MessageZH: "请至少填写一项要修改的联系信息", MessageEN: "give at least one contact field to change"})

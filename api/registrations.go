@@ -402,6 +402,26 @@ func (s *server) decide(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
+// contactChanges validates the contact fields a caller wants to change (nil
+// leaves a field as it is) and returns the trimmed values by field name.
+func contactChanges(mobile, email, address *string) (map[string]string, []validate.FieldError) {
+	changes := map[string]string{}
+	var details []validate.FieldError
+	check := func(field string, v *string, fn func(string) *validate.FieldError) {
+		if v == nil {
+			return
+		}
+		if fe := fn(*v); fe != nil {
+			details = append(details, *fe)
+		}
+		changes[field] = strings.TrimSpace(*v)
+	}
+	check("mobile", mobile, func(v string) *validate.FieldError { return validate.Mobile("mobile", v) })
+	check("email", email, func(v string) *validate.FieldError { return validate.Email("email", v) })
+	check("address", address, func(v string) *validate.FieldError { return validate.Text("address", v, true, 5, 200) })
+	return changes, details
+}
+
 // applicantOnly checks the follow token: only the applicant may act here.
 func (s *server) applicantOnly(c echo.Context) (string, error) {
 	id := c.Param("id")
@@ -436,22 +456,11 @@ func (s *server) supplement(c echo.Context) error {
 			details = append(details, *fe)
 		}
 	}
-	changes := map[string]string{}
+	changes, problems := contactChanges(req.Mobile, req.Email, req.Address)
+	details = append(details, problems...)
 	if req.Name != nil {
 		add(validate.PersonName("name", *req.Name))
 		changes["name"] = strings.TrimSpace(*req.Name)
-	}
-	if req.Mobile != nil {
-		add(validate.Mobile("mobile", *req.Mobile))
-		changes["mobile"] = strings.TrimSpace(*req.Mobile)
-	}
-	if req.Email != nil {
-		add(validate.Email("email", *req.Email))
-		changes["email"] = strings.TrimSpace(*req.Email)
-	}
-	if req.Address != nil {
-		add(validate.Text("address", *req.Address, true, 5, 200))
-		changes["address"] = strings.TrimSpace(*req.Address)
 	}
 	add(validate.Text("note", req.Note, false, 0, 1000))
 	if len(changes) == 0 && strings.TrimSpace(req.Note) == "" {
