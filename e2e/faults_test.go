@@ -110,7 +110,10 @@ func TestFaultInjection(t *testing.T) {
 
 	// Faults: kill the worker every killEvery; restart Temporal once when
 	// half the people are through.
-	var done, kills, temporalRestarts, retries atomic.Int64
+	var done, kills, temporalRestarts, pgRestarts, retries atomic.Int64
+	// Postgres is restarted once too when the test knows the cluster
+	// (make test passes its throwaway cluster's data directory).
+	pgData := os.Getenv("HRSS_PG_DATA")
 	stopFaults := make(chan struct{})
 	faultsDone := make(chan struct{})
 	go func() {
@@ -130,6 +133,10 @@ func TestFaultInjection(t *testing.T) {
 				temporal.stop(syscall.SIGTERM)
 				temporal.start()
 				temporalRestarts.Add(1)
+			}
+			if pgData != "" && pgRestarts.Load() == 0 && temporalRestarts.Load() > 0 && done.Load() >= int64(3*n/4) {
+				restartPostgres(t, pgData)
+				pgRestarts.Add(1)
 			}
 		}
 	}()
@@ -181,6 +188,10 @@ func TestFaultInjection(t *testing.T) {
 			// The second half starts after Temporal's restart, which
 			// comes on the first tick after the first half is through.
 			testenv.Eventually(t, 5*time.Minute, "the Temporal restart", func() bool { return temporalRestarts.Load() > 0 })
+		}
+		if i == 3*n/4 && pgData != "" {
+			// The last quarter starts after the Postgres restart.
+			testenv.Eventually(t, 5*time.Minute, "the Postgres restart", func() bool { return pgRestarts.Load() > 0 })
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -265,7 +276,7 @@ func TestFaultInjection(t *testing.T) {
 		}
 	}
 	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(),
-		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
+		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "postgres_restarts": pgRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
 		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus}
 	js, _ := json.MarshalIndent(report, "", "  ")
 	t.Logf("fault-injection run:\n%s", js)
@@ -285,6 +296,33 @@ func TestFaultInjection(t *testing.T) {
 	}
 	require.Positive(t, kills.Load())
 	require.EqualValues(t, 1, temporalRestarts.Load(), "Temporal was restarted once")
+	if pgData != "" {
+		require.EqualValues(t, 1, pgRestarts.Load(), "Postgres was restarted once")
+	} else {
+		t.Log("HRSS_PG_DATA is not set: Postgres was not restarted (make test sets it)")
+	}
+}
+
+// restartPostgres restarts the cluster in dataDir with pg_ctl (as the
+// postgres user when running as root, since the server refuses root),
+// waiting until it accepts connections again. Its settings live in the
+// cluster's configuration, so it comes back on the same port.
+func restartPostgres(t *testing.T, dataDir string) {
+	pgCtl := "pg_ctl"
+	if dir := os.Getenv("PG_BIN_DIR"); dir != "" {
+		pgCtl = filepath.Join(dir, "pg_ctl")
+	}
+	argv := []string{pgCtl, "-D", dataDir, "-m", "fast", "-w", "-t", "60", "restart"}
+	if logFile := os.Getenv("HRSS_PG_LOG"); logFile != "" {
+		argv = append(argv, "-l", logFile)
+	}
+	if os.Geteuid() == 0 {
+		argv = append([]string{"runuser", "-u", "postgres", "--"}, argv...)
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Errorf("restart Postgres: %v\n%s", err, out)
+	}
 }
 
 // proc is a child process that can be killed and started again.

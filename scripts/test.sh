@@ -205,7 +205,10 @@ run_faults() {
 		log "fault injection skipped (FAULTS_N=0)"
 		return 0
 	fi
-	HRSS_FAULTS=1 FAULTS_N="${FAULTS_N:-30}" go test -count=1 -timeout 15m -run '^TestFaultInjection$' -v ./e2e | grep -v ' INFO http '
+	# The fault run restarts this script's throwaway cluster once, so it
+	# runs alone, after every other test.
+	HRSS_FAULTS=1 FAULTS_N="${FAULTS_N:-30}" HRSS_PG_DATA="$TEST_DIR/pg" HRSS_PG_LOG="$TEST_DIR/postgres.log" \
+		PG_BIN_DIR="$PG_BIN_DIR" go test -count=1 -timeout 15m -run '^TestFaultInjection$' -v ./e2e | grep -v ' INFO http '
 }
 step "fault injection (short)" run_faults
 
