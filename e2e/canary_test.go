@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +37,10 @@ func canaryName() string {
 // or in the captured logs of API, worker and SDK.
 func TestCanaryMarkersNeverLeave_C4(t *testing.T) {
 	logs := captureLogs(t)
-	s := testenv.Start(t, testenv.Options{LogTo: logs})
+	// A dev server of the test's own, persisting to a file, so that what
+	// Temporal stores and logs can be searched too.
+	server := testenv.StartDevServerWithFile(t)
+	s := testenv.Start(t, testenv.Options{LogTo: logs, TemporalAddress: server.Address})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	var markers []string
 
@@ -120,6 +125,32 @@ func TestCanaryMarkersNeverLeave_C4(t *testing.T) {
 		}
 	}
 	assertNoSecretsInLogs(t, logs, markers...)
+	assertNotInServerFiles(t, server, ids, markers)
 	// The logs did capture the run, so their silence means something.
 	require.Contains(t, logs.String(), "/v1/registrations")
+}
+
+// assertNotInServerFiles searches the Temporal server's SQLite file (with
+// its journal) and its log for the markers. A control first finds the
+// workflow IDs there, so the search reads what the server stored.
+func assertNotInServerFiles(t *testing.T, server testenv.DevServer, workflowIDs, markers []string) {
+	t.Helper()
+	var stored []byte
+	testenv.Eventually(t, 30*time.Second, "the workflows in the server's database file", func() bool {
+		stored = stored[:0]
+		for _, suffix := range []string{"", "-wal", "-journal"} {
+			b, err := os.ReadFile(server.DBFile + suffix)
+			if err == nil {
+				stored = append(stored, b...)
+			}
+		}
+		return len(workflowIDs) > 0 && bytes.Contains(stored, []byte(workflowIDs[0]))
+	})
+	serverLog, err := os.ReadFile(server.LogFile)
+	require.NoError(t, err)
+	for _, m := range markers {
+		require.Falsef(t, bytes.Contains(stored, []byte(m)), "a marker (%q…) is in the Temporal database file", m[:min(len(m), 3)])
+		require.Falsef(t, bytes.Contains(serverLog, []byte(m)), "a marker (%q…) is in the Temporal server log", m[:min(len(m), 3)])
+	}
+	t.Logf("searched %d bytes of the Temporal database file and %d bytes of its log", len(stored), len(serverLog))
 }

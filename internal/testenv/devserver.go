@@ -52,21 +52,46 @@ func freePort(t testing.TB) int {
 // frontend address and the UI's URL.
 func StartDevServerWithUI(t testing.TB) (address, uiURL string) {
 	t.Helper()
+	d := startDevServer(t, "")
+	return d.Address, d.UIURL
+}
+
+// DevServer is a dev server a test started itself.
+type DevServer struct {
+	Address, UIURL string
+	// DBFile is its SQLite file ("" when in memory); LogFile its output.
+	DBFile, LogFile string
+}
+
+// StartDevServerWithFile starts a dev server (with UI) that persists to a
+// SQLite file in the test's temporary directory, logging at info level, so
+// a test can search what the server stored and logged.
+func StartDevServerWithFile(t testing.TB) DevServer {
+	t.Helper()
+	return startDevServer(t, filepath.Join(t.TempDir(), "temporal.db"))
+}
+
+func startDevServer(t testing.TB, dbFile string) DevServer {
+	t.Helper()
 	cli := TemporalCLI(t)
 	port, uiPort := freePort(t), freePort(t)
 	for uiPort == port {
 		uiPort = freePort(t)
 	}
-	address = fmt.Sprintf("127.0.0.1:%d", port)
-	uiURL = fmt.Sprintf("http://127.0.0.1:%d", uiPort)
+	address := fmt.Sprintf("127.0.0.1:%d", port)
+	uiURL := fmt.Sprintf("http://127.0.0.1:%d", uiPort)
 	logPath := filepath.Join(t.TempDir(), "temporal.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(cli, "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--ui-port", fmt.Sprint(uiPort), "--headless=false", "--namespace", "default",
-		"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "warn")
+		"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "warn"}
+	if dbFile != "" {
+		args = append(args, "--db-filename", dbFile, "--log-level", "info")
+	}
+	cmd := exec.Command(cli, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -109,5 +134,5 @@ func StartDevServerWithUI(t testing.TB) (address, uiURL string) {
 		return resp.StatusCode == http.StatusOK
 	}
 	Eventually(t, 90*time.Second, "the Temporal dev server and its web UI", ready)
-	return address, uiURL
+	return DevServer{Address: address, UIURL: uiURL, DBFile: dbFile, LogFile: logPath}
 }

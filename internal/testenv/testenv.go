@@ -79,6 +79,9 @@ type Options struct {
 	UIURL string
 	// SessionTTL, when set, replaces the API's session lifetime (8 hours).
 	SessionTTL time.Duration
+	// TemporalAddress, when set, is used instead of TEMPORAL_ADDRESS (a
+	// dev server the test started itself).
+	TemporalAddress string
 }
 
 // Start brings a stack up and registers its teardown.
@@ -102,7 +105,11 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	codecToken := "codec-" + uuid.NewString()
-	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: "default",
+	address := opts.TemporalAddress
+	if address == "" {
+		address = os.Getenv("TEMPORAL_ADDRESS")
+	}
+	c, err := client.Dial(client.Options{HostPort: address, Namespace: "default",
 		Logger: sdkLogger, MetricsHandler: metrics.TemporalHandler(),
 		DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec),
 		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}})
