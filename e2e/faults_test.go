@@ -263,6 +263,10 @@ func TestFaultInjection(t *testing.T) {
 	require.NoError(t, db.Get(&campaign, `SELECT users_targeted, notices_written FROM terms_campaigns WHERE terms_version = $1`, version))
 	counts["campaign users targeted"], counts["campaign notices written"] = campaign.Targeted, campaign.Notices
 	wfStatus := map[string]int{}
+	// Running workflows by type: only the expected waits may remain (an
+	// approved review waiting out its pickup window, the one password-age
+	// sweep); anything else still running is stuck.
+	runningByType := map[string]int{}
 	var token []byte
 	for {
 		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
@@ -270,6 +274,9 @@ func TestFaultInjection(t *testing.T) {
 		require.NoError(t, err)
 		for _, ex := range resp.Executions {
 			wfStatus[ex.Status.String()]++
+			if ex.Status.String() == "Running" {
+				runningByType[ex.GetType().GetName()]++
+			}
 		}
 		if token = resp.NextPageToken; len(token) == 0 {
 			break
@@ -277,7 +284,7 @@ func TestFaultInjection(t *testing.T) {
 	}
 	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(),
 		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "postgres_restarts": pgRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
-		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus}
+		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus, "running_by_type": runningByType}
 	js, _ := json.MarshalIndent(report, "", "  ")
 	t.Logf("fault-injection run:\n%s", js)
 	fmt.Println(string(js))
@@ -291,9 +298,21 @@ func TestFaultInjection(t *testing.T) {
 	require.Equal(t, counts["approved"], counts["accounts"])
 	require.Equal(t, counts["accounts"], campaign.Targeted, "the campaign reached every account")
 	require.Equal(t, campaign.Targeted, campaign.Notices, "one notice per account")
-	for _, bad := range []string{"WORKFLOW_EXECUTION_STATUS_FAILED", "WORKFLOW_EXECUTION_STATUS_TIMED_OUT", "WORKFLOW_EXECUTION_STATUS_TERMINATED"} {
+	for _, bad := range []string{"WORKFLOW_EXECUTION_STATUS_FAILED", "WORKFLOW_EXECUTION_STATUS_TIMED_OUT", "WORKFLOW_EXECUTION_STATUS_TERMINATED",
+		"Failed", "TimedOut", "Terminated", "Canceled"} {
 		require.Zero(t, wfStatus[bad], bad)
 	}
+	// No workflow stuck: every running one is an expected wait.
+	require.LessOrEqual(t, runningByType["RegistrationReview"], counts["approved"], "only approved reviews (pickup window) may still run")
+	require.LessOrEqual(t, runningByType["PasswordAgeReminder"], 1, "one password-age sweep")
+	for typ, n := range runningByType {
+		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" {
+			t.Errorf("%d %s workflow(s) still running: stuck", n, typ)
+		}
+	}
+	var stuckReviews int
+	require.NoError(t, db.Get(&stuckReviews, `SELECT count(*) FROM applications WHERE status NOT IN ('approved', 'rejected')`))
+	require.Zero(t, stuckReviews, "a running review whose application is not approved would be stuck")
 	require.Positive(t, kills.Load())
 	require.EqualValues(t, 1, temporalRestarts.Load(), "Temporal was restarted once")
 	if pgData != "" {
