@@ -235,6 +235,11 @@ func TestFaultInjection(t *testing.T) {
 	})
 	close(stopFaults)
 	<-faultsDone
+	// The campaign's row says completed a moment before its run returns:
+	// wait for the run itself (a run that never finishes is stuck).
+	runCtx, cancelRun := context.WithTimeout(context.Background(), 3*time.Minute)
+	require.NoError(t, c.GetWorkflow(runCtx, workflows.TermsCampaignWorkflowID(version), "").Get(runCtx, nil), "the campaign run finishes")
+	cancelRun()
 	elapsed := time.Since(start)
 
 	// Invariants.
