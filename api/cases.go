@@ -966,9 +966,7 @@ func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID stri
 	}
 	res, err := send(ctx, subID)
 	if err != nil {
-		if _, derr := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`, subID); derr != nil {
-			slog.Error("discard submission", "error", derr)
-		}
+		s.discardIntake(ctx, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`, subID)
 		return err
 	}
 	return c.JSON(http.StatusOK, res)

@@ -210,9 +210,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}); err != nil {
 		slog.Error("start data change review", "change_id", id, "error", err)
 		// No review can run: withdraw the request so the user can file it again.
-		if _, derr := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`, id); derr != nil {
-			slog.Error("withdraw data change", "error", derr)
-		}
+		s.discardIntake(ctx, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`, id)
 		return errUnavailable()
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/data-changes/"+id)

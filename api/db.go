@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
@@ -45,4 +46,14 @@ func audit(ctx context.Context, tx *sqlx.Tx, c echo.Context, action, recordKind,
 func isUniqueViolation(err error) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}
+
+// discardIntake takes back an intake document that no workflow took up (its
+// start or Update failed or was refused), so that the caller can file it
+// again. query deletes the row by $1 only while it is still untouched; it
+// runs even when the request was cancelled.
+func (s *server) discardIntake(ctx context.Context, query, id string) {
+	if _, err := s.DB.ExecContext(context.WithoutCancel(ctx), query, id); err != nil {
+		slog.Error("discard an intake document", "id", id, "error", err)
+	}
 }

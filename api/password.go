@@ -330,9 +330,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	if err != nil {
 		// Never carried out: take the document back. A refused reset stays,
 		// marked refused by the activity.
-		if _, derr := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`, resetID); derr != nil {
-			slog.Error("discard password reset", "error", derr)
-		}
+		s.discardIntake(ctx, `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`, resetID)
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/password-resets/"+resetID+"/initial-password")

@@ -486,9 +486,7 @@ func (s *server) supplement(c echo.Context) error {
 	res, err := s.update(ctx, id, workflows.UpdateSupplement, workflows.SupplementRequest{SupplementID: supID})
 	if err != nil {
 		// Refused: the stored supplement was never applied; remove it.
-		if _, derr := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM application_supplements WHERE id = $1 AND applied_at IS NULL`, supID); derr != nil {
-			slog.Error("discard supplement", "error", derr)
-		}
+		s.discardIntake(ctx, `DELETE FROM application_supplements WHERE id = $1 AND applied_at IS NULL`, supID)
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
