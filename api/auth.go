@@ -524,18 +524,8 @@ func (s *server) listStaff(c echo.Context) error {
 	if !caller(c).hasRole(workflows.RoleAdministrator) {
 		return errForbidden("only an administrator may list staff", "仅管理员可以查看工作人员")
 	}
-	type staffRow struct {
-		ID         string         `db:"id" json:"id"`
-		Username   string         `db:"username" json:"username"`
-		Name       string         `db:"name" json:"name"`
-		Roles      pq.StringArray `db:"roles" json:"roles"`
-		Office     string         `db:"office" json:"office"`
-		Active     bool           `db:"active" json:"active"`
-		MustChange bool           `db:"must_change_password" json:"must_change_password"`
-	}
 	rows := []staffRow{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, username, name, roles, office, active, must_change_password
-		FROM staff ORDER BY username`); err != nil {
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+staffColumns+` FROM staff ORDER BY username`); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"staff": rows})

@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"hrss-backoffice/internal/testenv"
+	"hrss-backoffice/workflows"
+)
+
+// C1.4: staff act within the roles an administrator gives them. An
+// administrator changes a member's roles, office and active flag with a
+// reason on record; the new roles take effect on the member's next request,
+// deactivation ends their sessions, and bad or unauthorised requests change
+// nothing.
+func TestAdministratorChangesStaffRolesAndDeactivates_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	admin := s.Admin()
+	rev, revID := s.Staff(workflows.RoleReviewer)
+	other, _ := s.Staff(workflows.RoleSupervisor)
+	path := "/v1/staff/" + revID
+	roles := func() []string {
+		var r []string
+		require.NoError(t, s.DB.Select(&r, `SELECT unnest(roles) FROM staff WHERE id = $1 ORDER BY 1`, revID))
+		return r
+	}
+	audits := func() int {
+		var n int
+		require.NoError(t, s.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'staff.updated' AND record_id = $1`, revID))
+		return n
+	}
+
+	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/cases", nil, testenv.Bearer(rev)).Status, "no investigator role yet")
+
+	// Refused or bad requests change nothing.
+	add := map[string]any{"roles": []string{"reviewer", "investigator"}, "reason": "调岗：兼任调查"}
+	require.Equal(t, http.StatusForbidden, s.Do("PATCH", path, add, testenv.Bearer(other)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("PATCH", path, add, testenv.Bearer(rev)).Status, "not even one's own roles")
+	require.Equal(t, http.StatusUnauthorized, s.Do("PATCH", path, add).Status)
+	for name, c := range map[string]struct {
+		body  map[string]any
+		field string
+	}{
+		"no reason":         {map[string]any{"roles": []string{"auditor"}}, "reason"},
+		"blank reason":      {map[string]any{"roles": []string{"auditor"}, "reason": "   "}, "reason"},
+		"no roles":          {map[string]any{"roles": []string{}, "reason": "x"}, "roles"},
+		"unknown role":      {map[string]any{"roles": []string{"wizard"}, "reason": "x"}, "roles.0"},
+		"nothing to change": {map[string]any{"reason": "x"}, "roles"},
+		"unknown field":     {map[string]any{"roles": []string{"auditor"}, "reason": "x", "password": "p"}, ""},
+	} {
+		r := s.Do("PATCH", path, c.body, testenv.Bearer(admin))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, name+": "+string(r.Raw))
+		if c.field != "" {
+			require.Contains(t, r.DetailFields(), c.field, name)
+		}
+	}
+	require.Equal(t, http.StatusNotFound, s.Do("PATCH", "/v1/staff/00000000-0000-4000-8000-000000000000", add, testenv.Bearer(admin)).Status)
+	require.Equal(t, []string{"reviewer"}, roles())
+	require.Zero(t, audits())
+
+	// The change, its audit row with old and new values and the reason, and
+	// the new role in force on the member's next request.
+	r := s.Expect(s.Do("PATCH", path, add, testenv.Bearer(admin)), http.StatusOK)
+	require.Equal(t, true, r.Body["changed"])
+	require.Equal(t, []string{"investigator", "reviewer"}, roles())
+	var detail []byte
+	require.NoError(t, s.DB.Get(&detail, `SELECT detail FROM audit_log WHERE action = 'staff.updated' AND record_id = $1`, revID))
+	var d struct {
+		Changes map[string]struct{ From, To any } `json:"changes"`
+		Reason  string                            `json:"reason"`
+	}
+	require.NoError(t, json.Unmarshal(detail, &d))
+	require.Equal(t, "调岗：兼任调查", d.Reason)
+	require.Equal(t, []any{"reviewer"}, d.Changes["roles"].From)
+	require.Equal(t, []any{"reviewer", "investigator"}, d.Changes["roles"].To)
+	require.Equal(t, http.StatusOK, s.Do("GET", "/v1/cases", nil, testenv.Bearer(rev)).Status)
+
+	// The same values again: answered, nothing written twice.
+	again := s.Expect(s.Do("PATCH", path, map[string]any{"roles": []string{"investigator", "reviewer", "reviewer"}, "reason": "重复提交"},
+		testenv.Bearer(admin)), http.StatusOK)
+	require.Equal(t, false, again.Body["changed"])
+	require.Equal(t, 1, audits())
+
+	// Deactivation ends the member's sessions at once and closes sign-in;
+	// reactivation opens sign-in again (the old session stays ended).
+	s.Expect(s.Do("PATCH", path, map[string]any{"active": false, "office": "  东城网点 ", "reason": "离职"}, testenv.Bearer(admin)), http.StatusOK)
+	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me", nil, testenv.Bearer(rev)).Status)
+	var office string
+	require.NoError(t, s.DB.Get(&office, `SELECT office FROM staff WHERE id = $1`, revID))
+	require.Equal(t, "东城网点", office)
+	var open int
+	require.NoError(t, s.DB.Get(&open, `SELECT count(*) FROM sessions WHERE staff_id = $1 AND revoked_at IS NULL`, revID))
+	require.Zero(t, open)
+	s.Expect(s.Do("PATCH", path, map[string]any{"active": true, "reason": "返聘"}, testenv.Bearer(admin)), http.StatusOK)
+	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me", nil, testenv.Bearer(rev)).Status)
+	require.Equal(t, 3, audits())
+}
+
+// C1.4: the office never locks itself out. Administrators cannot remove
+// their own administrator role or deactivate themselves, and two
+// administrators demoting each other at the same moment leave one.
+func TestStaffChangesKeepAnAdministrator_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	admin := s.Admin()
+	var adminID string
+	require.NoError(t, s.DB.Get(&adminID, `SELECT id FROM staff WHERE username = $1`, testenv.AdminUsername))
+	for _, body := range []map[string]any{
+		{"roles": []string{"auditor"}, "reason": "x"},
+		{"active": false, "reason": "x"},
+	} {
+		r := s.Do("PATCH", "/v1/staff/"+adminID, body, testenv.Bearer(admin))
+		require.Equal(t, http.StatusConflict, r.Status, string(r.Raw))
+		require.Equal(t, "own_administrator_role", r.ErrorCode())
+	}
+	// Adding a role to oneself is fine.
+	s.Expect(s.Do("PATCH", "/v1/staff/"+adminID, map[string]any{"roles": []string{"administrator", "auditor"}, "reason": "兼任审计"},
+		testenv.Bearer(admin)), http.StatusOK)
+
+	// Each round starts with the bootstrap administrator as the only one.
+	for round := 0; round < 5; round++ {
+		a, aID := s.Staff(workflows.RoleAdministrator)
+		b, bID := s.Staff(workflows.RoleAdministrator)
+		// Leave a and b as the only administrators.
+		s.Expect(s.Do("PATCH", "/v1/staff/"+adminID, map[string]any{"roles": []string{"auditor"}, "reason": "轮换"}, testenv.Bearer(a)), http.StatusOK)
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i, c := range []struct{ tok, target string }{{a, bID}, {b, aID}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i] = s.Do("PATCH", "/v1/staff/"+c.target, map[string]any{"roles": []string{"reviewer"}, "reason": "互相降级"},
+					testenv.Bearer(c.tok)).Status
+			}()
+		}
+		wg.Wait()
+		var admins int
+		require.NoError(t, s.DB.Get(&admins, `SELECT count(*) FROM staff WHERE active AND 'administrator' = ANY(roles)`))
+		require.Equal(t, 1, admins, "round %d: statuses %v", round, statuses)
+		require.Contains(t, statuses, http.StatusOK, "round %d", round)
+		refused := statuses[0] + statuses[1] - http.StatusOK
+		require.Contains(t, []int{http.StatusConflict, http.StatusForbidden}, refused, "round %d: statuses %v", round, statuses)
+		// Hand the office back to the bootstrap administrator.
+		survivor, survivorID := a, aID
+		if statuses[1] == http.StatusOK {
+			survivor, survivorID = b, bID
+		}
+		s.Expect(s.Do("PATCH", "/v1/staff/"+adminID, map[string]any{"roles": []string{"administrator"}, "reason": "复职"}, testenv.Bearer(survivor)), http.StatusOK)
+		s.Expect(s.Do("PATCH", "/v1/staff/"+survivorID, map[string]any{"roles": []string{"reviewer"}, "reason": "轮换结束"}, testenv.Bearer(admin)), http.StatusOK)
+	}
+}
