@@ -2,15 +2,22 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
 
-// Staff management for administrators: the list (GET /v1/staff) and a new
-// staff member with roles and a first password (POST /v1/staff).
+// Staff management for administrators: the list (GET /v1/staff), a new
+// staff member with roles and a first password (POST /v1/staff), and a
+// member's page to change roles, office or active flag with a reason
+// (PATCH /v1/staff/{id}).
 func (a *app) staffPages() {
 	a.get("/console/staff", a.staffPage)
 	a.post("/console/staff", a.createStaff)
+	a.get("/console/staff/:id", a.staffMemberPage)
+	a.post("/console/staff/:id", a.updateStaff)
 }
 
 // roles are the staff roles, in the order the form lists them.
@@ -30,33 +37,55 @@ func init() {
 		"field.staff_name":     {"姓名", "Name"},
 		"field.staff_password": {"初始密码", "First password"},
 		"notice.staff_created": {"已新增工作人员。", "The staff member is added."},
+		"staff.edit":           {"修改", "Change"},
+		"staff.member":         {"工作人员", "Staff member"},
+		"staff.change":         {"修改角色与状态", "Change roles and state"},
+		"staff.change_hint":    {"新角色在其下一次操作时生效；停用会立即结束其所有登录。原因会记入审计日志。", "New roles apply from their next request; deactivating ends all their sessions at once. The reason goes to the audit log."},
+		"staff.state":          {"状态", "State"},
+		"staff.inactive":       {"停用", "Inactive"},
+		"staff.save":           {"保存修改", "Save the change"},
+		"staff.back":           {"返回工作人员列表", "Back to the staff list"},
+		"notice.staff_updated": {"已保存修改。", "The change is saved."},
+		"notice.staff_same":    {"没有变化：值与原来相同。", "Nothing changed: the values were already those."},
 	})
 }
 
+type staffMember struct {
+	ID         string   `json:"id"`
+	Username   string   `json:"username"`
+	Name       string   `json:"name"`
+	Roles      []string `json:"roles"`
+	Office     string   `json:"office"`
+	Active     bool     `json:"active"`
+	MustChange bool     `json:"must_change_password"`
+}
+
 type staffData struct {
-	Staff []struct {
-		ID         string   `json:"id"`
-		Username   string   `json:"username"`
-		Name       string   `json:"name"`
-		Roles      []string `json:"roles"`
-		Office     string   `json:"office"`
-		Active     bool     `json:"active"`
-		MustChange bool     `json:"must_change_password"`
-	} `json:"staff"`
+	Staff []staffMember `json:"staff"`
 	Roles []string
 }
 
-func (a *app) showStaff(c echo.Context, status int, v view) error {
-	if _, done, err := a.staffOnly(c); done {
-		return err
-	}
+// staffList reads the staff list for a console page; done means the page
+// has already been answered (sign-in, refusal).
+func (a *app) staffList(c echo.Context) (staffData, bool, error) {
 	var d staffData
+	if _, done, err := a.staffOnly(c); done {
+		return d, true, err
+	}
 	e := a.call(c, asSignedIn, http.MethodGet, "/v1/staff", nil, &d)
 	if done, err := needSignIn(c, e); done {
-		return err
+		return d, true, err
 	}
 	if e != nil {
-		return fail(c, e)
+		return d, true, fail(c, e)
+	}
+	return d, false, nil
+}
+
+func (a *app) showStaff(c echo.Context, status int, v view) error {
+	d, done, err := a.staffList(c)
+	if done {
+		return err
 	}
 	d.Roles = roles
 	v.Title, v.Data = "staff.title", d
@@ -86,4 +115,67 @@ func (a *app) createStaff(c echo.Context) error {
 		return a.showStaff(c, e.Status, view{Err: e, Form: form})
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/staff?notice=staff_created")
+}
+
+// staffMemberData is one member's page: the member as the list shows it
+// and the values the form shows (the member's own, or what was typed
+// before a refusal).
+type staffMemberData struct {
+	Member staffMember
+	Roles  []string
+	Form   url.Values
+}
+
+func (a *app) showStaffMember(c echo.Context, status int, v view) error {
+	d, done, err := a.staffList(c)
+	if done {
+		return err
+	}
+	i := slices.IndexFunc(d.Staff, func(m staffMember) bool { return m.ID == c.Param("id") })
+	if i < 0 {
+		return fail(c, &apiError{Status: http.StatusNotFound, Code: "not_found",
+			MessageZH: "未找到该工作人员", MessageEN: "no such staff member"})
+	}
+	m := d.Staff[i]
+	form := v.Form
+	if form == nil {
+		form = url.Values{"roles": m.Roles, "office": {m.Office}, "active": {strconv.FormatBool(m.Active)}}
+	}
+	v.Title, v.Back = "staff.member", "/console/staff/"+m.ID
+	v.Data, v.Form = staffMemberData{Member: m, Roles: roles, Form: form}, form
+	return render(c, status, "staff/member.html", v)
+}
+
+func (a *app) staffMemberPage(c echo.Context) error {
+	return a.showStaffMember(c, http.StatusOK, view{})
+}
+
+func (a *app) updateStaff(c echo.Context) error {
+	form, _ := c.FormParams()
+	form.Del("csrf")
+	rs := form["roles"]
+	if rs == nil {
+		rs = []string{}
+	}
+	// The form always sends the whole set; the API writes only what differs.
+	req := map[string]any{"roles": rs, "office": form.Get("office"), "active": form.Get("active") == "true",
+		"reason": form.Get("reason")}
+	var out struct {
+		Changed bool `json:"changed"`
+	}
+	e := a.call(c, asSignedIn, http.MethodPatch, "/v1/staff/"+url.PathEscape(c.Param("id")), req, &out)
+	if done, err := needSignIn(c, e); done {
+		return err
+	}
+	if e != nil {
+		if e.Status >= 500 || e.Status == http.StatusNotFound || e.Status == http.StatusForbidden {
+			return fail(c, e)
+		}
+		return a.showStaffMember(c, e.Status, view{Err: e, Form: form})
+	}
+	notice := "staff_updated"
+	if !out.Changed {
+		notice = "staff_same"
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/staff?notice="+notice)
 }
