@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -15,6 +16,7 @@ import (
 // /v1/password-resets/{id}/initial-password).
 func (a *app) accountConsolePages() {
 	a.get("/console/accounts", a.accountsPage)
+	a.post("/console/accounts/search", a.findAccounts)
 	a.get("/console/accounts/:id", a.accountConsolePage)
 	a.post("/console/accounts/:id/password-reset", a.resetPassword)
 	a.post("/console/password-resets/:id/initial-password", a.pickUpReset)
@@ -47,6 +49,15 @@ func init() {
 		"doc.household_register":         {"户口簿", "household register"},
 		"doc.passport":                   {"护照", "passport"},
 		"doc.other":                      {"其他证件", "other document"},
+		"accounts.find":                  {"按证件查找账户", "Find accounts by ID document"},
+		"accounts.find_hint":             {"输入当面出示的居民身份证号码。查找会记入该用户的活动记录。", "Enter the number on the resident ID card shown in person. The lookup is recorded in the person's activity record."},
+		"accounts.find_submit":           {"查找", "Find"},
+		"accounts.found":                 {"找到的账户", "Accounts found"},
+		"accounts.none":                  {"没有使用此证件号码的账户。", "No account uses this ID number."},
+		"accounts.opened":                {"开户时间", "Opened"},
+		"status.cancelled":               {"已注销（处罚）", "cancelled"},
+		"status.deregistered":            {"已注销（本人申请）", "deregistered"},
+		"action.account.looked_up":       {"工作人员按证件查找账户", "account looked up by staff"},
 	})
 }
 
@@ -66,6 +77,40 @@ func (a *app) accountsPage(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, "accounts/accounts.html", v)
 	}
 	return render(c, http.StatusOK, "accounts/accounts.html", v)
+}
+
+type foundAccount struct {
+	ID             string    `json:"id"`
+	Status         string    `json:"status"`
+	Name           string    `json:"name"`
+	IDNumberMasked string    `json:"id_number_masked"`
+	OpenedAt       time.Time `json:"opened_at"`
+}
+
+// foundAccounts is the answer of a lookup (possibly none).
+type foundAccounts struct{ Items []foundAccount }
+
+// findAccounts looks a person's accounts up by the ID number typed in at
+// the counter. The number goes in the POST body to the API and is never
+// put in a URL; the page answering the POST lists the accounts found.
+func (a *app) findAccounts(c echo.Context) error {
+	if _, done, err := a.staffOnly(c); done {
+		return err
+	}
+	var out struct {
+		Items []foundAccount `json:"items"`
+	}
+	e := a.call(c, asSignedIn, http.MethodPost, "/v1/accounts/search", map[string]any{"id_number": c.FormValue("id_number")}, &out)
+	if done, err := needSignIn(c, e); done {
+		return err
+	}
+	if e != nil {
+		if e.Status >= 500 || e.Status == http.StatusForbidden {
+			return fail(c, e)
+		}
+		return render(c, e.Status, "accounts/accounts.html", view{Title: "accounts.title", Err: e})
+	}
+	return render(c, http.StatusOK, "accounts/accounts.html", view{Title: "accounts.title", Data: foundAccounts{Items: out.Items}})
 }
 
 type accountConsoleData struct {

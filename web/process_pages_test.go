@@ -238,6 +238,18 @@ func TestCounterPasswordResetAndAccountActivityInTheConsole_C3_3(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
 	require.Contains(t, bad.Body, `id="account-error"`)
 	require.Equal(t, "/console/accounts/"+u.AccountID, rev.get("/console/accounts?account="+u.AccountID).Location)
+	// The person hands over their ID card: the lookup goes by POST, the
+	// number is shown masked and never lands in a URL.
+	rev.get("/console/accounts")
+	wrong := rev.post("/console/accounts/search", url.Values{"id_number": {"12345"}})
+	require.Equal(t, http.StatusUnprocessableEntity, wrong.Status)
+	require.Contains(t, wrong.Body, `id="id_number-error"`)
+	nobody := rev.post("/console/accounts/search", url.Values{"id_number": {testenv.NewPerson().IDNumber}})
+	require.Contains(t, nobody.Body, `id="found-none"`)
+	found := rev.post("/console/accounts/search", url.Values{"id_number": {u.IDNumber}})
+	require.Equal(t, http.StatusOK, found.Status, found.Body)
+	require.Contains(t, found.Body, `href="/console/accounts/`+u.AccountID+`"`)
+	require.NotContains(t, found.Body, u.IDNumber, "masked")
 	page := rev.get("/console/accounts/" + u.AccountID)
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	require.Contains(t, page.Body, `data-action="sign_in.success"`)
@@ -267,6 +279,8 @@ func TestCounterPasswordResetAndAccountActivityInTheConsole_C3_3(t *testing.T) {
 	eu, epw := staff(t, s, workflows.RoleTermsEditor)
 	ed.signIn(eu, epw, epw+"-changed")
 	require.Equal(t, http.StatusForbidden, ed.get("/console/accounts/"+u.AccountID).Status)
+	ed.get("/console/accounts")
+	require.Equal(t, http.StatusForbidden, ed.post("/console/accounts/search", url.Values{"id_number": {u.IDNumber}}).Status)
 	require.Equal(t, http.StatusForbidden, ed.post("/console/accounts/"+u.AccountID+"/password-reset",
 		url.Values{"identity_document": {"resident_id_card"}, "document_checked": {"true"}}).Status)
 }
