@@ -82,6 +82,7 @@ var authzMatrix = map[string]string{
 	"POST /v1/me/deregistration/{id}/withdraw":       "1A-1333333",
 	"GET /v1/me/deregistration/{id}":                 "1A-1333333",
 	"POST /v1/me/deregistration":                     "1A-1333333",
+	"GET /v1/me/deregistration":                      "1A-1333333",
 	"GET /v1/me/disclosures":                         "1A-1333333",
 	"GET /v1/me/notices":                             "1A-1333333",
 	"PUT /v1/me/password":                            "1A-1AAAAAA",

@@ -30,12 +30,14 @@ import (
 // requests (C2.3) and the audit register.
 //
 //	POST /v1/me/deregistration                 user
+//	GET  /v1/me/deregistration                 user (own requests, newest first)
 //	GET  /v1/me/deregistration/{id}            user (own requests)
 //	POST /v1/me/deregistration/{id}/withdraw   user (own requests)
 //
 // and the routes of disclosureRoutes and auditRoutes.
 func (s *server) deregistrationRoutes(g *echo.Group) {
 	g.POST("/me/deregistration", s.requestDeregistration, s.requireUser)
+	g.GET("/me/deregistration", s.myDeregistrations, s.requireUser)
 	g.GET("/me/deregistration/:id", s.getDeregistration, s.requireUser)
 	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.requireUser)
 	s.disclosureRoutes(g)
@@ -203,10 +205,12 @@ type deregistrationRow struct {
 	CompletedAt     *time.Time     `db:"completed_at" json:"completed_at"`
 }
 
+const deregistrationColumns = `id, scope, services, status, document, content_sha256, submitted_at,
+	cooling_off_until, blocked_since, withdrawn_at, completed_at`
+
 func (s *server) ownDeregistration(c echo.Context) (deregistrationRow, error) {
 	var row deregistrationRow
-	err := s.DB.GetContext(c.Request().Context(), &row, `SELECT id, scope, services, status, document, content_sha256, submitted_at,
-		cooling_off_until, blocked_since, withdrawn_at, completed_at
+	err := s.DB.GetContext(c.Request().Context(), &row, `SELECT `+deregistrationColumns+`
 		FROM deregistration_requests WHERE id = $1 AND account_id = $2`, c.Param("id"), caller(c).AccountID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, errNotFound()
@@ -225,6 +229,22 @@ func (s *server) getDeregistration(c echo.Context) error {
 		row.Services = pq.StringArray{}
 	}
 	return c.JSON(http.StatusOK, row)
+}
+
+// myDeregistrations lists the user's own requests, newest first, so that a
+// receipt can be found again after the page that showed it.
+func (s *server) myDeregistrations(c echo.Context) error {
+	rows := []deregistrationRow{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+deregistrationColumns+`
+		FROM deregistration_requests WHERE account_id = $1 ORDER BY submitted_at DESC, id`, caller(c).AccountID); err != nil {
+		return err
+	}
+	for i := range rows {
+		if rows[i].Services == nil {
+			rows[i].Services = pq.StringArray{}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": rows})
 }
 
 // withdrawDeregistration withdraws an account deregistration during its

@@ -172,6 +172,12 @@ func TestDeregistrationWithdrawnDuringCoolingOff_C3_5(t *testing.T) {
 
 	require.Equal(t, http.StatusNotFound, s.Do("POST", "/v1/me/deregistration/"+id+"/withdraw", nil, testenv.Bearer(stranger.Token)).Status)
 	require.Equal(t, http.StatusNotFound, s.Do("GET", "/v1/me/deregistration/"+id, nil, testenv.Bearer(stranger.Token)).Status)
+	// The list shows the user's own requests only.
+	mine := s.Expect(s.Do("GET", "/v1/me/deregistration", nil, testenv.Bearer(u.Token)), http.StatusOK)
+	require.Len(t, mine.Body["items"], 1)
+	require.Equal(t, id, mine.Body["items"].([]any)[0].(map[string]any)["id"])
+	theirs := s.Expect(s.Do("GET", "/v1/me/deregistration", nil, testenv.Bearer(stranger.Token)), http.StatusOK)
+	require.Empty(t, theirs.Body["items"])
 	w := s.Expect(s.Do("POST", "/v1/me/deregistration/"+id+"/withdraw", nil, testenv.Bearer(u.Token)), http.StatusOK)
 	require.Equal(t, workflows.DeregWithdrawn, w.Str("status"))
 	require.Equal(t, "withdrawn", deregStatus(s, id))

@@ -147,6 +147,15 @@ func needSignIn(c echo.Context, e *apiError) (bool, error) {
 	return false, nil
 }
 
+// accountService is one of a user's services as GET /v1/me lists it.
+type accountService struct {
+	Code     string    `json:"code"`
+	NameZH   string    `json:"name_zh"`
+	NameEN   string    `json:"name_en"`
+	Status   string    `json:"status"`
+	OpenedAt time.Time `json:"opened_at"`
+}
+
 // meAnswer is GET /v1/me.
 type meAnswer struct {
 	Kind  string `json:"kind"`
@@ -167,13 +176,7 @@ type meAnswer struct {
 		OpenedAt          time.Time `json:"opened_at"`
 		PasswordChangedAt time.Time `json:"password_changed_at"`
 	} `json:"account"`
-	Services []struct {
-		Code     string    `json:"code"`
-		NameZH   string    `json:"name_zh"`
-		NameEN   string    `json:"name_en"`
-		Status   string    `json:"status"`
-		OpenedAt time.Time `json:"opened_at"`
-	} `json:"services"`
+	Services  []accountService `json:"services"`
 	Agreement struct {
 		TermsVersion   string     `json:"terms_version"`
 		Channel        string     `json:"channel"`

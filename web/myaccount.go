@@ -159,6 +159,7 @@ func init() {
 		"dereg.sha":                                 {"文件摘要（SHA-256）", "Document digest (SHA-256)"},
 		"dereg.document":                            {"存档的申请", "The stored request"},
 		"dereg.withdraw":                            {"撤回注销申请", "Withdraw the deregistration"},
+		"dereg.earlier":                             {"我的申请", "My requests"},
 		"dstatus.received":                          {"已收到", "received"},
 		"dstatus.cooling_off":                       {"冷静期中", "cooling off"},
 		"dstatus.blocked":                           {"暂缓处理", "on hold"},
@@ -371,12 +372,25 @@ func (a *app) disclosuresPage(c echo.Context) error {
 	return page(c, "myaccount/disclosures.html", "my.disclosures", view{}, d)
 }
 
+// deregistrationData is the request form (the user's open services) and
+// the user's earlier requests, whose receipts stay reachable from here.
+type deregistrationData struct {
+	Services []accountService
+	Requests []map[string]any
+}
+
 func (a *app) showDeregistration(c echo.Context, v view) error {
 	var me meAnswer
 	if done, err := a.userCall(c, "/v1/me", &me); done {
 		return err
 	}
-	return page(c, "myaccount/deregistration.html", "my.deregistration", v, &me)
+	var mine struct {
+		Items []map[string]any `json:"items"`
+	}
+	if done, err := a.userCall(c, "/v1/me/deregistration", &mine); done {
+		return err
+	}
+	return page(c, "myaccount/deregistration.html", "my.deregistration", v, deregistrationData{Services: me.Services, Requests: mine.Items})
 }
 
 func (a *app) deregistrationPage(c echo.Context) error { return a.showDeregistration(c, view{}) }

@@ -414,10 +414,13 @@ func TestConsentDisclosureAndDeregistrationPages_C2_3_C3_5_C4(t *testing.T) {
 	receipt = a.get(r.Location)
 	require.Contains(t, receipt.Body, `id="dereg-withdraw"`)
 	require.NotContains(t, r.Location, u.Password)
+	// The receipt stays reachable from the deregistration page.
+	require.Contains(t, a.get("/account/deregistration").Body, `href="`+r.Location+`"`)
 
 	stranger := newAgent(t, s)
 	stranger.signIn(other.IDNumber, other.Password, "")
 	require.Equal(t, http.StatusNotFound, stranger.get(r.Location).Status)
+	require.NotContains(t, stranger.get("/account/deregistration").Body, `href="`+r.Location+`"`)
 	require.Equal(t, http.StatusNotFound, stranger.post(r.Location+"/withdraw", nil).Status)
 
 	w := a.post(r.Location+"/withdraw", nil)
