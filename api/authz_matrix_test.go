@@ -123,6 +123,7 @@ var authzMatrix = map[string]string{
 	"GET /v1/terms/{version}/campaign":               "13-133A3AA",
 	"POST /v1/terms/{version}/publish":               "13-133A3A3",
 	"GET /v1/terms/{version}":                        "AA-1AAAAAA",
+	"GET /v1/terms":                                  "AA-1AAAAAA",
 	"POST /v1/terms":                                 "13-133A3A3",
 }
 

@@ -41,6 +41,7 @@ import (
 //	GET /v1/announcements                             anyone
 func (s *server) termsRoutes(v1 *echo.Group) {
 	v1.POST("/terms", s.draftTerms, s.requireStaff)
+	v1.GET("/terms", s.listTerms)
 	v1.GET("/terms/:version", s.getTerms)
 	v1.POST("/terms/:version/publish", s.publishTerms, s.requireStaff)
 	v1.GET("/terms/:version/campaign", s.campaignProgress, s.requireStaff)
@@ -158,6 +159,27 @@ func (s *server) getTerms(c echo.Context) error {
 		return errNotFound()
 	}
 	return c.JSON(http.StatusOK, t.json())
+}
+
+// listTerms lists the versions newest first, without their bodies: the
+// published ones to anyone, drafts too to terms editors and
+// administrators, who otherwise could only open a draft by its number.
+func (s *server) listTerms(c echo.Context) error {
+	drafts := caller(c) != nil && caller(c).hasRole(workflows.RoleTermsEditor, workflows.RoleAdministrator)
+	type item struct {
+		Version     string     `db:"version" json:"version"`
+		Title       string     `db:"title" json:"title"`
+		Summary     string     `db:"summary" json:"summary"`
+		EffectiveAt time.Time  `db:"effective_at" json:"effective_at"`
+		PublishedAt *time.Time `db:"published_at" json:"published_at"`
+		CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	}
+	items := []item{}
+	if err := s.DB.SelectContext(c.Request().Context(), &items, `SELECT version, title, summary, effective_at, published_at, created_at
+		FROM terms_versions WHERE published_at IS NOT NULL OR $1 ORDER BY created_at DESC, version DESC LIMIT 500`, drafts); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
 // campaignSettings reads the campaign's tuning from the environment

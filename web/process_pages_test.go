@@ -311,6 +311,10 @@ func TestTermsAnnouncementAndAuditScreens_C2_7_C1_4(t *testing.T) {
 	require.Equal(t, "/console/terms/"+v+"?notice=terms_drafted", d.Location)
 	draft := ed.get(d.Location)
 	require.Contains(t, draft.Body, `action="/console/terms/`+v+`/publish"`)
+	listed := ed.get("/console/terms").Body
+	require.Contains(t, listed, `<tr data-version="`+v+`">`, "the draft is listed for the editor")
+	require.Contains(t, listed, `href="/console/terms/`+v+`"`)
+	require.Contains(t, listed, `data-state="draft"`)
 	var at time.Time
 	require.NoError(t, s.DB.Get(&at, `SELECT effective_at FROM terms_versions WHERE version = $1`, v))
 	require.Equal(t, effective, at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04"), "the form's time is China Standard Time")
@@ -319,6 +323,7 @@ func TestTermsAnnouncementAndAuditScreens_C2_7_C1_4(t *testing.T) {
 	ru, rpw := staff(t, s, workflows.RoleReviewer)
 	rev.signIn(ru, rpw, rpw+"-changed")
 	require.Equal(t, http.StatusNotFound, rev.get("/console/terms/"+v).Status, "a draft is not shown to others")
+	require.NotContains(t, rev.get("/console/terms").Body, `data-version="`+v+`"`)
 	require.Equal(t, http.StatusForbidden, rev.post("/console/terms/"+v+"/publish", nil).Status)
 
 	pub := ed.post("/console/terms/"+v+"/publish", nil)

@@ -28,6 +28,8 @@ func init() {
 	addMessages(map[string][2]string{
 		"tconsole.title":                {"用户承诺书修订", "Terms revisions"},
 		"tconsole.open":                 {"打开版本", "Open a version"},
+		"tconsole.versions":             {"全部版本（最新在前）", "All versions (newest first)"},
+		"tconsole.state":                {"状态", "State"},
 		"tconsole.draft":                {"起草新版本", "Draft a new version"},
 		"tconsole.draft_submit":         {"保存草稿", "Save the draft"},
 		"field.version":                 {"版本号", "Version"},
@@ -94,7 +96,19 @@ func (a *app) termsConsole(c echo.Context) error {
 	if v := c.QueryParam("version"); v != "" {
 		return c.Redirect(http.StatusSeeOther, "/console/terms/"+url.PathEscape(v))
 	}
-	return render(c, http.StatusOK, "terms/console.html", view{Title: "tconsole.title"})
+	return render(c, http.StatusOK, "terms/console.html", view{Title: "tconsole.title", Data: a.termsVersions(c)})
+}
+
+// termsVersions lists the versions, drafts included for editors (GET
+// /v1/terms); the page works without the list if the call fails.
+func (a *app) termsVersions(c echo.Context) []map[string]any {
+	var out struct {
+		Items []map[string]any `json:"items"`
+	}
+	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/terms", nil, &out); e != nil {
+		return nil
+	}
+	return out.Items
 }
 
 func (a *app) draftTerms(c echo.Context) error {
@@ -105,7 +119,7 @@ func (a *app) draftTerms(c echo.Context) error {
 	body := map[string]any{"version": v, "title": c.FormValue("title"), "body": c.FormValue("body"),
 		"summary": c.FormValue("summary"), "effective_at": localTime(c.FormValue("effective_at"))}
 	if done, err := a.staffPost(c, "/v1/terms", body, func(st int, vw view) error {
-		vw.Title = "tconsole.title"
+		vw.Title, vw.Data = "tconsole.title", a.termsVersions(c)
 		return render(c, st, "terms/console.html", vw)
 	}); done {
 		return err
