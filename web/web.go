@@ -44,6 +44,7 @@ func Mount(e *echo.Echo) {
 	a.accountConsolePages()
 	a.termsConsolePages()
 	a.auditPages()
+	a.disclosurePages()
 }
 
 // get and post register a page with the page middleware (security headers,
