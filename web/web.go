@@ -44,6 +44,8 @@ func Mount(e *echo.Echo) {
 	a.accountConsolePages()
 	a.termsConsolePages()
 	a.auditPages()
+	a.caseOpenPages()
+	a.dataChangePages()
 }
 
 // get and post register a page with the page middleware (security headers,
