@@ -238,7 +238,8 @@ func (r dataChangeRow) view() map[string]any {
 
 const dataChangeColumns = `id, account_id, kind, status, old_values, new_values, note, reason, requested_at, decided_at`
 
-// getDataChange: the user who asked, or staff who may read accounts.
+// getDataChange: the user who asked, or staff who may read accounts (staff
+// also get the link to the review's run).
 func (s *server) getDataChange(c echo.Context) error {
 	p := caller(c)
 	var row dataChangeRow
@@ -252,7 +253,12 @@ func (s *server) getDataChange(c echo.Context) error {
 	if !(p.Kind == "user" && p.AccountID == row.AccountID) && !p.hasRole(activityReaderRoles...) {
 		return errNotFound()
 	}
-	return c.JSON(http.StatusOK, row.view())
+	out := row.view()
+	if p.Kind == "staff" && row.Kind == "identity" {
+		// Staff follow the review's run in the Temporal web UI, as on cases.
+		out["workflow_url"] = s.workflowURL(workflows.DataChangeWorkflowID(row.ID))
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // dataChangeQueue: pending name and ID number changes, oldest first.

@@ -115,13 +115,15 @@ type caseListData struct {
 	Kind   string
 	State  string
 	Due    bool
+	Opener bool // an investigator: the links to open a case
 }
 
 func (a *app) casesPage(c echo.Context) error {
-	if _, done, err := a.staffOnly(c); done {
+	me, done, err := a.staffOnly(c)
+	if done {
 		return err
 	}
-	d := caseListData{States: caseStates}
+	d := caseListData{States: caseStates, Opener: hasRole(me.Staff.Roles, "investigator")}
 	q := url.Values{}
 	if k := c.QueryParam("kind"); k == "fraud" || k == "violation" {
 		q.Set("kind", k)

@@ -45,6 +45,8 @@ func Mount(e *echo.Echo) {
 	a.termsConsolePages()
 	a.auditPages()
 	a.disclosurePages()
+	a.caseOpenPages()
+	a.dataChangePages()
 }
 
 // get and post register a page with the page middleware (security headers,
