@@ -43,7 +43,6 @@ func init() {
 		"copen.action_hint":         {"责令改正须规定期限（不超过90天）并说明改正要求。", "An order to correct needs a deadline (within 90 days) and what to fix."},
 		"copen.corrections":         {"解除条件代码（直接暂停时填写，每行一个）", "Lifting-condition codes (for a direct suspension, one a line)"},
 		"copen.submit_violation":    {"开立违规案件", "Open the violation case"},
-		"field.account_id":          {"账户编号", "Account number"},
 		"field.suspected_fields":    {"可疑字段", "Suspected fields"},
 		"field.source":              {"来源", "Source"},
 		"field.check_code":          {"核查代码", "Check code"},

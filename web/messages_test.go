@@ -54,7 +54,9 @@ func TestTemplatesParse(t *testing.T) {
 			"myaccount/receipt.html", "myaccount/security.html", "myaccount/locked.html", "cases/list.html",
 			"cases/case.html", "cases/sanction.html", "accounts/accounts.html", "accounts/account.html",
 			"accounts/reset.html", "terms/console.html", "terms/version.html", "terms/announcements.html",
-			"audit/audit.html", "myaccount/restricted.html"} {
+			"audit/audit.html", "myaccount/restricted.html", "staff/member.html", "cases/open_fraud.html",
+			"cases/open_violation.html", "datachanges/queue.html", "datachanges/change.html", "disclosures/list.html",
+			"disclosures/new.html", "disclosures/detail.html", "disclosures/export.html"} {
 			if templates[lang][page] == nil {
 				t.Errorf("%s: page %s missing", lang, page)
 			}
