@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -249,9 +250,17 @@ func (s *server) loadDisclosure(ctx context.Context, id string) (disclosureView,
 }
 
 // disclosureRegister lists requests, newest last, with filters: who, what,
-// when, basis and approvers of every disclosure.
+// when, basis and approvers of every disclosure. With mine=true it lists
+// only the requests the caller entered, which every role that may enter
+// one may read (the filer alone exports, so must be able to find them).
 func (s *server) disclosureRegister(c echo.Context) error {
-	if err := requireRole(c, disclosureRegisterRoles...); err != nil {
+	enteredBy := ""
+	if c.QueryParam("mine") == "true" {
+		if err := requireRole(c, slices.Concat(disclosureEntryRoles, disclosureRegisterRoles)...); err != nil {
+			return err
+		}
+		enteredBy = caller(c).StaffID
+	} else if err := requireRole(c, disclosureRegisterRoles...); err != nil {
 		return err
 	}
 	limit := 50
@@ -269,7 +278,9 @@ func (s *server) disclosureRegister(c echo.Context) error {
 	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+disclosureColumns+` FROM disclosure_requests
 		WHERE (entered_at, id) > ($1, $2::uuid)
 		  AND ($3 = '' OR status = $3) AND ($4 = '' OR basis = $4) AND ($5 = '' OR account_id::text = $5)
-		ORDER BY entered_at, id LIMIT $6`, after, afterID, c.QueryParam("status"), c.QueryParam("basis"), c.QueryParam("account_id"), limit); err != nil {
+		  AND ($7 = '' OR entered_by::text = $7)
+		ORDER BY entered_at, id LIMIT $6`, after, afterID, c.QueryParam("status"), c.QueryParam("basis"), c.QueryParam("account_id"), limit,
+		enteredBy); err != nil {
 		return err
 	}
 	for i := range rows {

@@ -97,6 +97,14 @@ func TestLawDisclosureFourEyesFieldScopingAndSecrecy_C2_3(t *testing.T) {
 	id := r.Str("id")
 	require.Equal(t, "/v1/disclosures/"+id, r.Header.Get("Location"))
 	waitDisclosure(t, s, id, "awaiting_approval")
+	// The filer finds their own requests again; a reviewer (who may file but
+	// not read the register) sees none of theirs and still not the register.
+	filed := s.Expect(s.Do("GET", "/v1/disclosures?mine=true", nil, testenv.Bearer(enterer)), http.StatusOK)
+	require.Len(t, filed.Body["items"], 1)
+	require.Equal(t, id, filed.Body["items"].([]any)[0].(map[string]any)["id"])
+	require.Empty(t, s.Expect(s.Do("GET", "/v1/disclosures?mine=true", nil, testenv.Bearer(reviewer)), http.StatusOK).Body["items"])
+	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/disclosures", nil, testenv.Bearer(reviewer)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/disclosures?mine=true", nil, testenv.Bearer(editor)).Status)
 
 	// Four eyes: the one who entered it may not approve it; nor may a reviewer.
 	same := s.Do("POST", "/v1/disclosures/"+id+"/decision", map[string]any{"decision": "approve"}, testenv.Bearer(enterer))

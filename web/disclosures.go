@@ -49,6 +49,8 @@ var (
 
 func init() {
 	addMessages(map[string][2]string{
+		"disc.mine":                 {"我录入的请求", "Requests I entered"},
+		"disc.mine_empty":           {"您尚未录入请求。", "You have entered no request."},
 		"disc.title":                {"数据提供请求", "Disclosure requests"},
 		"disc.register":             {"数据提供登记簿（最早录入的在前）", "Disclosure register (oldest first)"},
 		"disc.register_hint":        {"登记簿记录每一次数据提供：谁请求、提供了什么、何时、依据什么、由谁批准。", "The register records every disclosure: who asked, what was given, when, on which basis and who approved it."},
@@ -266,6 +268,7 @@ type disclosureListData struct {
 	Items   []disclosure `json:"items"`
 	Next    string       `json:"next_cursor"`
 	Reader  bool         // may read the register
+	Mine    []disclosure // a filer's own requests, when they may not read the register
 	Filer   bool         // may file a request
 	States  []string
 	Bases   []string
@@ -337,6 +340,19 @@ func (a *app) disclosureRegisterPage(c echo.Context) error {
 			q.Set("after", d.Next)
 			d.More = "/console/disclosures?" + q.Encode()
 		}
+	} else {
+		// A filer who may not read the register still finds their own
+		// requests (they alone export them).
+		var mine struct {
+			Items []disclosure `json:"items"`
+		}
+		if e := a.call(c, asSignedIn, http.MethodGet, "/v1/disclosures?mine=true&limit=200", nil, &mine); e != nil {
+			if done, err := needSignIn(c, e); done {
+				return err
+			}
+			return fail(c, e)
+		}
+		d.Mine = mine.Items
 	}
 	v.Data = d
 	return render(c, status, "disclosures/list.html", v)

@@ -105,6 +105,7 @@ func TestDisclosureFilingRolesAndFieldErrors_C2_3(t *testing.T) {
 	require.Equal(t, http.StatusOK, list.Status, list.Body)
 	require.Contains(t, list.Body, `id="register-readers"`)
 	require.NotContains(t, list.Body, `id="disclosures"`, "no register for a reviewer")
+	require.Contains(t, list.Body, `id="my-disclosures-empty"`)
 	form := rev.get("/console/disclosures/new")
 	require.Equal(t, http.StatusOK, form.Status, form.Body)
 	for _, f := range []string{"account_id", "id_number", "requester", "legal_reference", "secrecy_reference", "secrecy_until",
@@ -169,6 +170,9 @@ func TestDisclosureFilingRolesAndFieldErrors_C2_3(t *testing.T) {
 	require.NotContains(t, detail.Body, `id="disclosure-decide"`, "the user decides a user_authorised request")
 	require.NotContains(t, detail.Body, `id="disclosure-export"`, "nothing to export before consent")
 	require.NotContains(t, detail.Body, u.IDNumber)
+
+	// The filer finds the request again under their own requests.
+	require.Contains(t, rev.get("/console/disclosures").Body, `<a href="/console/disclosures/`+id+`">`)
 
 	// Opened by number; a bad number is named under its field.
 	require.Equal(t, "/console/disclosures/"+id, rev.get("/console/disclosures?request="+id).Location)
