@@ -48,6 +48,13 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "23505"
 }
 
+// violatesUnique tells whether err is a unique violation of the named
+// constraint or index.
+func violatesUnique(err error, constraint string) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
+}
+
 // discardIntake takes back an intake document that no workflow took up (its
 // start or Update failed or was refused), so that the caller can file it
 // again. query deletes the row by $1 only while it is still untouched; it

@@ -59,6 +59,51 @@ type deregistrationDocument struct {
 	Statement    string   `json:"statement"`
 	SubmittedAt  string   `json:"submitted_at"`
 	Confirmation string   `json:"confirmation"`
+	// A rejection of revised terms (hrss.terms_rejection/v1) names the
+	// version rejected and the rejection.
+	TermsVersion string `json:"terms_version,omitempty"`
+	RejectionID  string `json:"rejection_id,omitempty"`
+}
+
+// newDeregistrationDocument encodes the stored document and its SHA-256.
+func newDeregistrationDocument(d deregistrationDocument) (string, string, error) {
+	if d.Services == nil {
+		d.Services = []string{}
+	}
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256(doc)
+	return string(doc), hex.EncodeToString(sum[:]), nil
+}
+
+// insertDeregistration stores a written request as received, with its
+// audit row; its closure process is started after the commit.
+func insertDeregistration(ctx context.Context, tx *sqlx.Tx, c echo.Context, d deregistrationDocument, doc, digest string, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deregistration_requests (id, account_id, scope, services, document, content_sha256,
+		submitted_at, source_ip, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received')`,
+		d.RequestID, d.AccountID, d.Scope, pq.Array(d.Services), doc, digest, at, c.RealIP(), httpRequestID(c)); err != nil {
+		return err
+	}
+	detail := map[string]any{"request_id": d.RequestID, "scope": d.Scope, "services": d.Services, "content_sha256": digest}
+	if d.RejectionID != "" {
+		detail["terms_version"], detail["rejection_id"] = d.TermsVersion, d.RejectionID
+	}
+	return audit(ctx, tx, c, "account.deregistration_requested", "account", d.AccountID, detail)
+}
+
+// confirmPassword checks the password that signs a written request.
+func (s *server) confirmPassword(ctx context.Context, accountID, password string) (*validate.FieldError, error) {
+	var hash string
+	if err := s.DB.GetContext(ctx, &hash, `SELECT password_hash FROM accounts WHERE id = $1`, accountID); err != nil {
+		return nil, err
+	}
+	if ok, _ := passwords.Verify(password, hash); !ok {
+		return &validate.FieldError{Field: "password", Code: "wrong_password",
+			MessageZH: "密码不正确，请输入当前密码以确认申请", MessageEN: "wrong password: confirm the request with your current password"}, nil
+	}
+	return nil, nil
 }
 
 // requestDeregistration stores the written request and starts its
@@ -103,13 +148,10 @@ func (s *server) requestDeregistration(c echo.Context) error {
 				MessageZH: "注销账户时不需列出服务", MessageEN: "deregistering the account closes every service; list none"})
 		}
 	}
-	var hash string
-	if err := s.DB.GetContext(ctx, &hash, `SELECT password_hash FROM accounts WHERE id = $1`, p.AccountID); err != nil {
+	if fe, err := s.confirmPassword(ctx, p.AccountID, req.Password); err != nil {
 		return err
-	}
-	if ok, _ := passwords.Verify(req.Password, hash); !ok {
-		details = append(details, validate.FieldError{Field: "password", Code: "wrong_password",
-			MessageZH: "密码不正确，请输入当前密码以确认申请", MessageEN: "wrong password: confirm the request with your current password"})
+	} else if fe != nil {
+		details = append(details, *fe)
 	}
 	if len(details) > 0 {
 		return errValidation(details...)
@@ -117,26 +159,19 @@ func (s *server) requestDeregistration(c echo.Context) error {
 
 	id := uuid.NewString()
 	now := s.now().UTC()
+	d := deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
+		Scope: req.Scope, Services: req.Services, Statement: req.Statement, SubmittedAt: now.Format(time.RFC3339Nano),
+		Confirmation: "password"}
+	doc, digest, err := newDeregistrationDocument(d)
+	if err != nil {
+		return err
+	}
 	services := req.Services
 	if services == nil {
 		services = []string{}
 	}
-	doc, err := json.Marshal(deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
-		Scope: req.Scope, Services: services, Statement: req.Statement, SubmittedAt: now.Format(time.RFC3339Nano),
-		Confirmation: "password"})
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(doc)
-	digest := hex.EncodeToString(sum[:])
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deregistration_requests (id, account_id, scope, services, document, content_sha256,
-			submitted_at, source_ip, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received')`,
-			id, p.AccountID, req.Scope, pq.Array(services), string(doc), digest, now, c.RealIP(), httpRequestID(c)); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, "account.deregistration_requested", "account", p.AccountID,
-			map[string]any{"request_id": id, "scope": req.Scope, "services": services, "content_sha256": digest})
+		return insertDeregistration(ctx, tx, c, d, doc, digest, now)
 	})
 	if isUniqueViolation(err) {
 		return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
@@ -157,7 +192,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/me/deregistration/"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "scope": req.Scope, "services": services, "status": "received",
-		"received_at": now, "content_sha256": digest, "document": string(doc)})
+		"received_at": now, "content_sha256": digest, "document": doc})
 }
 
 func (s *server) startClosure(ctx context.Context, scope, requestID, accountID string) error {

@@ -423,16 +423,20 @@ func (s *server) myTerms(c echo.Context) error {
 		EffectiveAt time.Time      `db:"effective_at"`
 		Position    sql.NullString `db:"position"`
 		RecordedAt  sql.NullTime   `db:"recorded_at"`
+		Closure     sql.NullString `db:"deregistration_request_id"`
 	}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT v.version, v.title, v.summary, v.effective_at, t.position, t.recorded_at
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT v.version, v.title, v.summary, v.effective_at, t.position, t.recorded_at,
+		r.deregistration_request_id
 		FROM terms_versions v LEFT JOIN terms_acceptances t ON t.terms_version = v.version AND t.account_id = $1
+		LEFT JOIN terms_rejections r ON r.terms_version = v.version AND r.account_id = $1
 		WHERE v.published_at IS NOT NULL ORDER BY v.effective_at DESC`, caller(c).AccountID); err != nil {
 		return err
 	}
 	out := []map[string]any{}
 	for _, r := range rows {
 		out = append(out, map[string]any{"version": r.Version, "title": r.Title, "summary": r.Summary, "effective_at": r.EffectiveAt.UTC(),
-			"position": nullable(r.Position.String, r.Position.Valid), "recorded_at": nullable(r.RecordedAt.Time.UTC(), r.RecordedAt.Valid)})
+			"position": nullable(r.Position.String, r.Position.Valid), "recorded_at": nullable(r.RecordedAt.Time.UTC(), r.RecordedAt.Valid),
+			"deregistration_request_id": nullable(r.Closure.String, r.Closure.Valid)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"versions": out})
 }
@@ -574,6 +578,7 @@ func (s *server) rejectTerms(c echo.Context) error {
 		Choice    string   `json:"choice"`
 		Services  []string `json:"services"`
 		Statement string   `json:"statement"`
+		Password  string   `json:"password"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -608,13 +613,29 @@ func (s *server) rejectTerms(c echo.Context) error {
 	if fe := validate.Text("statement", req.Statement, false, 0, 1000); fe != nil {
 		details = append(details, *fe)
 	}
+	// The rejection is the written request that cancels services or
+	// deregisters (C3.5): the password signs it, as for any deregistration.
+	if fe, err := s.confirmPassword(ctx, p.AccountID, req.Password); err != nil {
+		return err
+	} else if fe != nil {
+		details = append(details, *fe)
+	}
 	if len(details) > 0 {
 		return errValidation(details...)
 	}
 	var conflictErr *Error
 	var existing bool
 	id := uuid.NewString()
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	now := s.now().UTC()
+	scope := map[string]string{"cancel_services": "services", "deregister": "account"}[req.Choice]
+	closure := deregistrationDocument{Type: "hrss.terms_rejection/v1", RequestID: uuid.NewString(), AccountID: p.AccountID,
+		Scope: scope, Services: req.Services, Statement: req.Statement, SubmittedAt: now.Format(time.RFC3339Nano),
+		Confirmation: "password", TermsVersion: version, RejectionID: id}
+	doc, digest, err := newDeregistrationDocument(closure)
+	if err != nil {
+		return err
+	}
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		cur, err := s.currentPosition(ctx, tx, p.AccountID, version, true)
 		if err != nil {
 			return err
@@ -640,9 +661,12 @@ func (s *server) rejectTerms(c echo.Context) error {
 		if services == nil {
 			services = []string{}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO terms_rejections (id, account_id, terms_version, choice, services, statement, request_id, source_ip)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, p.AccountID, version, req.Choice, pq.Array(services),
-			strings.TrimSpace(req.Statement), requestID(c), c.RealIP()); err != nil {
+		if err := insertDeregistration(ctx, tx, c, closure, doc, digest, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO terms_rejections (id, account_id, terms_version, choice, services, statement, request_id, source_ip,
+			deregistration_request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, p.AccountID, version, req.Choice, pq.Array(services),
+			strings.TrimSpace(req.Statement), requestID(c), c.RealIP(), closure.RequestID); err != nil {
 			return err
 		}
 		key := activities.TermsSource(version) + "/rejection/" + p.AccountID
@@ -666,11 +690,30 @@ func (s *server) rejectTerms(c echo.Context) error {
 		}
 		return audit(ctx, tx, c, "terms.cancellation_requested", "terms_rejection", id, detail)
 	})
+	if violatesUnique(err, "deregistration_one_open_per_account") {
+		return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+	}
+	if isUniqueViolation(err) {
+		return newError(http.StatusConflict, "conflict", "您的另一份提交刚刚已记录，请刷新后查看", "another submission of yours was just recorded; reload to see it")
+	}
 	if err != nil {
 		return err
 	}
 	if conflictErr != nil {
 		return conflictErr
+	}
+	if !existing {
+		if err := s.startClosure(ctx, scope, closure.RequestID, p.AccountID); err != nil {
+			// The process never started: take the whole rejection back, so
+			// that the user may send it again.
+			s.discardRejection(c, id, closure.RequestID, version)
+			var started *serviceerror.WorkflowExecutionAlreadyStarted
+			if errors.As(err, &started) {
+				return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+			}
+			slog.Error("start closure for a terms rejection", "rejection_id", id, "error", err)
+			return errUnavailable()
+		}
 	}
 	deemedCacheFor(s.DB).settle(p.AccountID, version)
 	rej, err := s.loadRejection(ctx, p.AccountID, version)
@@ -685,6 +728,37 @@ func (s *server) rejectTerms(c echo.Context) error {
 	return c.JSON(status, rej)
 }
 
+// discardRejection takes back a rejection whose closure process did not
+// start: the position, the rejection, its notices and the stored request
+// (still 'received', which the document guard allows to delete). The audit
+// rows stay, with one that says so.
+func (s *server) discardRejection(c echo.Context, rejectionID, requestID, version string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	accountID := caller(c).AccountID
+	key := activities.TermsSource(version) + "/rejection/" + accountID
+	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`DELETE FROM terms_rejections WHERE id = $1`, []any{rejectionID}},
+			{`DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`, []any{requestID}},
+			{`DELETE FROM terms_acceptances WHERE account_id = $1 AND terms_version = $2 AND position = 'rejected'`, []any{accountID, version}},
+			{`DELETE FROM notices WHERE operation_key IN ($1, $1 || '/staff')`, []any{key}},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, c, "terms.rejection_discarded", "account", accountID,
+			map[string]any{"terms_version": version, "rejection_id": rejectionID, "request_id": requestID})
+	})
+	if err != nil {
+		slog.Error("discard terms rejection", "rejection_id", rejectionID, "error", err)
+	}
+}
+
 func (s *server) loadRejection(ctx context.Context, accountID, version string) (map[string]any, error) {
 	var r struct {
 		ID          string         `db:"id"`
@@ -693,9 +767,13 @@ func (s *server) loadRejection(ctx context.Context, accountID, version string) (
 		Statement   string         `db:"statement"`
 		Status      string         `db:"status"`
 		SubmittedAt time.Time      `db:"submitted_at"`
+		RequestID   sql.NullString `db:"deregistration_request_id"`
 	}
-	err := s.DB.GetContext(ctx, &r, `SELECT id, choice, services, statement, status, submitted_at FROM terms_rejections
-		WHERE account_id = $1 AND terms_version = $2`, accountID, version)
+	// The status is that of the closure request the rejection started.
+	err := s.DB.GetContext(ctx, &r, `SELECT r.id, r.choice, r.services, r.statement, coalesce(d.status, r.status) AS status,
+		r.submitted_at, r.deregistration_request_id
+		FROM terms_rejections r LEFT JOIN deregistration_requests d ON d.id = r.deregistration_request_id
+		WHERE r.account_id = $1 AND r.terms_version = $2`, accountID, version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -707,7 +785,7 @@ func (s *server) loadRejection(ctx context.Context, accountID, version string) (
 		services = []string{}
 	}
 	return map[string]any{"id": r.ID, "version": version, "choice": r.Choice, "services": services, "statement": r.Statement,
-		"status": r.Status, "submitted_at": r.SubmittedAt.UTC()}, nil
+		"status": r.Status, "submitted_at": r.SubmittedAt.UTC(), "deregistration_request_id": nullable(r.RequestID.String, r.RequestID.Valid)}, nil
 }
 
 // ---- announcements (C2.7) ----

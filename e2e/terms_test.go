@@ -185,23 +185,44 @@ func TestTermsCampaignEndToEndWithWorkerRestart_C2_7_C3_5(t *testing.T) {
 	require.Equal(t, "GET /v1/me", pos["request_route"])
 	require.Equal(t, 1, dbCount(t, s, `SELECT count(*) FROM audit_log WHERE record_kind = 'account' AND record_id = $1 AND action = 'terms.deemed_accepted'`, accountA))
 	// Deemed acceptance is acceptance: a later rejection is refused.
-	late := s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "deregister"}, testenv.Bearer(userA))
+	pwA, pwB := "Campaign-Test-Pass-"+pa.IDNumber[14:], "Campaign-Test-Pass-"+pb.IDNumber[14:]
+	late := s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "deregister", "password": pwA}, testenv.Bearer(userA))
 	require.Equal(t, http.StatusConflict, late.Status)
 	require.Equal(t, "already_deemed_accepted", late.ErrorCode())
 
 	// User B rejects in writing and chooses the services to cancel.
-	badRej := s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "cancel_services", "services": []string{"pension_claim"}}, testenv.Bearer(userB))
+	badRej := s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "cancel_services", "services": []string{"pension_claim"},
+		"password": pwB}, testenv.Bearer(userB))
 	require.Equal(t, http.StatusUnprocessableEntity, badRej.Status)
 	require.Equal(t, []string{"services.0"}, badRej.DetailFields())
+	// The rejection is a signed written request: the password confirms it.
+	unsigned := s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "cancel_services",
+		"services": []string{"employment_registration"}, "password": "not-my-password"}, testenv.Bearer(userB))
+	require.Equal(t, []string{"password"}, unsigned.DetailFields())
+	require.Zero(t, dbCount(t, s, `SELECT count(*) FROM deregistration_requests WHERE account_id = $1`, accountB))
 	require.Equal(t, http.StatusUnprocessableEntity, s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "leave"}, testenv.Bearer(userB)).Status)
 	require.Zero(t, dbCount(t, s, `SELECT count(*) FROM terms_acceptances WHERE account_id = $1 AND terms_version = '`+v+`'`, accountB))
-	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "deregister"}, testenv.Bearer(editor)).Status)
+	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "deregister", "password": "whatever-it-is"}, testenv.Bearer(editor)).Status)
 	rej := s.Expect(s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "cancel_services",
-		"services": []string{"employment_registration"}, "statement": "不同意第二部分第7条的修改"}, testenv.Bearer(userB)), http.StatusAccepted)
+		"services": []string{"employment_registration"}, "statement": "不同意第二部分第7条的修改", "password": pwB}, testenv.Bearer(userB)), http.StatusAccepted)
 	require.Equal(t, "/v1/me/terms/"+v, rej.Header.Get("Location"))
-	require.Equal(t, "submitted", rej.Str("status"))
-	rej2 := s.Expect(s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "deregister"}, testenv.Bearer(userB)), http.StatusOK)
+	rej2 := s.Expect(s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "deregister", "password": pwB}, testenv.Bearer(userB)), http.StatusOK)
 	require.Equal(t, rej.Str("id"), rej2.Str("id"), "rejecting again returns the stored request")
+	// Rejecting leads to cancelling the chosen service (C3.5): the rejection
+	// is stored as the signed request document and its process closes the
+	// service; the other service stays open.
+	closureID := rej.Str("deregistration_request_id")
+	require.NotEmpty(t, closureID)
+	require.Equal(t, 1, dbCount(t, s, `SELECT count(*) FROM deregistration_requests WHERE account_id = $1`, accountB), "one request, not two")
+	testenv.Eventually(t, 30*time.Second, "the rejected service closed", func() bool {
+		return dbCount(t, s, `SELECT count(*) FROM account_services WHERE account_id = $1 AND service_code = 'employment_registration' AND status = 'closed'`, accountB) == 1
+	})
+	require.Equal(t, 1, dbCount(t, s, `SELECT count(*) FROM account_services WHERE account_id = $1 AND service_code = 'social_insurance_query' AND status = 'open'`, accountB))
+	receipt := s.Expect(s.Do("GET", "/v1/me/deregistration/"+closureID, nil, testenv.Bearer(userB)), http.StatusOK)
+	require.Contains(t, receipt.Str("document"), `"type":"hrss.terms_rejection/v1"`)
+	require.Contains(t, receipt.Str("document"), `"terms_version":"`+v+`"`)
+	require.Contains(t, receipt.Str("document"), "不同意第二部分第7条的修改")
+	require.NotContains(t, receipt.Str("document"), pwB)
 	require.Equal(t, http.StatusConflict, s.Do("POST", "/v1/me/terms/"+v+"/accept", nil, testenv.Bearer(userB)).Status)
 	// Using the service afterwards records no deemed acceptance over it.
 	s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(userB)), http.StatusOK)
@@ -233,8 +254,8 @@ func TestTermsCampaignEndToEndWithWorkerRestart_C2_7_C3_5(t *testing.T) {
 	require.NotEmpty(t, resp.Executions)
 	var seededMobile string
 	require.NoError(t, s.DB.Get(&seededMobile, `SELECT mobile FROM people WHERE id_number LIKE 'S%' LIMIT 1`))
-	AssertNoSecretsInHistory(t, s, []string{wfID}, pa.Name, pa.IDNumber, pa.Mobile, pb.Name, pb.IDNumber, pb.Mobile,
-		pc.IDNumber, seededMobile, "@example.cn", "测试用户")
+	AssertNoSecretsInHistory(t, s, []string{wfID, workflows.ServiceCancellationWorkflowID(closureID)}, pa.Name, pa.IDNumber, pa.Mobile,
+		pb.Name, pb.IDNumber, pb.Mobile, pc.IDNumber, seededMobile, "@example.cn", "测试用户", pwB, "不同意第二部分第7条的修改")
 	SaveHistory(t, s, wfID, "terms_campaign_completed")
 }
 

@@ -101,7 +101,11 @@ func init() {
 		"terms.open":                                {"尚未表态", "not answered"},
 		"terms.accept":                              {"同意此版本", "Accept this version"},
 		"terms.reject":                              {"不同意（书面申请）", "Reject (written request)"},
-		"terms.reject_hint":                         {"不同意新版本时，须选择取消部分服务或注销账户。", "If you reject the new version, choose to cancel services or to deregister."},
+		"terms.reject_hint":                         {"不同意新版本时，须选择取消部分服务或注销账户。提交即为您的书面申请，立即办理（注销账户有冷静期，期间可撤回）。", "If you reject the new version, choose to cancel services or to deregister. Sending this is your written request and it is carried out at once (a deregistration has a cooling-off period in which you may withdraw it)."},
+		"terms.reject_password_hint":                {"输入当前密码以确认这份书面申请。", "Enter your current password to confirm this written request."},
+		"field.password_confirm":                    {"当前密码", "Current password"},
+		"terms.closure":                             {"书面申请", "Written request"},
+		"terms.closure_receipt":                     {"查看回执与办理进度", "See the receipt and where it stands"},
 		"position.accepted":                         {"已同意", "accepted"},
 		"position.rejected":                         {"不同意", "rejected"},
 		"position.deemed_accepted":                  {"视为同意", "deemed accepted"},
@@ -279,7 +283,7 @@ func (a *app) acceptTerms(c echo.Context) error {
 func (a *app) rejectTerms(c echo.Context) error {
 	form, _ := c.FormParams()
 	services := form["services"]
-	body := map[string]any{"choice": c.FormValue("choice"), "statement": c.FormValue("statement")}
+	body := map[string]any{"choice": c.FormValue("choice"), "statement": c.FormValue("statement"), "password": c.FormValue("password")}
 	if len(services) > 0 {
 		body["services"] = services
 	}

@@ -14,19 +14,6 @@ import (
 	"hrss-backoffice/workflows"
 )
 
-// publishTerms drafts and publishes a revision through the API; the
-// version is unique per run (workflow IDs are global on the dev server).
-func publishTerms(t *testing.T, s *testenv.Stack) string {
-	t.Helper()
-	editor, _ := s.Staff(workflows.RoleTermsEditor)
-	v := "2027-" + uuid.NewString()[:8]
-	s.Expect(s.Do("POST", "/v1/terms", map[string]any{"version": v, "title": "用户承诺书（修订）", "body": "修订后的全文……",
-		"summary": "第7条：服务中断须提前通知", "effective_at": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)},
-		testenv.Bearer(editor)), http.StatusCreated)
-	s.Expect(s.Do("POST", "/v1/terms/"+v+"/publish", nil, testenv.Bearer(editor)), http.StatusAccepted)
-	return v
-}
-
 // C2.7 / C3.3(4) / C3.5 / C3.3(3) / C4: a user's account pages: the menu,
 // the inbox with the revision notice, the activity record with the
 // sign-in, the terms versions with the acceptance recorded through the
@@ -37,7 +24,7 @@ func TestUserAccountPagesNoticesActivityTermsAndRequests_C2_7_C3_3_C3_5(t *testi
 	s := testenv.Start(t, testenv.Options{})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	u := s.NewUser(reviewer)
-	v := publishTerms(t, s)
+	v := s.PublishRevision()
 	testenv.Eventually(t, 30*time.Second, "the revision notice", func() bool {
 		var n int
 		_ = s.DB.Get(&n, `SELECT count(*) FROM notices WHERE account_id = $1 AND kind = 'terms_revision'`, u.AccountID)
