@@ -131,7 +131,7 @@ func TestFraudSuspensionEndsSessionsAndAppealUndoesIt_C2_2(t *testing.T) {
 		resp, err := s.Temporal.ListWorkflow(testenv.Context(t), listRequest(`WorkflowId = "`+wfs[1]+`" AND HrssKind = "sanction" AND HrssStatus = "overturned"`))
 		return err == nil && len(resp.Executions) == 1
 	})
-	AssertNoSecretsInHistory(t, s, wfs, u.Name, u.IDNumber, u.Mobile, u.Address, u.Password, answer, appeal, "MARKER", "地址证明")
+	AssertNoSecretsInHistory(t, s, wfs, u.Name, u.IDNumber, u.Mobile, u.Address, u.Password, answer, appeal, "MARKER-", "地址证明")
 	SaveHistory(t, s, wfs[0], "fraud_suspended")
 	SaveHistory(t, s, wfs[1], "sanction_overturned_on_appeal")
 }

@@ -123,11 +123,15 @@ var DefaultCaseServiceLevel = CaseServiceLevel{RemindAfter: 3 * 24 * time.Hour, 
 
 // WithDefaults fills zero fields.
 func (s CaseServiceLevel) WithDefaults() CaseServiceLevel {
+	return s.orDefaults(DefaultCaseServiceLevel)
+}
+
+func (s CaseServiceLevel) orDefaults(def CaseServiceLevel) CaseServiceLevel {
 	if s.RemindAfter <= 0 {
-		s.RemindAfter = DefaultCaseServiceLevel.RemindAfter
+		s.RemindAfter = def.RemindAfter
 	}
 	if s.EscalateAfter <= 0 {
-		s.EscalateAfter = DefaultCaseServiceLevel.EscalateAfter
+		s.EscalateAfter = def.EscalateAfter
 	}
 	return s
 }
@@ -227,6 +231,10 @@ type SanctionInput struct {
 	FalseData   bool     `json:"false_data"`           // C2.2: a cancellation blocks the ID number
 	ImposedBy   string   `json:"imposed_by"`           // staff ID; for an escalation, the case's opener
 	ImposedKind string   `json:"imposed_kind"`         // staff | system
+	// AppealServiceLevel: while an appeal waits for its decision the
+	// investigators are reminded, then the supervisors told; zero fields
+	// take DefaultCaseServiceLevel.
+	AppealServiceLevel CaseServiceLevel `json:"appeal_service_level,omitzero"`
 }
 
 // SanctionAppeal tells the sanction workflow the user's appeal was stored.

@@ -11,7 +11,8 @@ import (
 // DataChangeReview is a user's request to change the registered name or ID
 // number (C3.2): a reviewer decides it as an Update with a validator; on
 // approval the activity changes the person's data and keeps the old values
-// in the change record and the audit log.
+// in the change record and the audit log. While it waits the reviewers are
+// reminded and then the supervisors told (DefaultDataChangeServiceLevel).
 func DataChangeReview(ctx workflow.Context, in DataChangeInput) (DataChangeResult, error) {
 	d := &dataChange{in: in, status: StatusPending}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (DataChangeResult, error) {
@@ -24,13 +25,38 @@ func DataChangeReview(ctx workflow.Context, in DataChangeInput) (DataChangeResul
 		return DataChangeResult{}, err
 	}
 	d.setStatus(ctx, StatusPending)
-	if err := workflow.Await(ctx, func() bool { return d.status != StatusPending }); err != nil {
+	if err := d.waitForDecision(ctx); err != nil {
 		return DataChangeResult{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return DataChangeResult{}, err
 	}
 	return DataChangeResult{Status: d.status}, nil
+}
+
+// waitForDecision waits for the decision, keeping the service level (runs
+// started before it was added just wait).
+func (d *dataChange) waitForDecision(ctx workflow.Context) error {
+	decided := func() bool { return d.status != StatusPending }
+	if workflow.GetVersion(ctx, versionStaffServiceLevel, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.Await(ctx, decided)
+	}
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	clock := staffClock{recordKind: "data_change", recordID: d.in.ChangeID, role: RoleReviewer, from: workflow.Now(ctx),
+		sl: d.in.ServiceLevel.orDefaults(DefaultDataChangeServiceLevel)}
+	for !decided() {
+		next := clock.next()
+		done, err := waitFor(ctx, next.at, decided)
+		if err != nil {
+			return err
+		}
+		if !done {
+			if err := clock.fire(ctx, next.what); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type dataChange struct {

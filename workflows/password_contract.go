@@ -187,7 +187,14 @@ type PasswordAgeStatus struct {
 // DataChangeInput starts the review of a name or ID number change.
 type DataChangeInput struct {
 	ChangeID string `json:"change_id"`
+	// ServiceLevel: the reviewers are reminded, then the supervisors told,
+	// while the change waits; zero fields take DefaultDataChangeServiceLevel.
+	ServiceLevel CaseServiceLevel `json:"service_level,omitzero"`
 }
+
+// DefaultDataChangeServiceLevel: remind the reviewers after 2 days,
+// escalate to the supervisors after 5 days.
+var DefaultDataChangeServiceLevel = CaseServiceLevel{RemindAfter: 2 * 24 * time.Hour, EscalateAfter: 5 * 24 * time.Hour}
 
 // DataChangeDecision is a reviewer's decision on a data change.
 type DataChangeDecision struct {

@@ -248,3 +248,29 @@ func TestDataChangeDecisionValidators_C3_2(t *testing.T) {
 	require.Equal(t, ErrTypeConflict, errType(conflicted.err))
 	require.NoError(t, rejected.err)
 }
+
+// C3.2 / C2.1: a name or ID number change waiting for review reminds the
+// reviewers after 2 days and tells the supervisors after 5, once each;
+// the decision after that still goes through and ends the clock.
+func TestDataChangeWaitingRemindsThenEscalates_C3_2(t *testing.T) {
+	env := newEnv(t)
+	const change = "6a1f0000-0000-4000-8000-0000000000c2"
+	start := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	fired := map[string]time.Time{}
+	for step, role := range map[string]string{"reminder": RoleReviewer, "escalation": RoleSupervisor} {
+		env.OnActivity(a.RecordStaffServiceLevel, mock.Anything, activities.StaffServiceLevelInput{RecordKind: "data_change",
+			RecordID: change, Step: step, Role: role, Round: 1}).
+			Run(func(mock.Arguments) { fired[step] = env.Now() }).Return(nil).Once()
+	}
+	env.OnActivity(a.DecideDataChange, mock.Anything, mock.Anything).Return(StatusApproved, nil).Once()
+	approve := sendAnyUpdate(env, 6*24*time.Hour, UpdateDecideDataChange, DataChangeDecision{Actor: reviewer, Decision: DecisionApprove})
+	env.ExecuteWorkflow(DataChangeReview, DataChangeInput{ChangeID: change})
+	require.NoError(t, env.GetWorkflowError())
+	require.NoError(t, approve.err)
+	require.WithinDuration(t, start.Add(2*24*time.Hour), fired["reminder"], time.Minute)
+	require.WithinDuration(t, start.Add(5*24*time.Hour), fired["escalation"], time.Minute)
+	var res DataChangeResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, StatusApproved, res.Status)
+}

@@ -38,6 +38,10 @@ type sanction struct {
 	action      *sanctionAction
 	outcomeErr  error
 	windowEnded bool
+	// appealClock is the service level of an appeal waiting for its
+	// decision (nil before an appeal, and in runs older than it).
+	appealClock *staffClock
+	slVersion   workflow.Version
 	// ctxForNow lets the validators read the workflow clock.
 	ctxForNow workflow.Context
 }
@@ -238,18 +242,28 @@ func (s *sanction) run(ctx workflow.Context) (SanctionResult, error) {
 		return SanctionResult{}, err
 	}
 	setSearch(ctx, KindSanction, SanctionInForce)
+	s.slVersion = workflow.GetVersion(ctx, versionStaffServiceLevel, workflow.DefaultVersion, 1)
 
 	for s.st.State == SanctionInForce {
-		var until time.Time
+		var next deadline
 		if !s.windowEnded && s.st.AppealState == "none" {
-			until = s.st.AppealUntil
+			next = deadline{s.st.AppealUntil, "appeal_window"}
 		}
-		acted, err := waitFor(ctx, until, func() bool { return s.action != nil })
+		if s.appealClock != nil && s.st.AppealState == "pending" {
+			next = earliest(next, s.appealClock.next())
+		}
+		acted, err := waitFor(ctx, next.at, func() bool { return s.action != nil })
 		if err != nil {
 			return SanctionResult{}, err
 		}
 		if acted {
 			s.carryOut(ctx)
+			continue
+		}
+		if next.what != "appeal_window" {
+			if err := s.appealClock.fire(ctx, next.what); err != nil {
+				return SanctionResult{}, err
+			}
 			continue
 		}
 		// The appeal time passed unused.
@@ -282,6 +296,10 @@ func (s *sanction) carryOut(ctx workflow.Context) {
 		in := activities.SanctionSubmissionInput{SanctionID: s.in.SanctionID, SubmissionID: act.appeal.SubmissionID, Kind: "appeal"}
 		if err = workflow.ExecuteActivity(ctx, a.AcceptSanctionSubmission, in).Get(ctx, nil); err == nil {
 			s.st.AppealState = "pending"
+			if s.slVersion >= 1 {
+				s.appealClock = &staffClock{recordKind: "sanction", recordID: s.in.SanctionID, role: RoleInvestigator,
+					from: workflow.Now(ctx), sl: s.in.AppealServiceLevel.WithDefaults()}
+			}
 		}
 	case act.decision != nil:
 		err = s.applyAppealDecision(ctx, *act.decision)

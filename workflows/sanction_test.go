@@ -158,6 +158,9 @@ func (s *sanctionSuite) TestUpheldAppealMakesCancellationFinal_C2_2() {
 	s.env.OnActivity(a.SanctionStep, mock.Anything, activities.SanctionStepInput{SanctionID: sanctionID, Kind: "appeal_upheld",
 		ByID: supervisor, ReasonCode: "decision_confirmed"}).Return(nil).Once()
 	s.env.OnActivity(a.SanctionStep, mock.Anything, activities.SanctionStepInput{SanctionID: sanctionID, Kind: "final"}).Return(nil).Once()
+	// Waiting 6 days for its decision, the appeal reminds the investigators.
+	s.env.OnActivity(a.RecordStaffServiceLevel, mock.Anything, activities.StaffServiceLevelInput{RecordKind: "sanction",
+		RecordID: sanctionID, Step: "reminder", Role: RoleInvestigator, Round: 1}).Return(nil).Once()
 	sendUpdate[SanctionResult](s.env, 14*24*time.Hour, UpdateSanctionAppeal, SanctionAppeal{Actor: user, SubmissionID: "ap"})
 	// The appeal is pending when the 15 days pass: nothing becomes final yet.
 	dec := sendUpdate[SanctionResult](s.env, 20*24*time.Hour, UpdateSanctionAppealDec, AppealDecision{Actor: super,
@@ -165,4 +168,28 @@ func (s *sanctionSuite) TestUpheldAppealMakesCancellationFinal_C2_2() {
 	s.env.ExecuteWorkflow(Sanction, in)
 	s.NoError(dec.err)
 	s.Equal(SanctionResult{SanctionID: sanctionID, State: SanctionFinal, AppealState: AppealUpheld}, s.result())
+}
+
+// C2.2: an appeal waiting for its decision reminds the investigators after
+// 3 days and tells the supervisors after 7, once each; the decision after
+// that ends the clock (no third notice in the days that follow).
+func (s *sanctionSuite) TestPendingAppealRemindsThenEscalates_C2_2() {
+	in := s.input(SanctionSuspension, "address")
+	s.expectImposed(in)
+	s.env.OnActivity(a.AcceptSanctionSubmission, mock.Anything, mock.Anything).Return(nil).Once()
+	fired := map[string]time.Time{}
+	for step, role := range map[string]string{"reminder": RoleInvestigator, "escalation": RoleSupervisor} {
+		s.env.OnActivity(a.RecordStaffServiceLevel, mock.Anything, activities.StaffServiceLevelInput{RecordKind: "sanction",
+			RecordID: sanctionID, Step: step, Role: role, Round: 1}).Run(func(mock.Arguments) { fired[step] = s.env.Now() }).Return(nil).Once()
+	}
+	s.env.OnActivity(a.SanctionStep, mock.Anything, mock.Anything).Return(nil)
+	s.env.OnActivity(a.EndSanction, mock.Anything, mock.Anything).Return(nil).Maybe()
+	sendUpdate[SanctionResult](s.env, 24*time.Hour, UpdateSanctionAppeal, SanctionAppeal{Actor: user, SubmissionID: "ap"})
+	sendUpdate[SanctionResult](s.env, 10*24*time.Hour, UpdateSanctionAppealDec, AppealDecision{Actor: super,
+		Decision: AppealUpheld, ReasonCode: "decision_confirmed"})
+	lift := sendUpdate[SanctionResult](s.env, 30*24*time.Hour, UpdateSanctionLift, LiftRequest{Actor: super, ReasonCode: "conditions_met"})
+	s.env.ExecuteWorkflow(Sanction, in)
+	s.NoError(lift.err)
+	s.WithinDuration(s.start.Add(4*24*time.Hour), fired["reminder"], time.Minute)
+	s.WithinDuration(s.start.Add(8*24*time.Hour), fired["escalation"], time.Minute)
 }
