@@ -27,10 +27,10 @@ var staffServiceLevelTexts = map[string]map[string][4]string{
 			"变更编号 %s", "Change %s"},
 	},
 	"sanction": {
-		"reminder": {"处罚申诉待决定已超时", "An appeal against a sanction is waiting too long for a decision",
-			"处罚编号 %s", "Sanction %s"},
-		"escalation": {"处罚申诉长时间未决定，已上报主管", "An appeal against a sanction has been escalated: it waits far too long",
-			"处罚编号 %s", "Sanction %s"},
+		"reminder": {"处分申诉待决定已超时", "An appeal against a sanction is waiting too long for a decision",
+			"处分编号 %s", "Sanction %s"},
+		"escalation": {"处分申诉长时间未决定，已上报主管", "An appeal against a sanction has been escalated: it waits far too long",
+			"处分编号 %s", "Sanction %s"},
 	},
 }
 

@@ -362,17 +362,9 @@ func (s *server) pauseCampaign(name string) echo.HandlerFunc {
 // ---- the user's inbox and position (C2.7, C3.5) ----
 
 func (s *server) myNotices(c echo.Context) error {
-	limit := 50
-	if v := c.QueryParam("limit"); v != "" {
-		limit, _ = strconv.Atoi(v)
-	}
-	var before any
-	if v := c.QueryParam("before"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return errValidation(fieldError("before", "malformed", "时间格式不正确", "before must be an RFC 3339 time"))
-		}
-		before = t
+	limit, before, err := noticePaging(c)
+	if err != nil {
+		return err
 	}
 	type notice struct {
 		ID        string       `db:"id" json:"id"`
@@ -395,6 +387,23 @@ func (s *server) myNotices(c echo.Context) error {
 		out["next_before"] = rows[len(rows)-1].CreatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// noticePaging reads an inbox page's limit (default 50) and its "before"
+// cursor (the time of the last notice shown; nil for the first page).
+func noticePaging(c echo.Context) (int, any, error) {
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	if v := c.QueryParam("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return 0, nil, errValidation(fieldError("before", "malformed", "时间格式不正确", "before must be an RFC 3339 time"))
+		}
+		return limit, t, nil
+	}
+	return limit, nil, nil
 }
 
 type position struct {

@@ -47,6 +47,7 @@ func Mount(e *echo.Echo) {
 	a.disclosurePages()
 	a.caseOpenPages()
 	a.dataChangePages()
+	a.staffNoticePages()
 }
 
 // get and post register a page with the page middleware (security headers,

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
+
+	"hrss-backoffice/internal/validate"
+)
+
+// staffNotices lists the notices to the caller's roles, newest first
+// (GET /v1/staff/notices): the reminders and escalations of the service
+// levels and the submissions that wait for staff. Each names the record it
+// is about, read from its operation key, so that a page can link to it.
+func (s *server) staffNotices(c echo.Context) error {
+	p := caller(c)
+	roles := []string(p.Roles)
+	if r := c.QueryParam("role"); r != "" {
+		if !slices.Contains(roles, r) {
+			return errValidation(validate.FieldError{Field: "role", Code: "not_your_role",
+				MessageZH: "您没有该角色", MessageEN: "you do not hold this role"})
+		}
+		roles = []string{r}
+	}
+	limit, before, err := noticePaging(c)
+	if err != nil {
+		return err
+	}
+	type notice struct {
+		ID         string    `db:"id" json:"id"`
+		Role       string    `db:"staff_role" json:"role"`
+		Kind       string    `db:"kind" json:"kind"`
+		TitleZH    string    `db:"title_zh" json:"title_zh"`
+		TitleEN    string    `db:"title_en" json:"title_en"`
+		BodyZH     string    `db:"body_zh" json:"body_zh"`
+		BodyEN     string    `db:"body_en" json:"body_en"`
+		CreatedAt  time.Time `db:"created_at" json:"created_at"`
+		Key        string    `db:"operation_key" json:"-"`
+		RecordKind string    `db:"-" json:"record_kind,omitempty"`
+		RecordID   string    `db:"-" json:"record_id,omitempty"`
+	}
+	rows := []notice{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, staff_role, kind, title_zh, title_en, body_zh, body_en,
+		created_at, operation_key
+		FROM notices WHERE staff_role = ANY($1) AND ($2::timestamptz IS NULL OR created_at < $2)
+		ORDER BY created_at DESC, id LIMIT $3`, pq.Array(roles), before, limit); err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].RecordKind, rows[i].RecordID = noticeRecord(rows[i].Key)
+	}
+	out := map[string]any{"notices": rows}
+	if len(rows) == limit {
+		out["next_before"] = rows[len(rows)-1].CreatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// noticeRecord reads the record a staff notice is about from its operation
+// key ("<kind>/<id>/…", as the activities write them).
+func noticeRecord(key string) (string, string) {
+	kind, rest, ok := strings.Cut(key, "/")
+	if !ok {
+		return "", ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	switch kind {
+	case "registration":
+		return "application", id
+	case "case", "sanction", "data_change":
+		return kind, id
+	}
+	return "", ""
+}
