@@ -79,6 +79,7 @@ var authzMatrix = map[string]string{
 	"POST /v1/me/consents/{id}":                      "1A-1333333",
 	"GET /v1/me/consents":                            "1A-1333333",
 	"POST /v1/me/data-changes":                       "1A-1333333",
+	"GET /v1/me/data-changes":                        "1A-1333333",
 	"POST /v1/me/deregistration/{id}/withdraw":       "1A-1333333",
 	"GET /v1/me/deregistration/{id}":                 "1A-1333333",
 	"POST /v1/me/deregistration":                     "1A-1333333",

@@ -261,6 +261,22 @@ func (s *server) getDataChange(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// myDataChanges: the user's own changes of registration data (contact data
+// changed at once, name and ID number changes with their review), newest
+// first.
+func (s *server) myDataChanges(c echo.Context) error {
+	rows := []dataChangeRow{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+dataChangeColumns+` FROM data_changes
+		WHERE account_id = $1 ORDER BY requested_at DESC, id LIMIT 100`, caller(c).AccountID); err != nil {
+		return err
+	}
+	items := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, r.view())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
 // dataChangeQueue: pending name and ID number changes, oldest first.
 func (s *server) dataChangeQueue(c echo.Context) error {
 	if !caller(c).hasRole(counterRoles...) {

@@ -40,6 +40,7 @@ func (s *server) passwordRoutes(v1 *echo.Group) {
 	// Registration data updates.
 	v1.PATCH("/me", s.updateContact, s.requireSignedIn)
 	v1.POST("/me/data-changes", s.requestDataChange, s.requireSignedIn)
+	v1.GET("/me/data-changes", s.myDataChanges, s.requireUser)
 	v1.GET("/data-changes/:id", s.getDataChange, s.requireSignedIn)
 	v1.GET("/review/data-changes", s.dataChangeQueue, s.requireStaff)
 	v1.POST("/data-changes/:id/decision", s.decideDataChange, s.requireStaff)

@@ -172,6 +172,7 @@ type meAnswer struct {
 		Status            string    `json:"status"`
 		Name              string    `json:"name"`
 		Mobile            string    `json:"mobile"`
+		Email             string    `json:"email"`
 		Address           string    `json:"address"`
 		OpenedAt          time.Time `json:"opened_at"`
 		PasswordChangedAt time.Time `json:"password_changed_at"`

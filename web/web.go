@@ -48,6 +48,7 @@ func Mount(e *echo.Echo) {
 	a.caseOpenPages()
 	a.dataChangePages()
 	a.staffNoticePages()
+	a.myDetailsPages()
 }
 
 // get and post register a page with the page middleware (security headers,
