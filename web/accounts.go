@@ -19,6 +19,7 @@ func (a *app) accountConsolePages() {
 	a.post("/console/accounts/search", a.findAccounts)
 	a.get("/console/accounts/:id", a.accountConsolePage)
 	a.post("/console/accounts/:id/password-reset", a.resetPassword)
+	a.post("/console/accounts/:id/security-report", a.reportForCaller)
 	a.post("/console/password-resets/:id/initial-password", a.pickUpReset)
 }
 
@@ -49,6 +50,10 @@ func init() {
 		"doc.household_register":         {"户口簿", "household register"},
 		"doc.passport":                   {"护照", "passport"},
 		"doc.other":                      {"其他证件", "other document"},
+		"caller_report.title":            {"代用户报告账户被盗用", "Report a compromise for the caller"},
+		"caller_report.hint":             {"用户来电或到窗口报告账户被非法使用时填写：账户立即锁定、所有登录失效，之后须当面重置密码。", "When the user calls or comes in to report illegal use: the account locks at once, every session ends, and the password must then be reset in person."},
+		"caller_report.submit":           {"锁定账户并记录报告", "Lock the account and record the report"},
+		"notice.caller_report_locked":    {"报告已记录，账户已锁定。", "The report is recorded and the account is locked."},
 		"accounts.find":                  {"按证件查找账户", "Find accounts by ID document"},
 		"accounts.find_hint":             {"输入当面出示的居民身份证号码。查找会记入该用户的活动记录。", "Enter the number on the resident ID card shown in person. The lookup is recorded in the person's activity record."},
 		"accounts.find_submit":           {"查找", "Find"},
@@ -118,6 +123,7 @@ type accountConsoleData struct {
 	Activity  map[string]any
 	Documents []string
 	Resetter  bool
+	Reporter  bool // may report a compromise for the caller
 }
 
 func (a *app) showAccount(c echo.Context, status int, v view) error {
@@ -126,7 +132,8 @@ func (a *app) showAccount(c echo.Context, status int, v view) error {
 		return err
 	}
 	id := c.Param("id")
-	d := accountConsoleData{ID: id, Documents: identityDocuments, Resetter: hasRole(me.Staff.Roles, "reviewer", "supervisor")}
+	d := accountConsoleData{ID: id, Documents: identityDocuments, Resetter: hasRole(me.Staff.Roles, "reviewer", "supervisor"),
+		Reporter: hasRole(me.Staff.Roles, "reviewer", "supervisor", "investigator")}
 	path := "/v1/accounts/" + url.PathEscape(id) + "/activity?limit=50"
 	if after := c.QueryParam("after"); after != "" {
 		path += "&after=" + url.QueryEscape(after)
@@ -180,6 +187,30 @@ func (a *app) resetPassword(c echo.Context) error {
 		return a.showAccount(c, e.Status, view{Err: e, Form: form})
 	}
 	return render(c, http.StatusCreated, "accounts/reset.html", view{Title: "reset.issued", Data: r, Back: "/console/accounts/" + id})
+}
+
+// reportForCaller records a compromise reported by the user over the phone
+// or at the counter (POST /v1/accounts/{id}/security-reports): the account
+// locks and its sessions end.
+func (a *app) reportForCaller(c echo.Context) error {
+	if _, done, err := a.staffOnly(c); done {
+		return err
+	}
+	id := c.Param("id")
+	e := a.call(c, asSignedIn, http.MethodPost, "/v1/accounts/"+url.PathEscape(id)+"/security-reports",
+		map[string]any{"description": c.FormValue("description")}, nil)
+	if done, err := needSignIn(c, e); done {
+		return err
+	}
+	if e != nil {
+		if e.Status >= 500 || e.Status == http.StatusNotFound || e.Status == http.StatusForbidden {
+			return fail(c, e)
+		}
+		form, _ := c.FormParams()
+		form.Del("csrf")
+		return a.showAccount(c, e.Status, view{Err: e, Form: form})
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/accounts/"+url.PathEscape(id)+"?notice=caller_report_locked")
 }
 
 func (a *app) pickUpReset(c echo.Context) error {

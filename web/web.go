@@ -49,6 +49,7 @@ func Mount(e *echo.Echo) {
 	a.dataChangePages()
 	a.staffNoticePages()
 	a.myDetailsPages()
+	a.publicReportPages()
 }
 
 // get and post register a page with the page middleware (security headers,
