@@ -47,6 +47,11 @@ func (a *agent) read(resp *http.Response, err error) answer {
 	if m := csrfField.FindStringSubmatch(string(b)); m != nil {
 		a.csrf = m[1]
 	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		for _, p := range unlabelledFields(string(b)) {
+			a.t.Errorf("%s: %s", resp.Request.URL.Path, p)
+		}
+	}
 	return answer{Status: resp.StatusCode, Header: resp.Header, Body: string(b), Location: resp.Header.Get("Location")}
 }
 
