@@ -224,5 +224,29 @@ func collect(err error, field string, out *[]validate.FieldError) {
 }
 
 func detail(field, code, en string) validate.FieldError {
-	return validate.FieldError{Field: field, Code: code, MessageZH: "格式不符合要求", MessageEN: en}
+	zh, ok := detailZH[code]
+	if !ok {
+		zh = "格式不符合要求"
+	}
+	return validate.FieldError{Field: field, Code: code, MessageZH: zh, MessageEN: en}
+}
+
+// detailZH says in Chinese what a schema check found, by its code, so that
+// a form shows more than "not in the required format".
+var detailZH = map[string]string{
+	"required":               "此项为必填",
+	"unknown_field":          "不接受此项",
+	"schema_minItems":        "请至少选择或填写一项",
+	"schema_maxItems":        "项目过多",
+	"schema_minLength":       "内容过短或为空",
+	"schema_maxLength":       "内容过长",
+	"schema_enum":            "不在可选范围内",
+	"schema_format":          "格式不正确",
+	"schema_pattern":         "格式不正确",
+	"schema_type":            "类型不正确",
+	"schema_minimum":         "数值过小",
+	"schema_maximum":         "数值过大",
+	"schema_uniqueItems":     "有重复的项目",
+	"unsupported_media_type": "请以 application/json 提交",
+	"malformed_json":         "提交的内容不是有效的 JSON",
 }

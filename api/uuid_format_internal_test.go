@@ -119,3 +119,14 @@ func expectRefused(t *testing.T, e *echo.Echo, method, url string, body map[stri
 		t.Errorf("%s %s with %s = not-a-uuid: %d %s", method, url, field, rec.Code, rec.Body.String())
 	}
 }
+
+// A schema check's Chinese message names what is wrong, not only that the
+// format is: the pages show it under the field.
+func TestSchemaDetailsSayWhatIsWrongInChinese(t *testing.T) {
+	for code, want := range map[string]string{"required": "此项为必填", "schema_minItems": "请至少选择或填写一项",
+		"schema_format": "格式不正确", "something_new": "格式不符合要求"} {
+		if got := detail("f", code, "x").MessageZH; got != want {
+			t.Errorf("%s: %q, want %q", code, got, want)
+		}
+	}
+}

@@ -46,7 +46,7 @@ func TestWebOpenFraudCaseAndDecideDataChange_C2_2_C3_2(t *testing.T) {
 	require.Equal(t, "开立虚假资料核查案件（第二条第2款）", inv.Text("h1"))
 	inv.Do(chromedp.Click(chromedp.ID("open-fraud-submit")), chromedp.WaitVisible(chromedp.ID("suspected_fields-error")))
 	require.Contains(t, inv.Text("#problem"), "可疑字段")
-	inv.Shot("open-fraud-field-errors")
+	keepScreenshot(t, inv.Shot("open-fraud-field-errors"), "open-fraud-case-errors.png")
 	require.Zero(t, dbCount(t, s, `SELECT count(*) FROM cases WHERE account_id = $1`, u.AccountID), "a refused form stores nothing")
 
 	inv.Do(chromedp.SendKeys(chromedp.ID("f-account_id"), u.AccountID),
@@ -81,7 +81,7 @@ func TestWebOpenFraudCaseAndDecideDataChange_C2_2_C3_2(t *testing.T) {
 	require.Equal(t, newName, rev.Text(`#values tr[data-field="name"] .new`))
 	require.Contains(t, rev.Text("#dchange-note"), "户口簿原件")
 	require.Contains(t, rev.Attr("#temporal-link", "href"), "/workflows/")
-	rev.Shot("data-change-detail")
+	keepScreenshot(t, rev.Shot("data-change-detail"), "data-change-detail.png")
 
 	stale := rev.Tab()
 	stale.Do(chromedp.Navigate(s.URL+"/console/data-changes/"+changeID), chromedp.WaitVisible(chromedp.ID("dchange-decide")))
