@@ -73,22 +73,22 @@ var authzMatrix = map[string]string{
 	"GET /v1/disclosures":                            "13-13AA33A",
 	"POST /v1/disclosures":                           "13-1AAAA33",
 	"GET /v1/me/activity":                            "1A-1333333",
-	"POST /v1/me/cases/{id}/answer":                  "1A-1333333",
-	"POST /v1/me/cases/{id}/correction":              "1A-1333333",
+	"POST /v1/me/cases/{id}/answer":                  "1A41333333",
+	"POST /v1/me/cases/{id}/correction":              "1A41333333",
 	"GET /v1/me/cases":                               "1A-1333333",
-	"POST /v1/me/consents/{id}":                      "1A-1333333",
+	"POST /v1/me/consents/{id}":                      "1A41333333",
 	"GET /v1/me/consents":                            "1A-1333333",
 	"POST /v1/me/data-changes":                       "1A-1333333",
 	"GET /v1/me/data-changes":                        "1A-1333333",
-	"POST /v1/me/deregistration/{id}/withdraw":       "1A-1333333",
-	"GET /v1/me/deregistration/{id}":                 "1A-1333333",
+	"POST /v1/me/deregistration/{id}/withdraw":       "1A41333333",
+	"GET /v1/me/deregistration/{id}":                 "1A41333333",
 	"POST /v1/me/deregistration":                     "1A-1333333",
 	"GET /v1/me/deregistration":                      "1A-1333333",
 	"GET /v1/me/disclosures":                         "1A-1333333",
 	"GET /v1/me/notices":                             "1A-1333333",
 	"PUT /v1/me/password":                            "1A-1AAAAAA",
-	"POST /v1/me/sanctions/{id}/appeal":              "1A-1333333",
-	"POST /v1/me/sanctions/{id}/correction":          "1A-1333333",
+	"POST /v1/me/sanctions/{id}/appeal":              "1A41333333",
+	"POST /v1/me/sanctions/{id}/correction":          "1A41333333",
 	"GET /v1/me/sanctions":                           "1A-1333333",
 	"POST /v1/me/security-reports":                   "1A-1333333",
 	"POST /v1/me/terms/{version}/accept":             "1A-1333333",
@@ -188,6 +188,21 @@ func TestAuthorizationMatrix_C1_4(t *testing.T) {
 	}
 	dc := s.Expect(s.Do("POST", "/v1/me/data-changes", map[string]any{"name": "改名测试"}, testenv.Bearer(other.Token)), http.StatusAccepted)
 	otherRecords["/v1/data-changes/{id}"] = dc.Str("id")
+	// The other user's case, sanction (the suspended user's: another user
+	// from the owner's side), consent request and deregistration request.
+	kase := s.Expect(s.Do("POST", "/v1/cases/fraud", map[string]any{"account_id": other.AccountID, "suspected_fields": []string{"address"},
+		"evidence": []string{"doc:matrix"}}, testenv.Bearer(inv)), http.StatusAccepted).Str("id")
+	otherRecords["/v1/me/cases/{id}/answer"], otherRecords["/v1/me/cases/{id}/correction"] = kase, kase
+	var sanction string
+	require.NoError(t, s.DB.Get(&sanction, `SELECT id FROM sanctions WHERE account_id = $1`, suspended.AccountID))
+	otherRecords["/v1/me/sanctions/{id}/appeal"], otherRecords["/v1/me/sanctions/{id}/correction"] = sanction, sanction
+	consent := s.Expect(s.Do("POST", "/v1/disclosures", map[string]any{"subject": map[string]string{"account_id": other.AccountID},
+		"requester": "某商业银行", "basis": "user_authorised", "purpose": "核验", "fields": []string{"name"}}, testenv.Bearer(reviewer)),
+		http.StatusAccepted).Str("id")
+	otherRecords["/v1/me/consents/{id}"] = consent
+	dereg := s.Expect(s.Do("POST", "/v1/me/deregistration", map[string]any{"scope": "account", "statement": "申请注销（授权矩阵）",
+		"password": other.Password}, testenv.Bearer(other.Token)), http.StatusAccepted).Str("id")
+	otherRecords["/v1/me/deregistration/{id}"], otherRecords["/v1/me/deregistration/{id}/withdraw"] = dereg, dereg
 
 	random := uuid.NewString()
 	fill := func(path, id string) string {
