@@ -182,7 +182,7 @@ func TestFaultInjection(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	var approved, rejected atomic.Int64
+	var approved, rejected, resets atomic.Int64
 	for i := range n {
 		if i == n/2 {
 			// The second half starts after Temporal's restart, which
@@ -218,6 +218,22 @@ func TestFaultInjection(t *testing.T) {
 			call("PUT", "/v1/me/password", map[string]string{"old_password": initial, "new_password": "Fault-Pass-" + uuid.NewString()[:8]},
 				http.StatusNoContent, testenv.Bearer(tok))
 			approved.Add(1)
+			if i%6 == 1 {
+				// A counter reset: the person forgot the password and came in
+				// with the ID card; the new initial password is picked up once
+				// and changed at the next sign-in.
+				acct := call("GET", "/v1/me", nil, http.StatusOK, testenv.Bearer(tok)).Str("account", "id")
+				reset := call("POST", "/v1/accounts/"+acct+"/password-reset", map[string]any{"identity_document": "resident_id_card",
+					"document_checked": true, "office": "故障测试网点"}, http.StatusCreated, testenv.Bearer(reviewer)).Str("id")
+				if reset == "" {
+					return
+				}
+				again := call("POST", "/v1/password-resets/"+reset+"/initial-password", nil, http.StatusOK, testenv.Bearer(reviewer)).Str("initial_password")
+				tok = call("POST", "/v1/sessions", map[string]string{"username": p.IDNumber, "password": again}, http.StatusCreated).Str("token")
+				call("PUT", "/v1/me/password", map[string]string{"old_password": again, "new_password": "Fault-Pass-" + uuid.NewString()[:8]},
+					http.StatusNoContent, testenv.Bearer(tok))
+				resets.Add(1)
+			}
 		}()
 	}
 	wg.Wait()
@@ -249,13 +265,20 @@ func TestFaultInjection(t *testing.T) {
 		return v
 	}
 	counts := map[string]int{
-		"applications":                   q(`SELECT count(*) FROM applications`),
-		"not final":                      q(`SELECT count(*) FROM applications WHERE status NOT IN ('approved', 'rejected')`),
-		"approved":                       q(`SELECT count(*) FROM applications WHERE status = 'approved'`),
-		"approved without one account":   q(`SELECT count(*) FROM applications a WHERE status = 'approved' AND (SELECT count(*) FROM accounts WHERE application_id = a.id) <> 1`),
-		"accounts":                       q(`SELECT count(*) FROM accounts`),
-		"accounts without one pickup":    q(`SELECT count(*) FROM accounts a WHERE (SELECT count(*) FROM credential_pickups WHERE account_id = a.id) <> 1`),
-		"pickups not picked up":          q(`SELECT count(*) FROM credential_pickups WHERE picked_up_at IS NULL`),
+		"applications":                 q(`SELECT count(*) FROM applications`),
+		"not final":                    q(`SELECT count(*) FROM applications WHERE status NOT IN ('approved', 'rejected')`),
+		"approved":                     q(`SELECT count(*) FROM applications WHERE status = 'approved'`),
+		"approved without one account": q(`SELECT count(*) FROM applications a WHERE status = 'approved' AND (SELECT count(*) FROM accounts WHERE application_id = a.id) <> 1`),
+		"accounts":                     q(`SELECT count(*) FROM accounts`),
+		"accounts without one pickup": q(`SELECT count(*) FROM accounts a WHERE (SELECT count(*) FROM credential_pickups
+			WHERE account_id = a.id AND operation_key LIKE 'registration/%') <> 1`),
+		"pickups not picked up": q(`SELECT count(*) FROM credential_pickups WHERE picked_up_at IS NULL AND operation_key LIKE 'registration/%'`),
+		// A reset retried after a fault may have issued one more password
+		// that nobody picked up (it expires unused); every account reset
+		// has its picked-up one.
+		"resets issued":                  q(`SELECT count(*) FROM password_resets WHERE status = 'issued'`),
+		"resets picked up":               q(`SELECT count(*) FROM credential_pickups WHERE operation_key LIKE 'password-reset/%' AND picked_up_at IS NOT NULL`),
+		"issued resets without a pickup": q(`SELECT count(*) FROM password_resets r WHERE status = 'issued' AND NOT EXISTS (SELECT 1 FROM credential_pickups WHERE operation_key = 'password-reset/' || r.id)`),
 		"duplicate notice keys":          q(`SELECT count(*) FROM (SELECT operation_key FROM notices GROUP BY 1 HAVING count(*) > 1) d`),
 		"duplicate audit keys":           q(`SELECT count(*) FROM (SELECT operation_key FROM audit_log WHERE operation_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`),
 		"services opened twice":          q(`SELECT count(*) FROM (SELECT account_id, service_code FROM account_services GROUP BY 1, 2 HAVING count(*) > 1) d`),
@@ -287,7 +310,7 @@ func TestFaultInjection(t *testing.T) {
 			break
 		}
 	}
-	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(),
+	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(), "resets_driven": resets.Load(),
 		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "postgres_restarts": pgRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
 		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus, "running_by_type": runningByType}
 	js, _ := json.MarshalIndent(report, "", "  ")
@@ -300,6 +323,9 @@ func TestFaultInjection(t *testing.T) {
 		require.Zero(t, counts[k], k)
 	}
 	require.Equal(t, int(approved.Load()), counts["approved"])
+	require.Zero(t, counts["issued resets without a pickup"], "issued resets without a pickup")
+	require.EqualValues(t, resets.Load(), counts["resets picked up"], "one picked-up password per counter reset")
+	require.GreaterOrEqual(t, counts["resets issued"], counts["resets picked up"])
 	require.Equal(t, counts["approved"], counts["accounts"])
 	require.Equal(t, counts["accounts"], campaign.Targeted, "the campaign reached every account")
 	require.Equal(t, campaign.Targeted, campaign.Notices, "one notice per account")
@@ -310,8 +336,9 @@ func TestFaultInjection(t *testing.T) {
 	// No workflow stuck: every running one is an expected wait.
 	require.LessOrEqual(t, runningByType["RegistrationReview"], counts["approved"], "only approved reviews (pickup window) may still run")
 	require.LessOrEqual(t, runningByType["PasswordAgeReminder"], 1, "one password-age sweep")
+	require.LessOrEqual(t, runningByType["PasswordReset"], counts["resets issued"], "only issued resets (pickup window) may still run")
 	for typ, n := range runningByType {
-		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" {
+		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" {
 			t.Errorf("%d %s workflow(s) still running: stuck", n, typ)
 		}
 	}
