@@ -118,6 +118,7 @@ var authzMatrix = map[string]string{
 	"GET /v1/staff":                                  "13-133A333",
 	"POST /v1/staff":                                 "13-133A333",
 	"PATCH /v1/staff/{id}":                           "13-133A333",
+	"PUT /v1/staff/{id}/password":                    "13-133A333",
 	"GET /v1/staff/notices":                          "13-1AAAAAA",
 	"GET /v1/terms/current":                          "AA-1AAAAAA",
 	"POST /v1/terms/{version}/campaign/pause":        "13-1AAAAAA",

@@ -128,6 +128,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.POST("/staff", s.createStaff, s.requireStaff)
 	v1.GET("/staff", s.listStaff, s.requireStaff)
 	v1.PATCH("/staff/:id", s.updateStaff, s.requireStaff)
+	v1.PUT("/staff/:id/password", s.setStaffPassword, s.requireStaff)
 	v1.GET("/staff/notices", s.staffNotices, s.requireStaff)
 	v1.POST("/accounts/search", s.searchAccounts, s.requireStaff)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
 
+	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -172,4 +173,60 @@ func sortedCopy(in []string) []string {
 	out := slices.Clone(in)
 	slices.Sort(out)
 	return out
+}
+
+// setStaffPassword gives a staff member who lost their password a new first
+// password (PUT /v1/staff/{id}/password; administrator): it must be changed
+// at the next sign-in, and every session of the member ends. Administrators
+// change their own password with PUT /v1/me/password instead.
+func (s *server) setStaffPassword(c echo.Context) error {
+	p := caller(c)
+	if !p.hasRole(workflows.RoleAdministrator) {
+		return errForbidden("only an administrator may set a staff member's password", "仅管理员可以为工作人员设置密码")
+	}
+	var req struct {
+		Password string `json:"password"`
+		Reason   string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	ctx := c.Request().Context()
+	var username string
+	err := s.DB.GetContext(ctx, &username, `SELECT username FROM staff WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	details := passwordPolicy("password", req.Password, username)
+	if fe := validate.Text("reason", req.Reason, true, 1, 500); fe != nil {
+		details = append(details, *fe)
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	if id == p.StaffID {
+		return newError(http.StatusConflict, "own_password", "请在“修改密码”中修改自己的密码", "change your own password with PUT /v1/me/password")
+	}
+	hash, err := passwords.Hash(req.Password, s.Hash)
+	if err != nil {
+		return err
+	}
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = $2, must_change_password = true, password_changed_at = now()
+			WHERE id = $1`, id, hash); err != nil {
+			return err
+		}
+		if err := endStaffSessions(ctx, tx, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "staff.password_set", "staff", id, map[string]any{"reason": strings.TrimSpace(req.Reason)})
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

@@ -152,3 +152,50 @@ func TestStaffChangesKeepAnAdministrator_C1_4(t *testing.T) {
 		s.Expect(s.Do("PATCH", "/v1/staff/"+survivorID, map[string]any{"roles": []string{"reviewer"}, "reason": "轮换结束"}, testenv.Bearer(admin)), http.StatusOK)
 	}
 }
+
+// C1.4 / C3.3(2): a staff member who lost the password gets a new first
+// password from an administrator: the old one and every session stop
+// working, the new one must be changed at the next sign-in. Weak passwords,
+// a missing reason, other roles and one's own account are refused.
+func TestAdministratorSetsAStaffMembersFirstPassword_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	admin := s.Admin()
+	rev, revID := s.Staff(workflows.RoleReviewer)
+	other, _ := s.Staff(workflows.RoleSupervisor)
+	var username, adminID string
+	require.NoError(t, s.DB.Get(&username, `SELECT username FROM staff WHERE id = $1`, revID))
+	require.NoError(t, s.DB.Get(&adminID, `SELECT id FROM staff WHERE username = $1`, testenv.AdminUsername))
+	path := "/v1/staff/" + revID + "/password"
+	body := map[string]any{"password": "Counter-New-First-77", "reason": "忘记密码，本人到场核验"}
+
+	require.Equal(t, http.StatusForbidden, s.Do("PUT", path, body, testenv.Bearer(other)).Status)
+	weak := s.Do("PUT", path, map[string]any{"password": "short", "reason": "忘记密码"}, testenv.Bearer(admin))
+	require.Equal(t, http.StatusUnprocessableEntity, weak.Status)
+	require.Equal(t, []string{"password"}, dedupeFields(weak.DetailFields()))
+	noReason := s.Do("PUT", path, map[string]any{"password": "Counter-New-First-77", "reason": " "}, testenv.Bearer(admin))
+	require.Equal(t, []string{"reason"}, noReason.DetailFields())
+	require.Equal(t, http.StatusConflict, s.Do("PUT", "/v1/staff/"+adminID+"/password", body, testenv.Bearer(admin)).Status)
+	require.Equal(t, http.StatusOK, s.Do("GET", "/v1/me", nil, testenv.Bearer(rev)).Status, "refusals change nothing")
+
+	s.Expect(s.Do("PUT", path, body, testenv.Bearer(admin)), http.StatusNoContent)
+	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me", nil, testenv.Bearer(rev)).Status, "every session ended")
+	tok := s.SignIn(username, "Counter-New-First-77")
+	must := s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(tok))
+	require.Equal(t, "password_change_required", must.ErrorCode())
+	var audits int
+	require.NoError(t, s.DB.Get(&audits, `SELECT count(*) FROM audit_log WHERE action = 'staff.password_set' AND record_id = $1
+		AND NOT detail::text LIKE '%Counter-New%'`, revID))
+	require.Equal(t, 1, audits)
+}
+
+func dedupeFields(fs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fs {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}

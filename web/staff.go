@@ -18,6 +18,7 @@ func (a *app) staffPages() {
 	a.post("/console/staff", a.createStaff)
 	a.get("/console/staff/:id", a.staffMemberPage)
 	a.post("/console/staff/:id", a.updateStaff)
+	a.post("/console/staff/:id/password", a.setStaffPassword)
 }
 
 // roles are the staff roles, in the order the form lists them.
@@ -25,28 +26,33 @@ var roles = []string{"reviewer", "supervisor", "administrator", "investigator", 
 
 func init() {
 	addMessages(map[string][2]string{
-		"staff.title":          {"工作人员管理", "Staff"},
-		"staff.list":           {"工作人员", "Staff members"},
-		"staff.create":         {"新增工作人员", "Add a staff member"},
-		"staff.create_hint":    {"首次登录时须修改此密码。", "They must change this password at their first sign-in."},
-		"staff.active":         {"在职", "Active"},
-		"staff.must_change":    {"待改初始密码", "Must change password"},
-		"staff.submit":         {"新增", "Add"},
-		"field.roles":          {"角色", "Roles"},
-		"field.office":         {"服务网点", "Office"},
-		"field.staff_name":     {"姓名", "Name"},
-		"field.staff_password": {"初始密码", "First password"},
-		"notice.staff_created": {"已新增工作人员。", "The staff member is added."},
-		"staff.edit":           {"修改", "Change"},
-		"staff.member":         {"工作人员", "Staff member"},
-		"staff.change":         {"修改角色与状态", "Change roles and state"},
-		"staff.change_hint":    {"新角色在其下一次操作时生效；停用会立即结束其所有登录。原因会记入审计日志。", "New roles apply from their next request; deactivating ends all their sessions at once. The reason goes to the audit log."},
-		"staff.state":          {"状态", "State"},
-		"staff.inactive":       {"停用", "Inactive"},
-		"staff.save":           {"保存修改", "Save the change"},
-		"staff.back":           {"返回工作人员列表", "Back to the staff list"},
-		"notice.staff_updated": {"已保存修改。", "The change is saved."},
-		"notice.staff_same":    {"没有变化：值与原来相同。", "Nothing changed: the values were already those."},
+		"staff.title":               {"工作人员管理", "Staff"},
+		"staff.list":                {"工作人员", "Staff members"},
+		"staff.create":              {"新增工作人员", "Add a staff member"},
+		"staff.create_hint":         {"首次登录时须修改此密码。", "They must change this password at their first sign-in."},
+		"staff.active":              {"在职", "Active"},
+		"staff.must_change":         {"待改初始密码", "Must change password"},
+		"staff.submit":              {"新增", "Add"},
+		"field.roles":               {"角色", "Roles"},
+		"field.office":              {"服务网点", "Office"},
+		"field.staff_name":          {"姓名", "Name"},
+		"field.staff_password":      {"初始密码", "First password"},
+		"notice.staff_created":      {"已新增工作人员。", "The staff member is added."},
+		"staff.edit":                {"修改", "Change"},
+		"staff.member":              {"工作人员", "Staff member"},
+		"staff.change":              {"修改角色与状态", "Change roles and state"},
+		"staff.change_hint":         {"新角色在其下一次操作时生效；停用会立即结束其所有登录。原因会记入审计日志。", "New roles apply from their next request; deactivating ends all their sessions at once. The reason goes to the audit log."},
+		"staff.state":               {"状态", "State"},
+		"staff.inactive":            {"停用", "Inactive"},
+		"staff.save":                {"保存修改", "Save the change"},
+		"staff.back":                {"返回工作人员列表", "Back to the staff list"},
+		"staff.set_password":        {"设置新的初始密码", "Set a new first password"},
+		"staff.set_password_hint":   {"用于忘记密码的工作人员：其所有登录立即失效，下次登录时须修改此密码。", "For a member who lost the password: every session ends at once and the password must be changed at the next sign-in."},
+		"staff.set_password_submit": {"设置密码", "Set the password"},
+		"field.password_reason":     {"设置原因", "Reason"},
+		"notice.staff_password_set": {"已设置新的初始密码。", "The new first password is set."},
+		"notice.staff_updated":      {"已保存修改。", "The change is saved."},
+		"notice.staff_same":         {"没有变化：值与原来相同。", "Nothing changed: the values were already those."},
 	})
 }
 
@@ -148,6 +154,26 @@ func (a *app) showStaffMember(c echo.Context, status int, v view) error {
 
 func (a *app) staffMemberPage(c echo.Context) error {
 	return a.showStaffMember(c, http.StatusOK, view{})
+}
+
+func (a *app) setStaffPassword(c echo.Context) error {
+	body := map[string]any{"password": c.FormValue("password"), "reason": c.FormValue("password_reason")}
+	e := a.call(c, asSignedIn, http.MethodPut, "/v1/staff/"+url.PathEscape(c.Param("id"))+"/password", body, nil)
+	if done, err := needSignIn(c, e); done {
+		return err
+	}
+	if e != nil {
+		if e.Status >= 500 || e.Status == http.StatusNotFound || e.Status == http.StatusForbidden {
+			return fail(c, e)
+		}
+		for i := range e.Details {
+			if e.Details[i].Field == "reason" {
+				e.Details[i].Field = "password_reason"
+			}
+		}
+		return a.showStaffMember(c, e.Status, view{Err: e})
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/staff?notice=staff_password_set")
 }
 
 func (a *app) updateStaff(c echo.Context) error {

@@ -66,6 +66,18 @@ func TestStaffMemberRolesAndDeactivationOnThePage_C1_4(t *testing.T) {
 	require.Equal(t, http.StatusConflict, self.Status)
 	require.Contains(t, self.Body, `id="problem"`)
 
+	// A member who lost the password gets a new first password.
+	weak := admin.post("/console/staff/"+memberID+"/password", url.Values{"password": {"short"}, "password_reason": {"忘记密码"}})
+	require.Equal(t, http.StatusUnprocessableEntity, weak.Status, weak.Body)
+	require.Contains(t, weak.Body, `id="password-error"`)
+	noReason := admin.post("/console/staff/"+memberID+"/password", url.Values{"password": {"Member-New-First-88"}, "password_reason": {""}})
+	require.Contains(t, noReason.Body, `id="password_reason-error"`)
+	set := admin.post("/console/staff/"+memberID+"/password", url.Values{"password": {"Member-New-First-88"}, "password_reason": {"忘记密码"}})
+	require.Equal(t, "/console/staff?notice=staff_password_set", set.Location, set.Body)
+	require.Contains(t, member.get("/console/cases").Location, "/signin", "the member's session ended")
+	member.signIn(u, "Member-New-First-88", "Member-Changed-Again-88")
+	require.Equal(t, http.StatusOK, member.get("/console/cases").Status)
+
 	off := admin.post("/console/staff/"+memberID, url.Values{"roles": {"reviewer", "investigator"}, "active": {"false"}, "reason": {"离职"}})
 	require.Equal(t, http.StatusSeeOther, off.Status, off.Body)
 	require.Contains(t, admin.get("/console/staff/"+memberID).Body, `data-active="false"`)
