@@ -25,7 +25,6 @@ func init() {
 	addMessages(map[string][2]string{
 		"console.title":           {"工作台", "Console"},
 		"console.hello":           {"您好，%s。您的角色：%s。", "Hello, %s. Your roles: %s."},
-		"console.no_screens":      {"您的角色暂无可用页面；相关功能上线后会显示在这里。", "There is no screen for your roles yet; they appear here as their services open."},
 		"role.reviewer":           {"审核人员", "reviewer"},
 		"role.supervisor":         {"主管", "supervisor"},
 		"role.administrator":      {"管理员", "administrator"},
