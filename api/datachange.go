@@ -286,16 +286,30 @@ func (s *server) dataChangeQueue(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		limit, _ = strconv.Atoi(v)
 	}
+	// Paged by (requested_at, id) after the last one shown, like the
+	// registration queue.
+	after, afterID := time.Time{}, "00000000-0000-0000-0000-000000000000"
+	if v := c.QueryParam("after"); v != "" {
+		var ok bool
+		if after, afterID, ok = decodeCursor(v); !ok {
+			return errValidation(validate.FieldError{Field: "after", Code: "invalid_cursor", MessageZH: "分页游标无效", MessageEN: "invalid cursor"})
+		}
+	}
 	rows := []dataChangeRow{}
 	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+dataChangeColumns+` FROM data_changes
-		WHERE status = 'pending' ORDER BY requested_at, id LIMIT $1`, limit); err != nil {
+		WHERE status = 'pending' AND (requested_at, id) > ($2, $3::uuid) ORDER BY requested_at, id LIMIT $1`, limit, after, afterID); err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
 		items = append(items, r.view())
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	out := map[string]any{"items": items}
+	if len(rows) == limit {
+		last := rows[len(rows)-1]
+		out["next_cursor"] = encodeCursor(last.RequestedAt, last.ID)
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // decideDataChange: a reviewer approves or rejects (with a reason).

@@ -34,7 +34,7 @@ func init() {
 		"dchange.menu":        {"姓名、身份证号变更审核", "Name and ID number changes"},
 		"dchange.queue_title": {"待审核的姓名、身份证号变更（最早提交的在前）", "Name and ID number changes waiting for review (oldest first)"},
 		"dchange.empty":       {"目前没有待审核的变更申请。", "No change is waiting."},
-		"dchange.full":        {"仅显示最早提交的 %d 项；处理后刷新可见其余申请。", "Only the %d oldest are shown; the rest appear as these are decided."},
+		"dchange.more":        {"更多申请", "More requests"},
 		"dchange.requested":   {"提交时间", "Requested"},
 		"dchange.fields":      {"变更项目", "Fields"},
 		"dchange.title":       {"姓名、身份证号变更申请", "Change of name or ID number"},
@@ -108,8 +108,7 @@ type dataChangeQueueItem struct {
 
 type dataChangeQueueData struct {
 	Items []dataChangeQueueItem
-	Full  bool
-	Limit int
+	More  string // the next page
 }
 
 func (a *app) dataChangeQueuePage(c echo.Context) error {
@@ -118,14 +117,22 @@ func (a *app) dataChangeQueuePage(c echo.Context) error {
 	}
 	var q struct {
 		Items []dataChange `json:"items"`
+		Next  string       `json:"next_cursor"`
 	}
-	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/review/data-changes?limit="+strconv.Itoa(queueLimit), nil, &q); e != nil {
+	path := "/v1/review/data-changes?limit=" + strconv.Itoa(queueLimit)
+	if after := c.QueryParam("after"); after != "" {
+		path += "&after=" + url.QueryEscape(after)
+	}
+	if e := a.call(c, asSignedIn, http.MethodGet, path, nil, &q); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err
 		}
 		return fail(c, e)
 	}
-	d := dataChangeQueueData{Full: len(q.Items) >= queueLimit, Limit: queueLimit}
+	d := dataChangeQueueData{}
+	if q.Next != "" {
+		d.More = "/console/data-changes?after=" + url.QueryEscape(q.Next)
+	}
 	now := time.Now()
 	for _, it := range q.Items {
 		w := int64(now.Sub(it.RequestedAt) / time.Second)
