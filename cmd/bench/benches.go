@@ -221,29 +221,73 @@ func benchQueue(e *env, pending, c int) error {
 		if _, err := e.db.Exec(`ANALYZE applications`); err != nil {
 			return err
 		}
-		q := loadstats.New()
-		for range 200 {
-			_ = q.Time("queue", func() error { return api.Do("GET", "/v1/review/queue?limit=50", reviewer, nil, nil) })
-		}
-		const decisions = 50
-		ids := make([]string, decisions)
-		parallel(decisions, c, func(i int) {
-			var reg struct {
-				ID string `json:"id"`
-			}
-			if api.Do("POST", "/v1/registrations", "", synthetic.NewPerson().Registration(), &reg) == nil {
-				ids[i-1] = reg.ID
-			}
-		})
-		d := loadstats.New()
-		parallel(decisions, c, func(i int) {
-			_ = d.Time("decide", func() error {
-				return api.Do("POST", "/v1/registrations/"+ids[i-1]+"/decision", reviewer, map[string]string{"decision": "approve"}, nil)
-			})
-		})
-		qs, ds := q.Summaries()[0], d.Summaries()[0]
+		qs, ds := queueAndDecisions(api, reviewer, c)
 		fmt.Printf("| %d | %.1f | %.1f | %.0f | %.0f | %.1f |\n", level, msf(qs.P50), msf(qs.P99), msf(ds.P50), msf(ds.P99), heapMiB())
 	}
+	return nil
+}
+
+// queueAndDecisions times 200 queue pages and 50 real registrations
+// decided at c clients.
+func queueAndDecisions(api *apiclient.Client, reviewer string, c int) (loadstats.Summary, loadstats.Summary) {
+	q := loadstats.New()
+	for range 200 {
+		_ = q.Time("queue", func() error { return api.Do("GET", "/v1/review/queue?limit=50", reviewer, nil, nil) })
+	}
+	const decisions = 50
+	ids := make([]string, decisions)
+	parallel(decisions, c, func(i int) {
+		var reg struct {
+			ID string `json:"id"`
+		}
+		if api.Do("POST", "/v1/registrations", "", synthetic.NewPerson().Registration(), &reg) == nil {
+			ids[i-1] = reg.ID
+		}
+	})
+	d := loadstats.New()
+	parallel(decisions, c, func(i int) {
+		_ = d.Time("decide", func() error {
+			return api.Do("POST", "/v1/registrations/"+ids[i-1]+"/decision", reviewer, map[string]string{"decision": "approve"}, nil)
+		})
+	})
+	return q.Summaries()[0], d.Summaries()[0]
+}
+
+// benchWaiting is the queue benchmark with live runs: live registrations
+// submitted through the API, each a review workflow waiting for its
+// decision (timers on the server, the run in the worker's sticky cache),
+// against the same measurements with none waiting. The heap is that of
+// the process running the worker and the API.
+func benchWaiting(e *env, live, c int) error {
+	api := apiclient.New(e.apiURL, c)
+	reviewer, err := api.NewReviewer("admin", "Bench-Admin-Pass-1", true)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n## live reviews waiting\n| live reviews waiting | queue page p50 ms | queue page p99 ms | decision p50 ms | decision p99 ms | heap MiB | submitting took |\n|---|---|---|---|---|---|---|\n")
+	qs, ds := queueAndDecisions(api, reviewer, c)
+	fmt.Printf("| 0 (baseline) | %.1f | %.1f | %.0f | %.0f | %.1f | |\n", msf(qs.P50), msf(qs.P99), msf(ds.P50), msf(ds.P99), heapMiB())
+	start := time.Now()
+	parallel(live, c, func(int) {
+		_ = api.Do("POST", "/v1/registrations", "", synthetic.NewPerson().Registration(), nil)
+	})
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		var n int
+		if err := e.db.Get(&n, `SELECT count(*) FROM applications WHERE status = 'pending'`); err != nil {
+			return err
+		}
+		if n >= live {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d reviews reached pending", n, live)
+		}
+		time.Sleep(time.Second)
+	}
+	took := time.Since(start)
+	qs, ds = queueAndDecisions(api, reviewer, c)
+	fmt.Printf("| %d | %.1f | %.1f | %.0f | %.0f | %.1f | %.0f s |\n", live, msf(qs.P50), msf(qs.P99), msf(ds.P50), msf(ds.P99), heapMiB(), took.Seconds())
 	return nil
 }
 

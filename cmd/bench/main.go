@@ -62,8 +62,13 @@ func main() {
 	c := flag.Int("c", 16, "concurrent clients (the api benchmark uses -api-c)")
 	apiC := flag.Int("api-c", 32, "concurrent clients for the api benchmark")
 	pending := flag.Int("pending", 100000, "applications waiting in the queue benchmark")
+	live := flag.Int("live", 3000, "live review workflows waiting in the waiting benchmark")
+	sticky := flag.Int("sticky-cache", 0, "the worker's sticky workflow cache size (0: the SDK default, 10,000), as WORKER_STICKY_CACHE_SIZE sets it")
 	owasp := flag.Bool("owasp-hash", true, "hash initial passwords with the production argon2id cost")
 	flag.Parse()
+	if *sticky > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(*sticky)
+	}
 	slog.SetDefault(quiet()) // the API's and worker's own logs would drown the tables
 	hash := passwords.OWASP
 	if !*owasp {
@@ -75,13 +80,15 @@ func main() {
 		switch strings.TrimSpace(b) {
 		case "hash":
 			err = benchHash()
-		case "registration", "api", "queue":
+		case "registration", "api", "queue", "waiting":
 			err = withEnv(hash, func(e *env) error {
 				switch b {
 				case "registration":
 					return benchRegistration(e, *n, *c)
 				case "api":
 					return benchAPI(e, *n*5, *apiC)
+				case "waiting":
+					return benchWaiting(e, *live, *c)
 				default:
 					return benchQueue(e, *pending, *c)
 				}

@@ -20,6 +20,7 @@ import (
 	_ "github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
@@ -221,6 +222,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer d.close()
+	if cfg.WorkerStickyCache > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
+	}
 	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash})
 	// The worker's own /metrics and /healthz, on a port of its own.
 	mux := http.NewServeMux()

@@ -30,6 +30,11 @@ type Config struct {
 	TemporalTLSName string
 	// WorkerMetricsAddr serves the worker's /metrics and /healthz.
 	WorkerMetricsAddr string
+	// WorkerStickyCache bounds the workflow runs a worker keeps in memory
+	// (0: the SDK's default, 10,000). A waiting review costs about 26 KiB
+	// there (docs/benchmarks.md); an evicted one is replayed from its
+	// history when it moves again.
+	WorkerStickyCache int
 	TemporalUIURL     string
 	// PickupKey is the base64 AES-256 key sealing initial passwords.
 	PickupKey              string
@@ -79,6 +84,12 @@ func Load() (Config, error) {
 		if *d.dst, err = durationEnv(d.name, d.def); err != nil {
 			return c, err
 		}
+	}
+	if c.WorkerStickyCache, err = IntEnv("WORKER_STICKY_CACHE_SIZE", 0); err != nil {
+		return c, err
+	}
+	if c.WorkerStickyCache < 0 {
+		return c, fmt.Errorf("WORKER_STICKY_CACHE_SIZE must not be negative")
 	}
 	c.Password, err = passwordSettings()
 	return c, err
