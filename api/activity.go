@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,10 +130,7 @@ func (s *server) accountActivity(c echo.Context) error {
 		ChangedAt  time.Time    `db:"password_changed_at" json:"password_changed_at"`
 		LockedAt   sql.NullTime `db:"compromise_locked_at" json:"-"`
 	}
-	err := s.DB.GetContext(ctx, &acct, `SELECT status, must_change_password, password_changed_at, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &acct, `SELECT status, must_change_password, password_changed_at, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
 	if err != nil {
 		return err
 	}

@@ -490,10 +490,7 @@ func (s *server) getCase(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var r caseRow
-	err := s.DB.GetContext(ctx, &r, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, c.Param("id"))
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &r, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -526,11 +523,7 @@ func (s *server) getCase(c echo.Context) error {
 
 // caseWorkflowID finds an open-or-closed case's run, or 404.
 func (s *server) caseWorkflowID(ctx context.Context, id string) (kind, wfID string, err error) {
-	err = s.DB.GetContext(ctx, &kind, `SELECT kind FROM cases WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", errNotFound()
-	}
-	if err != nil {
+	if err = getOne(ctx, s.DB, &kind, `SELECT kind FROM cases WHERE id = $1`, id); err != nil {
 		return "", "", err
 	}
 	if kind == workflows.KindFraud {
@@ -685,10 +678,7 @@ func (s *server) getSanction(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var r sanctionRow
-	err := s.DB.GetContext(ctx, &r, `SELECT `+sanctionColumns+` FROM sanctions WHERE id = $1`, c.Param("id"))
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &r, `SELECT `+sanctionColumns+` FROM sanctions WHERE id = $1`, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -1028,10 +1018,7 @@ func (s *server) reportCaseCorrection(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	var kind string
-	err := s.DB.GetContext(ctx, &kind, `SELECT kind FROM cases WHERE id = $1 AND account_id = $2`, id, caller(c).AccountID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &kind, `SELECT kind FROM cases WHERE id = $1 AND account_id = $2`, id, caller(c).AccountID)
 	if err != nil {
 		return err
 	}

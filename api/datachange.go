@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -243,10 +242,7 @@ const dataChangeColumns = `id, account_id, kind, status, old_values, new_values,
 func (s *server) getDataChange(c echo.Context) error {
 	p := caller(c)
 	var row dataChangeRow
-	err := s.DB.GetContext(c.Request().Context(), &row, `SELECT `+dataChangeColumns+` FROM data_changes WHERE id = $1`, c.Param("id"))
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(c.Request().Context(), s.DB, &row, `SELECT `+dataChangeColumns+` FROM data_changes WHERE id = $1`, c.Param("id"))
 	if err != nil {
 		return err
 	}

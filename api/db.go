@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -40,6 +41,16 @@ func audit(ctx context.Context, tx *sqlx.Tx, c echo.Context, action, recordKind,
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (actor_kind, actor_id, actor_roles, action, record_kind, record_id, detail, source_ip, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, kind, id, pq.Array(roles), action, recordKind, recordID, d,
 		c.RealIP(), c.Response().Header().Get(echo.HeaderXRequestID))
+	return err
+}
+
+// getOne reads one row into dst; a missing row is the API's 404, which
+// says nothing about whether the record exists for someone else.
+func getOne(ctx context.Context, q sqlx.QueryerContext, dst any, query string, args ...any) error {
+	err := sqlx.GetContext(ctx, q, dst, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound()
+	}
 	return err
 }
 

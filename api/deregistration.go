@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -245,11 +244,8 @@ const deregistrationColumns = `id, scope, services, status, document, content_sh
 
 func (s *server) ownDeregistration(c echo.Context) (deregistrationRow, error) {
 	var row deregistrationRow
-	err := s.DB.GetContext(c.Request().Context(), &row, `SELECT `+deregistrationColumns+`
+	err := getOne(c.Request().Context(), s.DB, &row, `SELECT `+deregistrationColumns+`
 		FROM deregistration_requests WHERE id = $1 AND account_id = $2`, c.Param("id"), caller(c).AccountID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return row, errNotFound()
-	}
 	return row, err
 }
 

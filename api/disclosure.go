@@ -241,10 +241,7 @@ func (v *disclosureView) normalise() {
 
 func (s *server) loadDisclosure(ctx context.Context, id string) (disclosureView, error) {
 	var v disclosureView
-	err := s.DB.GetContext(ctx, &v, `SELECT `+disclosureColumns+` FROM disclosure_requests WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, errNotFound()
-	}
+	err := getOne(ctx, s.DB, &v, `SELECT `+disclosureColumns+` FROM disclosure_requests WHERE id = $1`, id)
 	v.normalise()
 	return v, err
 }
@@ -376,11 +373,8 @@ func (s *server) exportDisclosure(c echo.Context) error {
 			Expires        *time.Time     `db:"delivery_expires_at"`
 			Secret         bool           `db:"secret"`
 		}
-		err := tx.GetContext(ctx, &r, `SELECT account_id, entered_by, status, approved_fields, delivery_expires_at,
+		err := getOne(ctx, tx, &r, `SELECT account_id, entered_by, status, approved_fields, delivery_expires_at,
 			secrecy_until IS NOT NULL AS secret FROM disclosure_requests WHERE id = $1 FOR UPDATE`, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNotFound()
-		}
 		if err != nil {
 			return err
 		}

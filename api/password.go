@@ -154,10 +154,7 @@ func (s *server) reportCompromiseForCaller(c echo.Context) error {
 	ctx := c.Request().Context()
 	accountID := c.Param("id")
 	var status string
-	err := s.DB.GetContext(ctx, &status, `SELECT status FROM accounts WHERE id = $1`, accountID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &status, `SELECT status FROM accounts WHERE id = $1`, accountID)
 	if err != nil {
 		return err
 	}
@@ -282,10 +279,7 @@ func (s *server) resetPassword(c echo.Context) error {
 		Status   string       `db:"status"`
 		LockedAt sql.NullTime `db:"compromise_locked_at"`
 	}
-	err := s.DB.GetContext(ctx, &acct, `SELECT status, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &acct, `SELECT status, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -30,11 +29,8 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 			PickedUpAt sql.NullTime `db:"picked_up_at"`
 			Username   string       `db:"username"`
 		}
-		err := tx.GetContext(ctx, &row, `SELECT cp.account_id, cp.issued_to, cp.ciphertext, cp.expires_at, cp.picked_up_at, a.username
+		err := getOne(ctx, tx, &row, `SELECT cp.account_id, cp.issued_to, cp.ciphertext, cp.expires_at, cp.picked_up_at, a.username
 			FROM credential_pickups cp JOIN accounts a ON a.id = cp.account_id WHERE cp.operation_key = $1 FOR UPDATE OF cp`, key)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNotFound()
-		}
 		if err != nil {
 			return err
 		}

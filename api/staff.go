@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,10 +77,7 @@ func (s *server) updateStaff(c echo.Context) error {
 			Office string         `db:"office"`
 			Active bool           `db:"active"`
 		}
-		err := tx.GetContext(ctx, &cur, `SELECT roles, office, active FROM staff WHERE id = $1 FOR UPDATE`, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNotFound()
-		}
+		err := getOne(ctx, tx, &cur, `SELECT roles, office, active FROM staff WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
 			return err
 		}
@@ -194,10 +189,7 @@ func (s *server) setStaffPassword(c echo.Context) error {
 	id := c.Param("id")
 	ctx := c.Request().Context()
 	var username string
-	err := s.DB.GetContext(ctx, &username, `SELECT username FROM staff WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
+	err := getOne(ctx, s.DB, &username, `SELECT username FROM staff WHERE id = $1`, id)
 	if err != nil {
 		return err
 	}

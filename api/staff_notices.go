@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -31,21 +30,14 @@ func (s *server) staffNotices(c echo.Context) error {
 		return err
 	}
 	type notice struct {
-		ID         string    `db:"id" json:"id"`
-		Role       string    `db:"staff_role" json:"role"`
-		Kind       string    `db:"kind" json:"kind"`
-		TitleZH    string    `db:"title_zh" json:"title_zh"`
-		TitleEN    string    `db:"title_en" json:"title_en"`
-		BodyZH     string    `db:"body_zh" json:"body_zh"`
-		BodyEN     string    `db:"body_en" json:"body_en"`
-		CreatedAt  time.Time `db:"created_at" json:"created_at"`
-		Key        string    `db:"operation_key" json:"-"`
-		RecordKind string    `db:"-" json:"record_kind,omitempty"`
-		RecordID   string    `db:"-" json:"record_id,omitempty"`
+		noticeItem
+		Role       string `db:"staff_role" json:"role"`
+		Key        string `db:"operation_key" json:"-"`
+		RecordKind string `db:"-" json:"record_kind,omitempty"`
+		RecordID   string `db:"-" json:"record_id,omitempty"`
 	}
 	rows := []notice{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, staff_role, kind, title_zh, title_en, body_zh, body_en,
-		created_at, operation_key
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+noticeColumns+`, staff_role, operation_key
 		FROM notices WHERE staff_role = ANY($1) AND ($2::timestamptz IS NULL OR created_at < $2)
 		ORDER BY created_at DESC, id LIMIT $3`, pq.Array(roles), before, limit); err != nil {
 		return err
@@ -53,11 +45,7 @@ func (s *server) staffNotices(c echo.Context) error {
 	for i := range rows {
 		rows[i].RecordKind, rows[i].RecordID = noticeRecord(rows[i].Key)
 	}
-	out := map[string]any{"notices": rows}
-	if len(rows) == limit {
-		out["next_before"] = rows[len(rows)-1].CreatedAt.UTC().Format(time.RFC3339Nano)
-	}
-	return c.JSON(http.StatusOK, out)
+	return noticePage(c, rows, limit, func(i int) time.Time { return rows[i].CreatedAt })
 }
 
 // noticeRecord reads the record a staff notice is about from its operation

@@ -366,25 +366,34 @@ func (s *server) myNotices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type notice struct {
-		ID        string       `db:"id" json:"id"`
-		Kind      string       `db:"kind" json:"kind"`
-		TitleZH   string       `db:"title_zh" json:"title_zh"`
-		TitleEN   string       `db:"title_en" json:"title_en"`
-		BodyZH    string       `db:"body_zh" json:"body_zh"`
-		BodyEN    string       `db:"body_en" json:"body_en"`
-		CreatedAt time.Time    `db:"created_at" json:"created_at"`
-		ReadAt    sql.NullTime `db:"read_at" json:"-"`
-	}
-	rows := []notice{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, kind, title_zh, title_en, body_zh, body_en, created_at, read_at
+	rows := []noticeItem{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+noticeColumns+`
 		FROM notices WHERE account_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
 		ORDER BY created_at DESC LIMIT $3`, caller(c).AccountID, before, limit); err != nil {
 		return err
 	}
+	return noticePage(c, rows, limit, func(i int) time.Time { return rows[i].CreatedAt })
+}
+
+// noticeItem is a notice as an inbox shows it.
+type noticeItem struct {
+	ID        string    `db:"id" json:"id"`
+	Kind      string    `db:"kind" json:"kind"`
+	TitleZH   string    `db:"title_zh" json:"title_zh"`
+	TitleEN   string    `db:"title_en" json:"title_en"`
+	BodyZH    string    `db:"body_zh" json:"body_zh"`
+	BodyEN    string    `db:"body_en" json:"body_en"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+const noticeColumns = `id, kind, title_zh, title_en, body_zh, body_en, created_at`
+
+// noticePage answers a page of notices, newest first, with the cursor of
+// the next page when this one is full.
+func noticePage[T any](c echo.Context, rows []T, limit int, createdAt func(int) time.Time) error {
 	out := map[string]any{"notices": rows}
 	if len(rows) == limit {
-		out["next_before"] = rows[len(rows)-1].CreatedAt.UTC().Format(time.RFC3339Nano)
+		out["next_before"] = createdAt(len(rows) - 1).UTC().Format(time.RFC3339Nano)
 	}
 	return c.JSON(http.StatusOK, out)
 }
