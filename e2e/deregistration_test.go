@@ -216,10 +216,14 @@ func TestDeregistrationBlockedByOpenCase_C3_5_C2_2(t *testing.T) {
 	id := r.Str("id")
 	waitDereg(t, s, id, "blocked")
 	wfID := workflows.DeregistrationWorkflowID(u.AccountID)
-	v, err := s.Temporal.QueryWorkflow(testenv.Context(t), wfID, "", workflows.QueryStatus)
-	require.NoError(t, err)
+	// The row says blocked when the activity commits; the run takes note in
+	// its next task. Wait for that, so that the signal below finds it
+	// waiting for the case (a busy machine widens the gap).
 	var st workflows.DeregistrationStatus
-	require.NoError(t, v.Get(&st))
+	testenv.Eventually(t, 30*time.Second, "the run waiting for the case", func() bool {
+		v, err := s.Temporal.QueryWorkflow(testenv.Context(t), wfID, "", workflows.QueryStatus)
+		return err == nil && v.Get(&st) == nil && st.BlockedByCase
+	})
 	require.True(t, st.BlockedByCase)
 	require.True(t, st.CoolingOffUntil.IsZero(), "no cooling-off period while the case is open")
 	me := s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
