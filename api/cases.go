@@ -202,7 +202,7 @@ func (s *server) openFraudCase(c echo.Context) error {
 	in := workflows.FraudInput{CaseID: id, AccountID: req.AccountID, ApplicationID: req.ApplicationID, OpenedBy: p.StaffID,
 		AnswerDueAt: answerBy.UTC(), ServiceLevel: caseServiceLevel()}
 	if err := s.startCase(ctx, workflows.FraudWorkflowID(id), workflows.KindFraud, workflows.FraudVerification, in); err != nil {
-		s.discardCase(id)
+		s.discardCase(ctx, id)
 		return errUnavailable()
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/cases/"+id)
@@ -284,7 +284,7 @@ func (s *server) openViolationCase(c echo.Context) error {
 	in := workflows.ViolationInput{CaseID: id, AccountID: req.AccountID, Rule: req.Rule, Action: req.Action, CorrectBy: correctBy,
 		Corrections: dedupe(req.Corrections), OpenedBy: p.StaffID, ServiceLevel: caseServiceLevel()}
 	if err := s.startCase(ctx, workflows.ViolationWorkflowID(id), workflows.KindViolation, workflows.ViolationCase, in); err != nil {
-		s.discardCase(id)
+		s.discardCase(ctx, id)
 		return errUnavailable()
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/cases/"+id)
@@ -343,19 +343,8 @@ func (s *server) startCase(ctx context.Context, wfID, kind string, wf any, in an
 
 // discardCase removes a case whose workflow never started (the audit entry
 // of the attempt stays).
-func (s *server) discardCase(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM case_events WHERE case_id = $1`, id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`, id)
-		return err
-	})
-	if err != nil {
-		slog.Error("discard case", "case_id", id, "error", err)
-	}
+func (s *server) discardCase(ctx context.Context, id string) {
+	s.discardIntake(ctx, id, `DELETE FROM case_events WHERE case_id = $1`, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`)
 }
 
 // ---- staff: read ----
@@ -956,7 +945,7 @@ func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID stri
 	}
 	res, err := send(ctx, subID)
 	if err != nil {
-		s.discardIntake(ctx, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`, subID)
+		s.discardIntake(ctx, subID, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`)
 		return err
 	}
 	return c.JSON(http.StatusOK, res)

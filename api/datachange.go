@@ -209,7 +209,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}); err != nil {
 		slog.Error("start data change review", "change_id", id, "error", err)
 		// No review can run: withdraw the request so the user can file it again.
-		s.discardIntake(ctx, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`, id)
+		s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
 		return errUnavailable()
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/data-changes/"+id)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
@@ -68,10 +69,21 @@ func violatesUnique(err error, constraint string) bool {
 
 // discardIntake takes back an intake document that no workflow took up (its
 // start or Update failed or was refused), so that the caller can file it
-// again. query deletes the row by $1 only while it is still untouched; it
-// runs even when the request was cancelled.
-func (s *server) discardIntake(ctx context.Context, query, id string) {
-	if _, err := s.DB.ExecContext(context.WithoutCancel(ctx), query, id); err != nil {
+// again. The queries delete by $1 = id, only rows still untouched, in one
+// transaction; it runs even when the request was cancelled. Audit rows of
+// the attempt stay.
+func (s *server) discardIntake(ctx context.Context, id string, queries ...string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		for _, q := range queries {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		slog.Error("discard an intake document", "id", id, "error", err)
 	}
 }

@@ -181,7 +181,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 
 	if err := s.startClosure(ctx, req.Scope, id, p.AccountID); err != nil {
 		// The process never started: take the document back and say so.
-		s.discardDeregistration(id)
+		s.discardIntake(ctx, id, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`)
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
@@ -214,15 +214,6 @@ func (s *server) startClosure(ctx context.Context, scope, requestID, accountID s
 			workflows.SearchStatus.ValueSet("received")),
 	}, workflows.Deregistration, workflows.DeregistrationInput{RequestID: requestID, AccountID: accountID})
 	return err
-}
-
-// discardDeregistration removes a request whose process never started.
-func (s *server) discardDeregistration(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`, id); err != nil {
-		slog.Error("discard deregistration request", "request_id", id, "error", err)
-	}
 }
 
 type deregistrationRow struct {

@@ -325,7 +325,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	if err != nil {
 		// Never carried out: take the document back. A refused reset stays,
 		// marked refused by the activity.
-		s.discardIntake(ctx, `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`, resetID)
+		s.discardIntake(ctx, resetID, `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`)
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/password-resets/"+resetID+"/initial-password")

@@ -169,27 +169,12 @@ func (s *server) submitRegistration(c echo.Context) error {
 		// No review can run: take the document back so that the person can
 		// apply again, and say so.
 		slog.Error("start registration review", "application_id", id, "error", err)
-		s.discardApplication(id)
+		s.discardIntake(ctx, id, `DELETE FROM application_events WHERE application_id = $1`,
+			`DELETE FROM applications WHERE id = $1 AND status = 'submitted'`)
 		return errUnavailable()
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": workflows.StatusPending, "follow_token": token})
-}
-
-// discardApplication removes an application whose review never started.
-func (s *server) discardApplication(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM application_events WHERE application_id = $1`, id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM applications WHERE id = $1 AND status = 'submitted'`, id)
-		return err
-	})
-	if err != nil {
-		slog.Error("discard application", "application_id", id, "error", err)
-	}
 }
 
 func mustJSON(v any) []byte {
@@ -486,7 +471,7 @@ func (s *server) supplement(c echo.Context) error {
 	res, err := s.update(ctx, id, workflows.UpdateSupplement, workflows.SupplementRequest{SupplementID: supID})
 	if err != nil {
 		// Refused: the stored supplement was never applied; remove it.
-		s.discardIntake(ctx, `DELETE FROM application_supplements WHERE id = $1 AND applied_at IS NULL`, supID)
+		s.discardIntake(ctx, supID, `DELETE FROM application_supplements WHERE id = $1 AND applied_at IS NULL`)
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
