@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,21 +165,10 @@ func requireRole(c echo.Context, roles ...string) error {
 	return nil
 }
 
-// Sign-in throttling (C3.4(8)): this many failures for one username within
-// the window lock further attempts until the window passes, whether or not
-// the username has an account; the failure that locks a user's account
-// leaves a notice for the user. A source address that fails this often
-// across usernames is throttled too.
 const (
-	maxFailures          = 5
-	maxFailuresPerSource = 50
-	failureWindow        = 15 * time.Minute
-	signInGenericZ       = "用户名或密码错误"
-	signInGenericE       = "wrong username or password"
+	signInGenericZ = "用户名或密码错误"
+	signInGenericE = "wrong username or password"
 )
-
-// failureOutcomes are the attempts that count towards a lock.
-const failureOutcomes = `('failed', 'wrong_old_password')`
 
 func usernameHash(username string) []byte {
 	h := sha256.Sum256([]byte("sign-in:" + strings.ToUpper(strings.TrimSpace(username))))
@@ -189,66 +176,6 @@ func usernameHash(username string) []byte {
 }
 
 var staffUsername = regexp.MustCompile(`^[a-z][a-z0-9._-]{2,31}$`)
-
-func errTooManyAttempts(c echo.Context) *Error {
-	c.Response().Header().Set("Retry-After", strconv.Itoa(int(failureWindow.Seconds())))
-	return newError(http.StatusTooManyRequests, "too_many_attempts", "登录失败次数过多，请稍后再试", "too many failed attempts; try again later")
-}
-
-// throttled reports whether the username or the source address has failed
-// too often within the window.
-func (s *server) throttled(ctx context.Context, uh []byte, ip string) (bool, error) {
-	var byName, bySource int
-	err := s.DB.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM sign_in_attempts WHERE username_hash = $1 AND outcome IN `+failureOutcomes+` AND at > now() - $3::interval),
-		(SELECT count(*) FROM sign_in_attempts WHERE source_ip = $2 AND outcome IN `+failureOutcomes+` AND at > now() - $3::interval)`,
-		uh, ip, failureWindow.String()).Scan(&byName, &bySource)
-	return byName >= maxFailures || bySource >= maxFailuresPerSource, err
-}
-
-// recordAttempt appends a sign-in record (the user's activity record shows
-// it) and, when this failure is the one that locks an account, tells the
-// user and writes the lock to the audit log.
-func (s *server) recordAttempt(ctx context.Context, c echo.Context, uh []byte, accountID, staffID any, outcome string) error {
-	return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var id int64
-		if err := tx.GetContext(ctx, &id, `INSERT INTO sign_in_attempts (username_hash, account_id, staff_id, success, source_ip, outcome)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, uh, accountID, staffID, outcome == "success", c.RealIP(), outcome); err != nil {
-			return err
-		}
-		if outcome != "failed" && outcome != "wrong_old_password" {
-			return nil
-		}
-		var nth int
-		if err := tx.GetContext(ctx, &nth, `SELECT count(*) FROM sign_in_attempts WHERE username_hash = $1
-			AND outcome IN `+failureOutcomes+` AND at > now() - $2::interval AND id <= $3`, uh, failureWindow.String(), id); err != nil {
-			return err
-		}
-		if nth != maxFailures {
-			return nil
-		}
-		key := fmt.Sprintf("sign-in-lock/%d", id)
-		detail := mustJSON(map[string]any{"failures": nth, "locked_for_seconds": int(failureWindow.Seconds()), "source_ip": c.RealIP()})
-		recordKind, recordID := "account", accountID
-		if accountID == nil {
-			if staffID == nil {
-				return nil // no account: nobody to tell
-			}
-			recordKind, recordID = "staff", staffID
-		} else if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-			VALUES (gen_random_uuid(), $1, $2, 'sign_in_locked', '您的账户因多次登录失败被暂时锁定',
-				'Your account is locked for a while after repeated failed sign-ins',
-				'15分钟内不能登录。如非本人操作，请修改密码；如发现密码被盗用，请提交安全报告并到经办服务机构重置密码。',
-				'Sign-in is refused for 15 minutes. If this was not you, change your password; if it was stolen, report it and reset it in person at a service office.')
-			ON CONFLICT (operation_key) DO NOTHING`, key, accountID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (operation_key, actor_kind, action, record_kind, record_id, detail, source_ip, request_id)
-			VALUES ($1, 'system', 'account.sign_in_locked', $2, $3, $4, $5, $6) ON CONFLICT (operation_key) DO NOTHING`,
-			key, recordKind, recordID, detail, c.RealIP(), c.Response().Header().Get(echo.HeaderXRequestID))
-		return err
-	})
-}
 
 // signIn answers every failure the same way, whether or not the username
 // exists, and spends the same hashing time on both. Every attempt is
@@ -262,71 +189,58 @@ func (s *server) signIn(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	uh := usernameHash(req.Username)
-
 	var subj struct {
-		ID       string         `db:"id"`
-		Hash     string         `db:"password_hash"`
-		Must     bool           `db:"must_change_password"`
-		Role     pq.StringArray `db:"roles"`
-		LockedAt sql.NullTime   `db:"compromise_locked_at"`
+		ID        string         `db:"id"`
+		Hash      string         `db:"password_hash"`
+		Must      bool           `db:"must_change_password"`
+		Role      pq.StringArray `db:"roles"`
+		LockedAt  sql.NullTime   `db:"compromise_locked_at"`
+		ChangedAt time.Time      `db:"password_changed_at"`
 	}
 	kind := "staff"
 	var err error
 	if username := validate.NormalizeIDNumber(req.Username); len(username) == 18 && !staffUsername.MatchString(req.Username) {
 		kind = "user"
-		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, '{}'::text[] AS roles, compromise_locked_at
+		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, '{}'::text[] AS roles, compromise_locked_at, password_changed_at
 			FROM accounts WHERE username = $1 AND status = 'active'`, username)
 	} else {
-		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, roles, NULL::timestamptz AS compromise_locked_at
+		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, roles, NULL::timestamptz AS compromise_locked_at, password_changed_at
 			FROM staff WHERE username = $1 AND active`, strings.TrimSpace(req.Username))
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	found := err == nil
+	chk := passwordCheck{Username: req.Username, ChangedAt: subj.ChangedAt, Failure: "failed"}
 	var accountID, staffID any
 	if found && kind == "user" {
-		accountID = subj.ID
+		accountID, chk.AccountID = subj.ID, subj.ID
 	} else if found {
-		staffID = subj.ID
+		staffID, chk.StaffID = subj.ID, subj.ID
 	}
 
-	limited, err := s.throttled(ctx, uh, c.RealIP())
+	// The attempt is counted (and the limits checked) before the password
+	// is hashed; an unknown name is hashed against a dummy of the same cost.
+	attempt, err := s.beginPasswordCheck(c, chk)
 	if err != nil {
 		return err
 	}
-	if limited {
-		if err := s.recordAttempt(ctx, c, uh, accountID, staffID, "throttled"); err != nil {
+	defer attempt.release()
+	if !attempt.verify(req.Password, subj.Hash) {
+		attempt.failed()
+		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
+	}
+	if subj.LockedAt.Valid {
+		if err := attempt.succeeded("locked"); err != nil {
 			return err
 		}
-		return errTooManyAttempts(c)
-	}
-
-	ok := false
-	if found {
-		ok, _ = passwords.Verify(req.Password, subj.Hash)
-	} else {
-		passwords.BurnVerify(req.Password)
-	}
-	outcome := "failed"
-	switch {
-	case ok && subj.LockedAt.Valid:
-		outcome = "locked"
-	case ok:
-		outcome = "success"
-	}
-	if err := s.recordAttempt(ctx, c, uh, accountID, staffID, outcome); err != nil {
-		return err
-	}
-	switch outcome {
-	case "failed":
-		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
-	case "locked":
 		// Only the right password gets here: the owner (or whoever holds the
 		// password) learns why and what to do (C3.3(3)).
 		return newError(http.StatusForbidden, "account_locked", "账户已因安全报告被锁定，请携带身份证件到经办服务机构重置密码",
 			"the account is locked after a security report; reset the password in person at a service office")
+	}
+	if err := attempt.succeeded("success"); err != nil {
+		return err
 	}
 	token, err := newToken()
 	if err != nil {
@@ -396,35 +310,24 @@ func (s *server) changePassword(c echo.Context) error {
 		table, id = "staff", p.StaffID
 	}
 	var cur struct {
-		Hash   string `db:"password_hash"`
-		Name   string `db:"name"`
-		Mobile string `db:"mobile"`
+		Hash      string    `db:"password_hash"`
+		Name      string    `db:"name"`
+		Mobile    string    `db:"mobile"`
+		ChangedAt time.Time `db:"password_changed_at"`
 	}
-	q := `SELECT a.password_hash, pe.name, pe.mobile FROM accounts a JOIN people pe ON pe.id = a.person_id WHERE a.id = $1`
+	q := `SELECT a.password_hash, pe.name, pe.mobile, a.password_changed_at FROM accounts a JOIN people pe ON pe.id = a.person_id WHERE a.id = $1`
 	if p.Kind == "staff" {
-		q = `SELECT password_hash, name, '' AS mobile FROM staff WHERE id = $1`
+		q = `SELECT password_hash, name, '' AS mobile, password_changed_at FROM staff WHERE id = $1`
 	}
 	if err := s.DB.GetContext(ctx, &cur, q, id); err != nil {
 		return err
 	}
 	// Guessing the old password with a stolen session counts as failed
-	// sign-ins of the name and is throttled the same way.
-	uh := usernameHash(p.Username)
-	var accountID, staffID any = p.AccountID, nil
-	if p.Kind == "staff" {
-		accountID, staffID = nil, p.StaffID
-	}
-	limited, err := s.throttled(ctx, uh, c.RealIP())
-	if err != nil {
+	// sign-ins of the name and is limited the same way.
+	chk := passwordCheck{Username: p.Username, AccountID: p.AccountID, StaffID: p.StaffID, ChangedAt: cur.ChangedAt, Failure: "wrong_old_password"}
+	if ok, err := s.checkPassword(c, chk, req.Old, cur.Hash, ""); err != nil {
 		return err
-	}
-	if limited {
-		return errTooManyAttempts(c)
-	}
-	if ok, _ := passwords.Verify(req.Old, cur.Hash); !ok {
-		if err := s.recordAttempt(ctx, c, uh, accountID, staffID, "wrong_old_password"); err != nil {
-			return err
-		}
+	} else if !ok {
 		return newError(http.StatusUnauthorized, "wrong_password", "原密码不正确", "the old password is wrong")
 	}
 	details := passwordPolicy("new_password", req.New, p.Username, cur.Mobile, cur.Name)

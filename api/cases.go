@@ -23,7 +23,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -791,16 +790,6 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	uh := usernameHash(req.Username)
-	var failures int
-	if err := s.DB.GetContext(ctx, &failures, `SELECT count(*) FROM sign_in_attempts
-		WHERE username_hash = $1 AND NOT success AND at > now() - $2::interval`, uh, failureWindow.String()); err != nil {
-		return err
-	}
-	if failures >= maxFailures {
-		c.Response().Header().Set("Retry-After", "900")
-		return newError(http.StatusTooManyRequests, "too_many_attempts", "登录失败次数过多，请稍后再试", "too many failed attempts; try again later")
-	}
 	var candidates []struct {
 		ID     string `db:"id"`
 		Hash   string `db:"password_hash"`
@@ -811,27 +800,28 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 		validate.NormalizeIDNumber(req.Username)); err != nil {
 		return err
 	}
+	attempt, err := s.beginPasswordCheck(c, passwordCheck{Username: req.Username, Failure: "failed"})
+	if err != nil {
+		return err
+	}
+	defer attempt.release()
 	var accountID, status string
 	for _, a := range candidates {
-		if ok, _ := passwords.Verify(req.Password, a.Hash); ok {
+		if attempt.verify(req.Password, a.Hash) {
 			accountID, status = a.ID, a.Status
 			break
 		}
 	}
 	if len(candidates) == 0 {
-		passwords.BurnVerify(req.Password)
+		attempt.verify(req.Password, "")
 	}
-	var acct any
-	if accountID != "" {
-		acct = accountID
-	}
-	outcome := "failed"
-	if accountID != "" {
-		outcome = "success"
-	}
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sign_in_attempts (username_hash, account_id, success, source_ip, outcome)
-		VALUES ($1, $2, $3, $4, $5)`, uh, acct, accountID != "", c.RealIP(), outcome); err != nil {
-		return err
+	if accountID == "" {
+		attempt.failed()
+	} else {
+		attempt.chk.AccountID = accountID
+		if err := attempt.succeeded("success"); err != nil {
+			return err
+		}
 	}
 	if accountID == "" {
 		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)

@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -92,13 +91,23 @@ func insertDeregistration(ctx context.Context, tx *sqlx.Tx, c echo.Context, d de
 	return audit(ctx, tx, c, "account.deregistration_requested", "account", d.AccountID, detail)
 }
 
-// confirmPassword checks the password that signs a written request.
-func (s *server) confirmPassword(ctx context.Context, accountID, password string) (*validate.FieldError, error) {
-	var hash string
-	if err := s.DB.GetContext(ctx, &hash, `SELECT password_hash FROM accounts WHERE id = $1`, accountID); err != nil {
+// confirmPassword checks the password that signs a written request. A
+// wrong one counts towards the sign-in limits of the caller's username and
+// is refused with 429 like a sign-in once a limit is reached (C3.4(8)).
+func (s *server) confirmPassword(c echo.Context, p *principal, password string) (*validate.FieldError, error) {
+	var acct struct {
+		Hash      string    `db:"password_hash"`
+		ChangedAt time.Time `db:"password_changed_at"`
+	}
+	if err := s.DB.GetContext(c.Request().Context(), &acct, `SELECT password_hash, password_changed_at FROM accounts WHERE id = $1`, p.AccountID); err != nil {
 		return nil, err
 	}
-	if ok, _ := passwords.Verify(password, hash); !ok {
+	chk := passwordCheck{Username: p.Username, AccountID: p.AccountID, ChangedAt: acct.ChangedAt, Failure: "wrong_confirmation"}
+	ok, err := s.checkPassword(c, chk, password, acct.Hash, "")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return &validate.FieldError{Field: "password", Code: "wrong_password",
 			MessageZH: "密码不正确，请输入当前密码以确认申请", MessageEN: "wrong password: confirm the request with your current password"}, nil
 	}
@@ -147,7 +156,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 				MessageZH: "注销账户时不需列出服务", MessageEN: "deregistering the account closes every service; list none"})
 		}
 	}
-	if fe, err := s.confirmPassword(ctx, p.AccountID, req.Password); err != nil {
+	if fe, err := s.confirmPassword(c, p, req.Password); err != nil {
 		return err
 	} else if fe != nil {
 		details = append(details, *fe)

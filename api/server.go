@@ -10,9 +10,11 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -48,10 +50,23 @@ type Deps struct {
 	// administrators, auditors and holders of CodecToken (api/codec.go).
 	Codec      *payloadcodec.Codec
 	CodecToken string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP headers name the client (TRUSTED_PROXIES); none by default,
+	// so that the client address is the peer of the connection.
+	TrustedProxies []*net.IPNet
+	// HashSlots bounds the argon2id verifications that run at once (0: the
+	// number of cores); HashWait is how long a request waits for a slot
+	// before it is refused with 503 (0: 2 seconds).
+	HashSlots int
+	HashWait  time.Duration
 }
 
 type server struct {
 	Deps
+	slots *hashSlots
+	// dummyHash is verified against when a name has no account, with the
+	// configured cost, so that a miss takes as long as a wrong password.
+	dummyHash string
 }
 
 func (s *server) now() time.Time {
@@ -68,7 +83,14 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	d.ServiceLevel = d.ServiceLevel.WithDefaults()
 	d.Password = d.Password.WithDefaults()
-	s := &server{Deps: d}
+	if d.Hash.MemoryKiB == 0 || d.Hash.Time == 0 {
+		d.Hash = passwords.OWASP
+	}
+	dummy, err := passwords.Hash(uuid.NewString(), d.Hash)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Deps: d, slots: newHashSlots(d.HashSlots, d.HashWait), dummyHash: dummy}
 	_, router, err := loadOpenAPI()
 	if err != nil {
 		return nil, err
@@ -77,7 +99,8 @@ func New(d Deps) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = handleError
-	e.Use(middleware.RequestID())
+	e.IPExtractor = clientAddress(d.TrustedProxies)
+	e.Use(requestIDs)
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		// Method, route pattern, status and latency only: no query strings or
 		// bodies, which could carry personal data.

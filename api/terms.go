@@ -633,7 +633,7 @@ func (s *server) rejectTerms(c echo.Context) error {
 	}
 	// The rejection is the written request that cancels services or
 	// deregisters (C3.5): the password signs it, as for any deregistration.
-	if fe, err := s.confirmPassword(ctx, p.AccountID, req.Password); err != nil {
+	if fe, err := s.confirmPassword(c, p, req.Password); err != nil {
 		return err
 	} else if fe != nil {
 		details = append(details, *fe)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -51,8 +52,8 @@ const (
 // call sends one request to the API in-process, through the same Echo
 // instance and middleware as any client over the network, and decodes a 2xx
 // answer into out. Any other answer comes back as an *apiError. The
-// caller's address and request ID go along, so sign-in throttling, logs and
-// audit see the real client.
+// caller's address (as the API's IP extractor reads it) and the checked
+// request ID go along, so sign-in limits, logs and audit see the real client.
 func (a *app) call(c echo.Context, who auth, method, path string, in, out any, headers ...string) *apiError {
 	var body io.Reader
 	if in != nil {
@@ -70,12 +71,14 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 	if body == nil {
 		req.Body = http.NoBody // as a server request has
 	}
-	req.RemoteAddr = outer.RemoteAddr
+	// The client address as the API's IP extractor found it (the peer, or
+	// what a trusted proxy forwarded) becomes the peer of the inner call;
+	// no forwarding header goes along, so a client's X-Forwarded-For or
+	// X-Real-IP counts for nothing here either.
+	req.RemoteAddr = net.JoinHostPort(c.RealIP(), "0")
 	req.Host = outer.Host
-	for _, h := range []string{echo.HeaderXForwardedFor, echo.HeaderXRealIP, echo.HeaderXRequestID, "User-Agent"} {
-		if v := outer.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
+	if v := outer.Header.Get("User-Agent"); v != "" {
+		req.Header.Set("User-Agent", v)
 	}
 	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
 		req.Header.Set(echo.HeaderXRequestID, id)

@@ -271,7 +271,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	}
 	d.metrics.RegisterBusiness(db)
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash,
+		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash, TrustedProxies: cfg.TrustedProxies,
 		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN")})
 	if err != nil {
 		return err

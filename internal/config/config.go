@@ -5,8 +5,10 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"hrss-backoffice/internal/passwords"
@@ -46,6 +48,9 @@ type Config struct {
 	Hash passwords.Params
 	// Password: password-age reminders and compromise reminders (C3.3).
 	Password workflows.PasswordSettings
+	// TrustedProxies (TRUSTED_PROXIES): the reverse proxies whose
+	// X-Forwarded-For / X-Real-IP name the client; none by default.
+	TrustedProxies []*net.IPNet
 }
 
 // Load reads the environment.
@@ -91,8 +96,41 @@ func Load() (Config, error) {
 	if c.WorkerStickyCache < 0 {
 		return c, fmt.Errorf("WORKER_STICKY_CACHE_SIZE must not be negative")
 	}
+	if c.TrustedProxies, err = ParseTrustedProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
 	c.Password, err = passwordSettings()
 	return c, err
+}
+
+// ParseTrustedProxies reads TRUSTED_PROXIES: comma-separated CIDRs (a bare
+// address counts as its own /32 or /128). Empty means no proxy is trusted.
+func ParseTrustedProxies(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func env(name, def string) string {

@@ -7,6 +7,9 @@ package reqid
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"regexp"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -33,6 +36,28 @@ func From(ctx context.Context) string {
 func FromWorkflow(ctx workflow.Context) string {
 	id, _ := ctx.Value(ctxKey{}).(string)
 	return id
+}
+
+// safe is what a client's X-Request-ID must look like to be kept: short,
+// and nothing that a log line, a CSV cell or an index could choke on.
+var safe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Valid reports whether a client's request ID may be kept as it is.
+func Valid(id string) bool { return safe.MatchString(id) }
+
+// New returns a fresh random request ID (32 hex digits).
+func New() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Accept returns the client's ID when it is Valid, else a fresh one.
+func Accept(client string) string {
+	if Valid(client) {
+		return client
+	}
+	return New()
 }
 
 // Propagator is the workflow.ContextPropagator that moves the ID.

@@ -37,3 +37,18 @@ func TestRequestIDRoundTripsThroughHeaders(t *testing.T) {
 		t.Fatal("no ID, no header")
 	}
 }
+
+// C3.4(8), item 1 of issue 13: only short, safe request IDs are kept.
+func TestClientRequestIDsAreKeptOnlyWhenShortAndSafe_C3_4_8(t *testing.T) {
+	for _, ok := range []string{"a", "trace-1.ok_2", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"} {
+		if Accept(ok) != ok {
+			t.Errorf("%q was replaced", ok)
+		}
+	}
+	for _, bad := range []string{"", string(make([]byte, 65)), "=cmd|' /C calc'!A0", "a b", "a\nb", "é"} {
+		got := Accept(bad)
+		if got == bad || !Valid(got) {
+			t.Errorf("%q: got %q", bad, got)
+		}
+	}
+}

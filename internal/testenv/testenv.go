@@ -7,8 +7,11 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +32,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/api"
+	"hrss-backoffice/internal/config"
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/payloadcodec"
@@ -82,6 +86,14 @@ type Options struct {
 	// TemporalAddress, when set, is used instead of TEMPORAL_ADDRESS (a
 	// dev server the test started itself).
 	TemporalAddress string
+	// TrustedProxies is the API's TRUSTED_PROXIES (CIDRs, comma-separated):
+	// "127.0.0.1" lets a test speak for many client addresses through
+	// X-Forwarded-For.
+	TrustedProxies string
+	// HashSlots and HashWait bound the API's concurrent password checks
+	// (api.Deps); zero means the API's defaults.
+	HashSlots int
+	HashWait  time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -136,9 +148,14 @@ func Start(t testing.TB, opts Options) *Stack {
 	if opts.UIURL == "" {
 		opts.UIURL = "http://localhost:8233"
 	}
+	proxies, err := config.ParseTrustedProxies(opts.TrustedProxies)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken})
+		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
+		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,3 +346,11 @@ func (quietLogger) Debug(string, ...interface{}) {}
 func (quietLogger) Info(string, ...interface{})  {}
 func (quietLogger) Warn(string, ...interface{})  {}
 func (quietLogger) Error(string, ...interface{}) {}
+
+// CSRFToken is the form token the pages expect with the hrss_csrf cookie
+// secret (web/security.go), for tests that post a page form themselves.
+func CSRFToken(secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("hrss-web-form"))
+	return hex.EncodeToString(m.Sum(nil))
+}
