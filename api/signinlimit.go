@@ -144,19 +144,16 @@ func orNull(s string) any {
 	return s
 }
 
-// beginPasswordCheck takes a hashing slot, then, under transaction-scoped
-// advisory locks on the username and the address, checks the limits and
-// records the attempt as a failure in a statement of its own. It answers
-// 429 (recorded as throttled) when a limit is reached, 503 when no slot
-// comes free or the attempt cannot be recorded. The caller verifies the
-// password and then calls succeeded or failed.
+// beginPasswordCheck checks the limits and records the attempt as a
+// failure in a statement of its own, under transaction-scoped advisory
+// locks on the username and the address, and then takes a hashing slot.
+// It answers 429 (recorded as throttled) when a limit is reached, 503 when
+// the attempt cannot be recorded or no slot comes free (the attempt is then
+// taken back). The caller verifies the password and then calls succeeded
+// or failed.
 func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwordAttempt, error) {
 	ctx := c.Request().Context()
-	release, ok := s.slots.acquire(ctx)
-	if !ok {
-		return nil, errBusy(c)
-	}
-	a := &passwordAttempt{s: s, c: c, chk: chk, release: release}
+	a := &passwordAttempt{s: s, c: c, chk: chk, release: func() {}}
 	uh := usernameHash(chk.Username)
 	ip := c.RealIP()
 	var changedAt any
@@ -189,14 +186,22 @@ func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwor
 			VALUES ($1, $2, $3, false, $4, $5) RETURNING id`, uh, orNull(chk.AccountID), orNull(chk.StaffID), ip, outcome)
 	})
 	if err != nil {
-		release()
 		slog.Error("sign-in attempt not recorded: refused", "error", err)
 		return nil, errSignInUnavailable(c)
 	}
 	if limited {
-		release()
 		return nil, errTooManyAttempts(c)
 	}
+	release, ok := s.slots.acquire(ctx)
+	if !ok {
+		// Not checked, so not a failure: taken back (if that fails, the
+		// failure stays counted, which errs on the safe side).
+		if _, err := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM sign_in_attempts WHERE id = $1`, a.id); err != nil {
+			slog.Error("busy sign-in attempt not taken back", "error", err)
+		}
+		return nil, errBusy(c)
+	}
+	a.release = release
 	return a, nil
 }
 

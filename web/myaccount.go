@@ -45,6 +45,9 @@ func init() {
 	addMessages(map[string][2]string{
 		"action.sign_in.success":                    {"登录成功", "signed in"},
 		"action.sign_in.failed":                     {"登录失败", "failed sign-in"},
+		"action.sign_in.throttled":                  {"登录被限制（失败次数过多）", "sign-in refused after too many failures"},
+		"action.sign_in.wrong_old_password":         {"修改密码时原密码错误", "wrong old password in a password change"},
+		"action.sign_in.wrong_confirmation":         {"确认申请时密码错误", "wrong password confirming a request"},
 		"action.password.changed":                   {"修改密码", "password changed"},
 		"action.password.reset_in_person":           {"窗口重置密码", "password reset at a counter"},
 		"action.account.locked_for_compromise":      {"因被盗用报告锁定账户", "account locked after a misuse report"},
