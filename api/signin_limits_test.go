@@ -291,3 +291,28 @@ func TestUnknownNameTakesAsLongAsAWrongPassword_C3_4_8(t *testing.T) {
 	// (tens of milliseconds, ten times a test hash).
 	require.Less(t, diff, 20*time.Millisecond+max(known, unknown)/2)
 }
+
+// C3.4(8), item 5 of issue 13: a user locked out by guesses from many
+// addresses gets in at once after the counter reset (C3.3(2)).
+func TestCounterResetLetsALockedOutUserIn_C3_4_8(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{TrustedProxies: "127.0.0.1"})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	for i := range 4 {
+		for range 5 {
+			require.Equal(t, http.StatusUnauthorized, signInAttempt(s, u.IDNumber, "Wrong-Guess-123", from(fmt.Sprintf("203.0.113.%d", 20+i))).Status)
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, signInAttempt(s, u.IDNumber, u.Password, from("198.51.100.30")).Status)
+	var kinds []string
+	require.NoError(t, s.DB.Select(&kinds, `SELECT kind FROM notices WHERE account_id = $1 AND kind = 'sign_in_locked'`, u.AccountID))
+	// One for the addresses held back, one for the account lock (one more
+	// if the test straddles the boundary of a 15-minute notice bucket).
+	require.GreaterOrEqual(t, len(kinds), 2)
+	require.LessOrEqual(t, len(kinds), 3, "a notice per address would flood the inbox")
+
+	done := s.Expect(s.Do("POST", "/v1/accounts/"+u.AccountID+"/password-reset", map[string]any{"identity_document": "resident_id_card",
+		"document_checked": true, "office": "黄浦区社保中心"}, testenv.Bearer(reviewer)), http.StatusCreated)
+	initial := s.Expect(s.Do("POST", done.Header.Get("Location"), nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	s.Expect(signInAttempt(s, u.IDNumber, initial, from("198.51.100.30")), http.StatusCreated)
+}
