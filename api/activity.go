@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -58,7 +59,8 @@ func decodeActivityCursor(s string) (time.Time, string, int64, bool) {
 // address, outcome) and every audit entry about the account or its
 // registration application: password changes and resets, data changes,
 // reports, locks, requests and decisions.
-func (s *server) activityPage(c echo.Context, accountID string) ([]activityEntry, string, error) {
+// The user's own reading (forUser) leaves out userHiddenActions.
+func (s *server) activityPage(c echo.Context, accountID string, forUser bool) ([]activityEntry, string, error) {
 	limit := 50
 	if v := c.QueryParam("limit"); v != "" {
 		limit, _ = strconv.Atoi(v)
@@ -74,19 +76,24 @@ func (s *server) activityPage(c echo.Context, accountID string) ([]activityEntry
 	if err := s.DB.GetContext(c.Request().Context(), &appID, `SELECT application_id::text FROM accounts WHERE id = $1`, accountID); err != nil {
 		return nil, "", err
 	}
+	hidden := []string{}
+	if forUser {
+		hidden = userHiddenActions
+	}
 	entries := []activityEntry{}
 	if err := s.DB.SelectContext(c.Request().Context(), &entries, `
 		SELECT source, id, at, action, actor_kind, actor_id, source_ip, detail FROM (
 			SELECT 'audit' AS source, id, at, action, actor_kind, actor_id, source_ip, detail
 			FROM audit_log
-			WHERE (record_kind = 'account' AND record_id = $1::text) OR (record_kind = 'application' AND record_id = $2)
+			WHERE ((record_kind = 'account' AND record_id = $1::text) OR (record_kind = 'application' AND record_id = $2))
+			  AND NOT action = ANY($7)
 			UNION ALL
 			SELECT 'sign_in', id, at, 'sign_in.' || outcome, 'sign_in', '', source_ip, '{}'::jsonb
 			FROM sign_in_attempts WHERE account_id = $1::uuid
 		) r
 		WHERE (at, source, id) < ($3, $4, $5)
 		ORDER BY at DESC, source DESC, id DESC
-		LIMIT $6`, accountID, appID.String, at, source, id, limit); err != nil {
+		LIMIT $6`, accountID, appID.String, at, source, id, limit, pq.Array(hidden)); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -103,14 +110,12 @@ func (s *server) myActivity(c echo.Context) error {
 	if p.Kind != "user" {
 		return errUsersOnly()
 	}
-	entries, next, err := s.activityPage(c, p.AccountID)
+	entries, next, err := s.activityPage(c, p.AccountID, true)
 	if err != nil {
 		return err
 	}
 	for i := range entries {
-		if entries[i].ActorKind == "staff" {
-			entries[i].ActorID = ""
-		}
+		entries[i] = userActivity(entries[i], p.AccountID)
 	}
 	return activityAnswer(c, entries, next)
 }
@@ -134,7 +139,7 @@ func (s *server) accountActivity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, next, err := s.activityPage(c, accountID)
+	entries, next, err := s.activityPage(c, accountID, false)
 	if err != nil {
 		return err
 	}

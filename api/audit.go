@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
 
+	"hrss-backoffice/internal/csvsafe"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -159,7 +159,9 @@ func (s *server) exportAudit(c echo.Context) error {
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set("Content-Disposition", `attachment; filename="audit-log.csv"`)
 	res.WriteHeader(http.StatusOK)
-	w := csv.NewWriter(res)
+	// Cells an outsider controls (request ID, source address, record IDs)
+	// are neutralised against spreadsheet formulas (internal/csvsafe).
+	w := csvsafe.NewWriter(res)
 	_ = w.Write([]string{"id", "at", "actor_kind", "actor_id", "actor_roles", "action", "record_kind", "record_id", "detail", "source_ip", "request_id"})
 	for rows.Next() {
 		var r auditRow

@@ -112,8 +112,11 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusForbidden, "password_change_required",
 				"请先修改初始密码", "change your initial password first (PUT /v1/me/password)")
 		}
-		s.recordDeemedAcceptance(c, p)
-		return next(c)
+		if err := next(c); err != nil {
+			return err
+		}
+		s.recordDeemedAcceptance(c, p) // after the request: only a use that succeeded counts
+		return nil
 	}
 }
 

@@ -389,13 +389,16 @@ func arr(v pq.StringArray) []string { return append([]string{}, v...) }
 
 // view renders a case; staff see who acted, the user sees roles.
 func (s *server) caseView(r caseRow, staff bool) map[string]any {
+	// The user's fields, listed; evidence references, findings and the
+	// report's source and summary are staff-only (docs/security.md).
 	out := map[string]any{"id": r.ID, "kind": r.Kind, "state": r.State, "open": !r.ClosedAt.Valid,
-		"suspected_fields": arr(r.SuspectedFields), "evidence": arr(r.Evidence), "rule": ns(r.Rule), "action": ns(r.Action),
+		"suspected_fields": arr(r.SuspectedFields), "rule": ns(r.Rule), "action": ns(r.Action),
 		"instructions": r.Instructions, "corrections": arr(r.Corrections), "answer_due_at": nt(r.AnswerDueAt),
 		"correct_by": nt(r.CorrectBy), "outcome": ns(r.Outcome), "decided_at": nt(r.DecidedAt), "reason_code": ns(r.ReasonCode),
-		"clause": ns(r.Clause), "decision_evidence": arr(r.DecisionEvidence), "sanction_id": ns(r.SanctionID),
+		"clause": ns(r.Clause), "sanction_id": ns(r.SanctionID),
 		"opened_at": r.OpenedAt, "closed_at": nt(r.ClosedAt)}
 	if staff {
+		out["evidence"], out["decision_evidence"] = arr(r.Evidence), arr(r.DecisionEvidence)
 		out["account_id"], out["application_id"] = ns(r.AccountID), ns(r.ApplicationID)
 		out["source"], out["opened_by"], out["summary"], out["findings"] = r.Source, ns(r.OpenedBy), r.Summary, arr(r.Findings)
 		out["due_at"], out["escalated_at"], out["decided_by"] = nt(r.DueAt), nt(r.EscalatedAt), ns(r.DecidedBy)
@@ -418,9 +421,7 @@ func (s *server) timeline(ctx context.Context, table, col, id string, staff bool
 	}
 	if !staff {
 		for i := range events {
-			if strings.HasPrefix(events[i].Actor, "staff:") {
-				events[i].Actor = "staff"
-			}
+			events[i] = userEvent(events[i])
 		}
 	}
 	return events, nil
@@ -643,7 +644,7 @@ const sanctionColumns = `id, account_id, case_id, kind, state, final, reason_cod
 func (s *server) sanctionView(r sanctionRow, staff bool) map[string]any {
 	canAppeal := r.State == workflows.SanctionInForce && r.AppealState == "none" && s.now().Before(r.AppealUntil)
 	out := map[string]any{"id": r.ID, "case_id": r.CaseID, "kind": r.Kind, "state": r.State, "in_force": r.State == workflows.SanctionInForce,
-		"final": r.Final, "reason_code": r.ReasonCode, "clause": r.Clause, "evidence": arr(r.Evidence), "conditions": arr(r.Conditions),
+		"final": r.Final, "reason_code": r.ReasonCode, "clause": r.Clause, "conditions": arr(r.Conditions),
 		"imposed_at": r.ImposedAt, "appeal_until": r.AppealUntil, "appeal_state": r.AppealState, "appealed_at": nt(r.AppealedAt),
 		"appeal_decided_at": nt(r.AppealDecidedAt), "appeal_reason": ns(r.AppealReason), "correction_state": r.CorrectionState,
 		"ended_at": nt(r.EndedAt), "end_reason": ns(r.EndReason),
@@ -653,6 +654,7 @@ func (s *server) sanctionView(r sanctionRow, staff bool) map[string]any {
 			"en": "Appeal before the deadline on the website (a suspended or cancelled user signs in with POST /v1/sessions/restricted) or at a service office; a staff member who took no part in the decision reviews it.",
 		}}
 	if staff {
+		out["evidence"] = arr(r.Evidence)
 		out["account_id"], out["false_data"], out["imposed_by"], out["imposed_by_kind"] = r.AccountID, r.FalseData, ns(r.ImposedBy), r.ImposedKind
 		out["appeal_decided_by"], out["ended_by"] = ns(r.AppealDecidedBy), ns(r.EndedBy)
 		out["workflow_url"] = s.workflowURL(workflows.SanctionWorkflowID(r.ID))

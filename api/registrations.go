@@ -274,13 +274,7 @@ func (s *server) getRegistration(c echo.Context) error {
 		FROM applications WHERE id = $1`, id); err != nil {
 		return err
 	}
-	type event struct {
-		Kind   string          `db:"kind" json:"kind"`
-		At     time.Time       `db:"at" json:"at"`
-		Actor  string          `db:"actor" json:"actor"`
-		Detail json.RawMessage `db:"detail" json:"detail"`
-	}
-	events := []event{}
+	events := []timelineEvent{}
 	if err := s.DB.SelectContext(ctx, &events, `SELECT kind, at, actor, detail FROM application_events
 		WHERE application_id = $1 ORDER BY at, event_key`, id); err != nil {
 		return err
@@ -300,13 +294,12 @@ func (s *server) getRegistration(c echo.Context) error {
 		out["flags"] = append([]string{}, app.Flags...)
 		out["workflow_url"] = s.workflowURL(workflows.RegistrationWorkflowID(id))
 	} else {
-		// The applicant sees their own data, the ID number masked, and staff
-		// as a role rather than an identity.
+		// The applicant sees their own data, the ID number masked, staff as
+		// a role rather than an identity, and the timeline's details reduced
+		// to the listed keys: the automated checks' flags are staff-only.
 		applicant["id_number"] = MaskIDNumber(app.IDNumber)
 		for i := range events {
-			if strings.HasPrefix(events[i].Actor, "staff:") {
-				events[i].Actor = "staff"
-			}
+			events[i] = userEvent(events[i])
 		}
 	}
 	out["timeline"] = events

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,8 +18,8 @@ import (
 // the first authenticated use of the services after the revision's notice
 // reached the user's inbox and its effective date passed counts as
 // acceptance. authenticate calls recordDeemedAcceptance on every
-// authenticated request; it records the fact once per (account, version)
-// with the request that triggered it.
+// authenticated request; for the routes listed in servicesUse it records
+// the fact once per (account, version) with the request that triggered it.
 //
 // Cost: with no campaign version in effect it touches no database (the
 // list of campaign versions is cached for a few seconds). Otherwise an
@@ -95,19 +94,32 @@ func (d *deemedCache) due(ctx context.Context, db *sqlx.DB, account string, now 
 	return out, nil
 }
 
-// Reading the terms, the inbox and taking a position is not "use of the
-// services": it is how the user decides. Signing out is not either.
-func deemedExempt(c echo.Context) bool {
-	path := c.Path()
-	return strings.HasPrefix(path, "/v1/me/terms") || strings.HasPrefix(path, "/v1/me/notices") ||
-		strings.HasPrefix(path, "/v1/terms") || path == "/v1/announcements" ||
-		(c.Request().Method == http.MethodDelete && path == "/v1/sessions/current")
+// servicesUse lists, as "METHOD route", the requests that are "use of the
+// services" (C3.5, docs/terms.md): the site's online services a user acts
+// through. Nothing else is: reading one's own account, notices, terms,
+// requests, cases, sanctions, disclosures and activity record, taking a
+// position on the terms, changing the password, reporting a misuse,
+// answering a case or appealing, asking to deregister, signing out. The
+// site calls GET /v1/me at every sign-in, so a user who signs in to reject
+// a revision in force can still reject it. A new route counts as use only
+// once it is listed here (deny by default: an unlisted route never takes
+// the user's right to reject away).
+var servicesUse = map[string]bool{
+	http.MethodPatch + " /v1/me":             true, // change one's contact details
+	http.MethodPost + " /v1/me/data-changes": true, // ask for a change of registration data
+	http.MethodPost + " /v1/me/consents/:id": true, // authorise (or refuse) a disclosure to a department
 }
 
-// recordDeemedAcceptance is called by authenticate for every authenticated
-// caller. A failure is logged and never fails the request.
+// isServicesUse reports whether the request is use of the services.
+func isServicesUse(c echo.Context) bool {
+	return servicesUse[c.Request().Method+" "+c.Path()]
+}
+
+// recordDeemedAcceptance is called by authenticate once an authenticated
+// request has been answered; a listed use that succeeded records. A
+// failure is logged and never fails the request.
 func (s *server) recordDeemedAcceptance(c echo.Context, p *principal) {
-	if p == nil || p.Kind != "user" || p.MustChange || deemedExempt(c) {
+	if p == nil || p.Kind != "user" || p.MustChange || !isServicesUse(c) || c.Response().Status >= http.StatusMultipleChoices {
 		return
 	}
 	ctx := c.Request().Context()

@@ -169,20 +169,23 @@ func TestTermsCampaignEndToEndWithWorkerRestart_C2_7_C3_5(t *testing.T) {
 	require.GreaterOrEqual(t, res.Runs, 2, "the campaign continued as new")
 	require.EqualValues(t, targets, res.Counters.NoticesWritten)
 
-	// User A reads the inbox (reading is not use), then uses the service:
-	// that request is recorded as the deemed acceptance (C3.5).
+	// User A reads the inbox and the account (reading is not use), then
+	// uses the service (changes contact data): that request is recorded as
+	// the deemed acceptance (C3.5).
 	inbox := s.Expect(s.Do("GET", "/v1/me/notices", nil, testenv.Bearer(userA)), http.StatusOK)
 	require.Contains(t, string(inbox.Raw), v)
 	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/me/notices", nil, testenv.Bearer(editor)).Status)
 	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me/notices", nil).Status)
 	require.Zero(t, dbCount(t, s, `SELECT count(*) FROM terms_acceptances WHERE account_id = $1 AND terms_version = '`+v+`'`, accountA))
-	use := s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(userA)), http.StatusOK)
 	s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(userA)), http.StatusOK)
+	require.Zero(t, dbCount(t, s, `SELECT count(*) FROM terms_acceptances WHERE account_id = $1 AND terms_version = '`+v+`'`, accountA))
+	use := s.Expect(s.Do("PATCH", "/v1/me", map[string]any{"email": "campaign.a@example.org"}, testenv.Bearer(userA)), http.StatusOK)
+	s.Expect(s.Do("PATCH", "/v1/me", map[string]any{"email": "campaign.a2@example.org"}, testenv.Bearer(userA)), http.StatusOK)
 	mine := s.Expect(s.Do("GET", "/v1/me/terms/"+v, nil, testenv.Bearer(userA)), http.StatusOK)
 	pos := mine.Body["position"].(map[string]any)
 	require.Equal(t, "deemed_accepted", pos["position"])
 	require.Equal(t, use.Header.Get("X-Request-Id"), pos["request_id"], "the first use after the notice and the effective date")
-	require.Equal(t, "GET /v1/me", pos["request_route"])
+	require.Equal(t, "PATCH /v1/me", pos["request_route"])
 	require.Equal(t, 1, dbCount(t, s, `SELECT count(*) FROM audit_log WHERE record_kind = 'account' AND record_id = $1 AND action = 'terms.deemed_accepted'`, accountA))
 	// Deemed acceptance is acceptance: a later rejection is refused.
 	pwA, pwB := "Campaign-Test-Pass-"+pa.IDNumber[14:], "Campaign-Test-Pass-"+pb.IDNumber[14:]
@@ -225,7 +228,7 @@ func TestTermsCampaignEndToEndWithWorkerRestart_C2_7_C3_5(t *testing.T) {
 	require.NotContains(t, receipt.Str("document"), pwB)
 	require.Equal(t, http.StatusConflict, s.Do("POST", "/v1/me/terms/"+v+"/accept", nil, testenv.Bearer(userB)).Status)
 	// Using the service afterwards records no deemed acceptance over it.
-	s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(userB)), http.StatusOK)
+	s.Expect(s.Do("PATCH", "/v1/me", map[string]any{"email": "campaign.b@example.org"}, testenv.Bearer(userB)), http.StatusOK)
 	view := s.Expect(s.Do("GET", "/v1/me/terms/"+v, nil, testenv.Bearer(userB)), http.StatusOK)
 	require.Equal(t, "rejected", view.Body["position"].(map[string]any)["position"])
 	rejection := view.Body["rejection"].(map[string]any)
