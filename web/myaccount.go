@@ -475,7 +475,7 @@ func (a *app) restrictedSignIn(c echo.Context) error {
 		return render(c, e.Status, "myaccount/restricted.html", view{Title: "restricted.title", Err: e,
 			Form: url.Values{"username": {username}}})
 	}
-	setCookie(c, restrictedCookie, s.Token, max(int(time.Until(s.ExpiresAt).Seconds()), 1))
+	setCookie(c, restrictedCookie, s.Token, 0) // a session cookie; the API ends the token at its expiry
 	renewCSRF(c)
 	return c.Redirect(http.StatusSeeOther, "/account/cases")
 }

@@ -56,8 +56,10 @@ type Stack struct {
 	Temporal  client.Client
 	TaskQueue string
 	URL       string
-	Box       *sealed.Box
-	Worker    sdkworker.Worker
+	// MetricsURL serves the API's /metrics (METRICS_ADDR in production).
+	MetricsURL string
+	Box        *sealed.Box
+	Worker     sdkworker.Worker
 	// Codec encrypts the payloads of the stack's client and worker (a
 	// fresh key per stack); CodecToken opens /codec/* of its API.
 	Codec      *payloadcodec.Codec
@@ -82,6 +84,13 @@ type Options struct {
 	// TemporalAddress, when set, is used instead of TEMPORAL_ADDRESS (a
 	// dev server the test started itself).
 	TemporalAddress string
+	// AnonLimits are the API's per-address limits of anonymous routes; nil
+	// means none (tests make hundreds of anonymous requests from one
+	// address), unlike production, whose default is api.DefaultAnonLimits.
+	AnonLimits api.AnonLimits
+	// AnswerFloor is the least time registration and anonymous report
+	// answers take; 0 means none here (the API's default is 500ms).
+	AnswerFloor time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -132,19 +141,31 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err := api.BootstrapAdmin(db, AdminUsername, AdminPassword, FastHash); err != nil {
 		t.Fatal(err)
 	}
-	metrics.RegisterBusiness(db)
+	gaugesCtx, stopGauges := context.WithCancel(context.Background())
+	t.Cleanup(stopGauges)
+	metrics.RegisterBusiness(gaugesCtx, db, 100*time.Millisecond)
+	msrv := httptest.NewServer(metrics.Handler()) // as METRICS_ADDR, apart from the API
+	t.Cleanup(msrv.Close)
+	if opts.AnswerFloor == 0 {
+		opts.AnswerFloor = -1
+	}
+	if opts.AnonLimits == nil {
+		opts.AnonLimits = api.NoAnonLimits
+	}
 	if opts.UIURL == "" {
 		opts.UIURL = "http://localhost:8233"
 	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken})
+		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
+		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken}
+	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken,
+		MetricsURL: msrv.URL}
 }
 
 // Response is a decoded answer.
