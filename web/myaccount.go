@@ -45,6 +45,7 @@ func init() {
 	addMessages(map[string][2]string{
 		"action.sign_in.success":                    {"登录成功", "signed in"},
 		"action.sign_in.failed":                     {"登录失败", "failed sign-in"},
+		"action.sign_in.initial_expired":            {"初始密码已过期，登录被拒绝", "sign-in refused: the initial password expired"},
 		"action.password.changed":                   {"修改密码", "password changed"},
 		"action.password.reset_in_person":           {"窗口重置密码", "password reset at a counter"},
 		"action.account.locked_for_compromise":      {"因被盗用报告锁定账户", "account locked after a misuse report"},
