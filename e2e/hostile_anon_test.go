@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -276,4 +277,28 @@ func TestUnusedInitialPasswordExpires_C3_3_2(t *testing.T) {
 	var outcome string
 	require.NoError(t, s.DB.Get(&outcome, `SELECT outcome FROM sign_in_attempts WHERE account_id = $1 ORDER BY id DESC OFFSET 1 LIMIT 1`, d.Str("account_id")))
 	require.Equal(t, "initial_expired", outcome)
+}
+
+// C3.3(3): a matching anonymous report whose lock after the answer did not
+// happen (the API stopped, Temporal did not answer) is locked by the
+// housekeeping, which every API replica runs.
+func TestHousekeepingLocksAfterAFailedAnonymousLock_C3_3_3(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	reportID := uuid.NewString()
+	_, err := s.DB.Exec(`INSERT INTO security_reports (id, account_id, channel, description, created_at)
+		VALUES ($1, $2, 'anonymous', '', now() - interval '2 minutes')`, reportID, u.AccountID)
+	require.NoError(t, err)
+	s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
+
+	ctx, cancel := context.WithCancel(testenv.Context(t))
+	defer cancel()
+	go api.RunHousekeeping(ctx, api.Deps{DB: s.DB, Temporal: s.Temporal, TaskQueue: s.TaskQueue}, time.Hour)
+	testenv.Eventually(t, 30*time.Second, "the report's account locked", func() bool {
+		var locked bool
+		_ = s.DB.Get(&locked, `SELECT locked_at IS NOT NULL FROM security_reports WHERE id = $1`, reportID)
+		return locked
+	})
+	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)).Status)
 }
