@@ -256,7 +256,7 @@ func TestRegistrationLeavesNothingWhenTemporalIsDown(t *testing.T) {
 	db, _ := testdb.New(t)
 	box, err := sealed.NewBox("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
 	require.NoError(t, err)
-	e, err := api.New(api.Deps{DB: db, Temporal: failingTemporal{}, Box: box, TaskQueue: "none", Hash: testenv.FastHash})
+	e, err := api.New(api.Deps{DB: db, Temporal: failingTemporal{}, Box: box, TaskQueue: "none", Hash: testenv.FastHash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)
 	defer srv.Close()

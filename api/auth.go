@@ -97,7 +97,8 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			LEFT JOIN accounts a ON a.id = s.account_id AND a.status = 'active' AND a.compromise_locked_at IS NULL
 			LEFT JOIN staff st ON st.id = s.staff_id AND st.active
 			WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-			  AND (a.id IS NOT NULL OR st.id IS NOT NULL)`, th)
+			  AND (s.subject_kind <> 'staff' OR s.last_seen_at > now() - $2::interval)
+			  AND (a.id IS NOT NULL OR st.id IS NOT NULL)`, th, s.StaffIdleTimeout.String())
 		if errors.Is(err, sql.ErrNoRows) {
 			return errUnauthenticated()
 		}
@@ -107,6 +108,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		p := &principal{Kind: row.Kind, AccountID: row.AccountID.String, StaffID: row.StaffID.String,
 			Username: row.Username, Roles: row.Roles, MustChange: row.Must, TokenHash: th}
 		c.Set(principalKey, p)
+		if err := s.touchStaffSession(c, p); err != nil {
+			return err
+		}
 		if p.MustChange && !(c.Request().Method == http.MethodPut && c.Path() == "/v1/me/password") &&
 			!(c.Request().Method == http.MethodDelete && c.Path() == "/v1/sessions/current") {
 			return newError(http.StatusForbidden, "password_change_required",
@@ -118,6 +122,18 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		s.recordDeemedAcceptance(c, p) // after the request: only a use that succeeded counts
 		return nil
 	}
+}
+
+// touchStaffSession notes that a staff session is in use, at most every
+// half minute: a staff session unused for StaffIdleTimeout ends (C3.3(1);
+// counter tablets are shared).
+func (s *server) touchStaffSession(c echo.Context, p *principal) error {
+	if p.Kind != "staff" {
+		return nil
+	}
+	_, err := s.DB.ExecContext(c.Request().Context(), `UPDATE sessions SET last_seen_at = now()
+		WHERE token_hash = $1 AND last_seen_at < now() - interval '30 seconds'`, p.TokenHash)
+	return err
 }
 
 func (s *server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
@@ -199,16 +215,18 @@ func (s *server) signIn(c echo.Context) error {
 		Role      pq.StringArray `db:"roles"`
 		LockedAt  sql.NullTime   `db:"compromise_locked_at"`
 		ChangedAt time.Time      `db:"password_changed_at"`
+		Expired   bool           `db:"initial_expired"`
 	}
 	kind := "staff"
 	var err error
 	if username := validate.NormalizeIDNumber(req.Username); len(username) == 18 && !staffUsername.MatchString(req.Username) {
 		kind = "user"
-		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, '{}'::text[] AS roles, compromise_locked_at, password_changed_at
-			FROM accounts WHERE username = $1 AND status = 'active'`, username)
+		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, '{}'::text[] AS roles, compromise_locked_at, password_changed_at,
+			must_change_password AND password_changed_at < now() - $2::interval AS initial_expired
+			FROM accounts WHERE username = $1 AND status = 'active'`, username, s.InitialPasswordTTL.String())
 	} else {
-		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, roles, NULL::timestamptz AS compromise_locked_at, password_changed_at
-			FROM staff WHERE username = $1 AND active`, strings.TrimSpace(req.Username))
+		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, roles, NULL::timestamptz AS compromise_locked_at, password_changed_at,
+			false AS initial_expired FROM staff WHERE username = $1 AND active`, strings.TrimSpace(req.Username))
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
@@ -241,6 +259,14 @@ func (s *server) signIn(c echo.Context) error {
 		// password) learns why and what to do (C3.3(3)).
 		return newError(http.StatusForbidden, "account_locked", "账户已因安全报告被锁定，请携带身份证件到经办服务机构重置密码",
 			"the account is locked after a security report; reset the password in person at a service office")
+	}
+	if subj.Expired {
+		if err := attempt.succeeded("initial_expired"); err != nil {
+			return err
+		}
+		// Only the right password gets here (C3.3(2)).
+		return newError(http.StatusForbidden, "initial_password_expired", "初始密码已过期，请携带身份证件到经办服务机构重置密码",
+			"the initial password has expired unused; get a new one in person at a service office")
 	}
 	if err := attempt.succeeded("success"); err != nil {
 		return err

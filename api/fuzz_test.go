@@ -89,7 +89,7 @@ func FuzzRequestBodies(f *testing.F) {
 	if err := api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash); err != nil {
 		f.Fatal(err)
 	}
-	e, err := api.New(api.Deps{DB: db, Temporal: unavailableTemporal{}, Box: box, TaskQueue: "fuzz", Hash: testenv.FastHash})
+	e, err := api.New(api.Deps{DB: db, Temporal: unavailableTemporal{}, Box: box, TaskQueue: "fuzz", Hash: testenv.FastHash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func (s *server) passwordRoutes(v1 *echo.Group) {
 	// Compromise reports: the user, anyone by ID and mobile number, staff
 	// on a caller's behalf.
 	v1.POST("/me/security-reports", s.reportOwnCompromise, s.requireSignedIn)
-	v1.POST("/security-reports", s.reportCompromiseAnonymously)
+	v1.POST("/security-reports", s.reportCompromiseAnonymously, s.evenAnswer())
 	v1.POST("/accounts/:id/security-reports", s.reportCompromiseForCaller, s.requireStaff)
 	// In-person reset at a counter and the single pickup of its password.
 	v1.POST("/accounts/:id/password-reset", s.resetPassword, s.requireStaff)
@@ -176,21 +176,26 @@ func (s *server) reportCompromiseForCaller(c echo.Context) error {
 	return reportAccepted(c, "/v1/accounts/"+accountID+"/activity", reportID, st)
 }
 
-// Anonymous reports are limited per source address and per ID number.
+// Anonymous reports are limited per source address and per pair of ID
+// number and mobile number: reports naming an ID number with a wrong mobile
+// number do not spend the quota of the account's owner.
 const (
 	anonymousReportWindow    = time.Hour
 	anonymousReportsPerIP    = 10
 	anonymousReportsPerIDNum = 3
 )
 
-func subjectHash(idNumber string) []byte {
-	h := sha256.Sum256([]byte("security-report:" + idNumber))
+func subjectHash(idNumber, mobile string) []byte {
+	h := sha256.Sum256([]byte("security-report:" + idNumber + ":" + mobile))
 	return h[:]
 }
 
 // reportCompromiseAnonymously: someone who cannot sign in reports by ID
 // number and mobile number. The answer is the same whether or not they
-// match an account; only a match locks it.
+// match an account, and takes the same time: the handler does the same
+// work for both (a lookup and the stored report), a match locks the
+// account after the answer (lockAfterAnswer), and the route's answers are
+// held to a common floor (evenAnswer).
 func (s *server) reportCompromiseAnonymously(c echo.Context) error {
 	var req struct {
 		IDNumber    string `json:"id_number"`
@@ -216,7 +221,7 @@ func (s *server) reportCompromiseAnonymously(c echo.Context) error {
 		return errValidation(details...)
 	}
 	ctx := c.Request().Context()
-	subject := subjectHash(idNumber)
+	subject := subjectHash(idNumber, mobile)
 	var byIP, bySubject int
 	if err := s.DB.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM security_reports WHERE channel = 'anonymous' AND source_ip = $1 AND created_at > now() - $3::interval),
@@ -244,13 +249,11 @@ func (s *server) reportCompromiseAnonymously(c echo.Context) error {
 		return err
 	}
 	if accountID.Valid {
-		if _, err := s.lockForReport(ctx, accountID.String, reportID); err != nil {
-			return err
-		}
+		s.lockAfterAnswer(ctx, accountID.String, reportID)
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"status": "received",
-		"message_zh": "报告已收到。如信息与账户相符，该账户已被锁定；请携带本人有效身份证件到经办服务机构重置密码。",
-		"message_en": "Report received. If the data match an account, it is now locked; reset the password in person at a service office with your identity document."})
+		"message_zh": "报告已收到。如信息与账户相符，该账户将被锁定；请携带本人有效身份证件到经办服务机构重置密码。",
+		"message_en": "Report received. If the data match an account, it is being locked; reset the password in person at a service office with your identity document."})
 }
 
 // ---- In-person reset at a counter (C3.3(2), C3.3(3)) ----

@@ -29,6 +29,12 @@ import (
 	"hrss-backoffice/workflows"
 )
 
+// DefaultStaffIdleTimeout ends an unused staff session.
+const DefaultStaffIdleTimeout = 15 * time.Minute
+
+// DefaultInitialPasswordTTL ends an initial password never changed.
+const DefaultInitialPasswordTTL = 7 * 24 * time.Hour
+
 // Deps are what the API needs.
 type Deps struct {
 	DB           *sqlx.DB
@@ -39,8 +45,16 @@ type Deps struct {
 	UIURL        string
 	ServiceLevel workflows.ServiceLevel
 	SessionTTL   time.Duration
-	Hash         passwords.Params
-	// Metrics, when set, records HTTP metrics and serves GET /metrics.
+	// StaffIdleTimeout ends a staff session unused this long (default 15
+	// minutes), besides SessionTTL.
+	StaffIdleTimeout time.Duration
+	// InitialPasswordTTL: a user's initial password (from registration or
+	// a counter reset) that was never changed stops working this long
+	// after it was issued (default 7 days).
+	InitialPasswordTTL time.Duration
+	Hash               passwords.Params
+	// Metrics, when set, records HTTP metrics; the process serves them on
+	// an address of its own (METRICS_ADDR), never on the API port.
 	Metrics  *observability.Metrics
 	Password workflows.PasswordSettings
 	// Now is the clock, for tests; nil means time.Now.
@@ -59,6 +73,13 @@ type Deps struct {
 	// before it is refused with 503 (0: 2 seconds).
 	HashSlots int
 	HashWait  time.Duration
+	// AnonLimits are the per-address limits of anonymous routes (nil: the
+	// defaults; NoAnonLimits: none), api/anonlimit.go.
+	AnonLimits AnonLimits
+	// AnswerFloor is the least time an answer of registration and of the
+	// anonymous security report takes, match or miss (0: the default
+	// DefaultAnswerFloor; negative: none), api/evenanswer.go.
+	AnswerFloor time.Duration
 }
 
 type server struct {
@@ -85,6 +106,18 @@ func New(d Deps) (*echo.Echo, error) {
 	d.Password = d.Password.WithDefaults()
 	if d.Hash.MemoryKiB == 0 || d.Hash.Time == 0 {
 		d.Hash = passwords.OWASP
+	}
+	if d.AnonLimits == nil {
+		d.AnonLimits = DefaultAnonLimits
+	}
+	if d.InitialPasswordTTL <= 0 {
+		d.InitialPasswordTTL = DefaultInitialPasswordTTL
+	}
+	if d.StaffIdleTimeout <= 0 {
+		d.StaffIdleTimeout = DefaultStaffIdleTimeout
+	}
+	if d.AnswerFloor == 0 {
+		d.AnswerFloor = DefaultAnswerFloor
 	}
 	dummy, err := passwords.Hash(uuid.NewString(), d.Hash)
 	if err != nil {
@@ -113,7 +146,6 @@ func New(d Deps) (*echo.Echo, error) {
 	}))
 	if d.Metrics != nil {
 		e.Use(d.Metrics.Echo())
-		e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
 	}
 	e.Use(middleware.Recover())
 	e.Use(withRequestID)
@@ -127,7 +159,7 @@ func New(d Deps) (*echo.Echo, error) {
 	// Validation and authentication wrap every route (not a group, whose
 	// catch-all would turn a wrong method into 404). Routes outside the
 	// OpenAPI document pass validation untouched; no header means anonymous.
-	e.Use(validateRequests(router), s.authenticate)
+	e.Use(validateRequests(router), s.authenticate, s.limitAnonymous)
 	v1 := e.Group("/v1")
 	v1.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", OpenAPIDocument)
@@ -135,7 +167,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/terms/current", s.currentTerms)
 	v1.GET("/services", s.listServices)
 
-	v1.POST("/registrations", s.submitRegistration)
+	v1.POST("/registrations", s.submitRegistration, s.evenAnswer("already_registered", "application_open"))
 	v1.GET("/registrations/:id", s.getRegistration)
 	v1.POST("/registrations/:id/decision", s.decide, s.requireStaff)
 	v1.POST("/registrations/:id/supplement", s.supplement)

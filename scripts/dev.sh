@@ -17,6 +17,7 @@
 #   TEMPORAL_TASK_QUEUE=hrss-backoffice
 #   TEMPORAL_UI_URL=http://localhost:$TEMPORAL_UI_PORT
 #   HTTP_ADDR=:8080            listen address of the API
+#   METRICS_ADDR=127.0.0.1:9090  the API's /metrics (never on the API port)
 #   PICKUP_KEY                 default: generated once into .data/secrets.env
 #   PAYLOAD_KEYS               default: one key generated once into .data/secrets.env
 #                              ("kid:base64key,...", newest first; docs/reliability.md)
@@ -79,6 +80,7 @@ case "$HTTP_HOST" in
 esac
 API_URL="http://$PUBLIC_HOST:$HTTP_PORT/v1"
 WORKER_METRICS_ADDR="${WORKER_METRICS_ADDR:-127.0.0.1:9091}"
+METRICS_ADDR="${METRICS_ADDR:-127.0.0.1:9090}"
 
 # --- State for cleanup ------------------------------------------------------
 
@@ -255,7 +257,7 @@ else
 fi
 
 export DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
-	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR PAYLOAD_KEYS CODEC_TOKEN
+	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR METRICS_ADDR PAYLOAD_KEYS CODEC_TOKEN
 export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_TASK_QUEUE="${TEMPORAL_TASK_QUEUE:-hrss-backoffice}"
 
@@ -287,7 +289,7 @@ cat >&2 <<EOF
     Staff console       ${API_URL%/v1}/console
     API                 $API_URL
     OpenAPI document    $API_URL/openapi.yaml
-    Metrics             ${API_URL%/v1}/metrics (worker: http://$WORKER_METRICS_ADDR/metrics)
+    Metrics             http://$METRICS_ADDR/metrics (worker: http://$WORKER_METRICS_ADDR/metrics)
     Temporal web UI     ${TEMPORAL_UI_URL:-(external Temporal at $TEMPORAL_ADDRESS)}
     Admin login         $BOOTSTRAP_ADMIN_USERNAME (password: $PASSWORD_NOTE)
     Logs                $LOG_DIR/{api,worker,migrate,temporal,postgres}.log

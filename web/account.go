@@ -94,12 +94,14 @@ func (a *app) signIn(c echo.Context) error {
 		return render(c, e.Status, "account/signin.html", view{Title: "signin.title", Err: e,
 			Form: url.Values{"username": {username}}})
 	}
-	maxAge := int(time.Until(s.ExpiresAt).Seconds())
 	if restrictedToken(c) != "" {
 		setCookie(c, restrictedCookie, "", -1)
 	}
-	setCookie(c, sessionCookie, s.Token, max(maxAge, 1))
-	setCookie(c, kindCookie, s.Kind, max(maxAge, 1))
+	// Session cookies (no Max-Age): closing the browser of a shared tablet
+	// at the counter ends them; the API ends the session itself at its
+	// expiry, and a staff session after an idle time (C3.3(1)).
+	setCookie(c, sessionCookie, s.Token, 0)
+	setCookie(c, kindCookie, s.Kind, 0)
 	renewCSRF(c)
 	switch {
 	case s.MustChange:

@@ -48,6 +48,7 @@ func init() {
 		"action.sign_in.throttled":                  {"登录被限制（失败次数过多）", "sign-in refused after too many failures"},
 		"action.sign_in.wrong_old_password":         {"修改密码时原密码错误", "wrong old password in a password change"},
 		"action.sign_in.wrong_confirmation":         {"确认申请时密码错误", "wrong password confirming a request"},
+		"action.sign_in.initial_expired":            {"初始密码已过期，登录被拒绝", "sign-in refused: the initial password expired"},
 		"action.password.changed":                   {"修改密码", "password changed"},
 		"action.password.reset_in_person":           {"窗口重置密码", "password reset at a counter"},
 		"action.account.locked_for_compromise":      {"因被盗用报告锁定账户", "account locked after a misuse report"},
@@ -478,7 +479,7 @@ func (a *app) restrictedSignIn(c echo.Context) error {
 		return render(c, e.Status, "myaccount/restricted.html", view{Title: "restricted.title", Err: e,
 			Form: url.Values{"username": {username}}})
 	}
-	setCookie(c, restrictedCookie, s.Token, max(int(time.Until(s.ExpiresAt).Seconds()), 1))
+	setCookie(c, restrictedCookie, s.Token, 0) // a session cookie; the API ends the token at its expiry
 	renewCSRF(c)
 	return c.Redirect(http.StatusSeeOther, "/account/cases")
 }

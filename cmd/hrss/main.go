@@ -269,18 +269,37 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	if err := api.BootstrapAdmin(db, cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
-	d.metrics.RegisterBusiness(db)
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash, TrustedProxies: cfg.TrustedProxies,
-		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN")})
+	anon, err := api.ParseAnonLimits(os.Getenv("ANON_RATE_LIMITS"))
 	if err != nil {
 		return err
 	}
+	d.metrics.RegisterBusiness(ctx, db, cfg.MetricsRefresh)
+	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
+		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash, TrustedProxies: cfg.TrustedProxies,
+		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
+		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout,
+		InitialPasswordTTL: cfg.InitialPasswordTTL})
+	if err != nil {
+		return err
+	}
+	go api.RunHousekeeping(ctx, api.Deps{DB: db, Temporal: c, TaskQueue: cfg.TaskQueue, ServiceLevel: cfg.ServiceLevel,
+		Password: cfg.Password}, time.Minute)
+	// The API's /metrics on an address of its own (loopback by default),
+	// like the worker's: never on the public API port.
+	mmux := http.NewServeMux()
+	mmux.Handle("/metrics", d.metrics.Handler())
+	msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := msrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("api metrics server", "error", err)
+		}
+	}()
+	defer msrv.Close()
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("api listening", "addr", cfg.HTTPAddr)
+	slog.Info("api listening", "addr", cfg.HTTPAddr, "metrics_addr", cfg.MetricsAddr)
 	select {
 	case err := <-errc:
 		return err

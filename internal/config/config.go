@@ -32,6 +32,13 @@ type Config struct {
 	TemporalTLSName string
 	// WorkerMetricsAddr serves the worker's /metrics and /healthz.
 	WorkerMetricsAddr string
+	// MetricsAddr serves the API's /metrics, apart from the API port;
+	// MetricsRefresh is how often the business gauges are counted.
+	MetricsAddr    string
+	MetricsRefresh time.Duration
+	// AnswerFloor is the least time registration and anonymous report
+	// answers take, match or miss (ANON_ANSWER_FLOOR).
+	AnswerFloor time.Duration
 	// WorkerStickyCache bounds the workflow runs a worker keeps in memory
 	// (0: the SDK's default, 10,000). A waiting review costs about 26 KiB
 	// there (docs/benchmarks.md); an evicted one is replayed from its
@@ -44,6 +51,11 @@ type Config struct {
 	BootstrapAdminPassword string
 	ServiceLevel           workflows.ServiceLevel
 	SessionTTL             time.Duration
+	// StaffIdleTimeout ends a staff session unused this long.
+	StaffIdleTimeout time.Duration
+	// InitialPasswordTTL: an initial password never changed stops working
+	// this long after it was issued.
+	InitialPasswordTTL time.Duration
 	// Hash is the argon2id cost; lowered only in tests.
 	Hash passwords.Params
 	// Password: password-age reminders and compromise reminders (C3.3).
@@ -67,6 +79,7 @@ func Load() (Config, error) {
 		TemporalTLSCA:          os.Getenv("TEMPORAL_TLS_CA"),
 		TemporalTLSName:        os.Getenv("TEMPORAL_TLS_SERVER_NAME"),
 		WorkerMetricsAddr:      env("WORKER_METRICS_ADDR", "127.0.0.1:9091"),
+		MetricsAddr:            env("METRICS_ADDR", "127.0.0.1:9090"),
 		TemporalUIURL:          env("TEMPORAL_UI_URL", "http://localhost:8233"),
 		PickupKey:              os.Getenv("PICKUP_KEY"),
 		BootstrapAdminUsername: os.Getenv("BOOTSTRAP_ADMIN_USERNAME"),
@@ -84,6 +97,10 @@ func Load() (Config, error) {
 		{"REVIEW_EXPIRE_AFTER", &c.ServiceLevel.ExpireAfter, workflows.DefaultServiceLevel.ExpireAfter},
 		{"PICKUP_WINDOW", &c.ServiceLevel.PickupWindow, workflows.DefaultServiceLevel.PickupWindow},
 		{"SESSION_TTL", &c.SessionTTL, 8 * time.Hour},
+		{"STAFF_IDLE_TIMEOUT", &c.StaffIdleTimeout, 15 * time.Minute},
+		{"INITIAL_PASSWORD_TTL", &c.InitialPasswordTTL, 7 * 24 * time.Hour},
+		{"METRICS_REFRESH", &c.MetricsRefresh, 30 * time.Second},
+		{"ANON_ANSWER_FLOOR", &c.AnswerFloor, 500 * time.Millisecond},
 	}
 	for _, d := range durations {
 		if *d.dst, err = durationEnv(d.name, d.def); err != nil {

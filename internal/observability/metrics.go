@@ -1,13 +1,15 @@
 // Package observability gives the API and the worker their Prometheus
 // metrics: HTTP requests by route and status with latency histograms, the
-// Temporal SDK's client and worker metrics, and business gauges read from
-// Postgres at scrape time.
+// Temporal SDK's client and worker metrics, and business gauges counted in
+// Postgres on a timer.
 package observability
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -84,23 +86,41 @@ func (m *Metrics) Echo() echo.MiddlewareFunc {
 	}
 }
 
-// business reads counts from Postgres when scraped, so every API replica
-// reports the same truth without keeping counters of its own.
+// business holds the business gauges, counted in Postgres on a timer (not
+// at scrape time, so a scrape never runs full-table counts); every API
+// replica reports the same truth without keeping counters of its own.
 type business struct {
 	db           *sqlx.DB
 	applications *prometheus.Desc
 	cases        *prometheus.Desc
 	accounts     *prometheus.Desc
+	mu           sync.Mutex
+	snapshot     []prometheus.Metric
 }
 
-// RegisterBusiness adds the business gauges: applications by status,
-// accounts by status, open cases by kind.
-func (m *Metrics) RegisterBusiness(db *sqlx.DB) {
-	m.Registry.MustRegister(&business{db: db,
+// RegisterBusiness adds the business gauges (applications by status,
+// accounts by status, open cases by kind) and counts them now and then
+// every interval until ctx ends.
+func (m *Metrics) RegisterBusiness(ctx context.Context, db *sqlx.DB, every time.Duration) {
+	b := &business{db: db,
 		applications: prometheus.NewDesc("hrss_applications", "Registration applications by status.", []string{"status"}, nil),
 		accounts:     prometheus.NewDesc("hrss_accounts", "Accounts by status.", []string{"status"}, nil),
 		cases:        prometheus.NewDesc("hrss_open_cases", "Open fraud and violation cases by kind.", []string{"kind"}, nil),
-	})
+	}
+	m.Registry.MustRegister(b)
+	b.refresh(ctx)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				b.refresh(ctx)
+			}
+		}
+	}()
 }
 
 func (b *business) Describe(ch chan<- *prometheus.Desc) {
@@ -109,9 +129,20 @@ func (b *business) Describe(ch chan<- *prometheus.Desc) {
 	ch <- b.cases
 }
 
+// Collect reports the last counts.
 func (b *business) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.snapshot {
+		ch <- m
+	}
+}
+
+// refresh counts again; a failed count keeps the previous values.
+func (b *business) refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	var out []prometheus.Metric
 	for _, q := range []struct {
 		desc  *prometheus.Desc
 		query string
@@ -122,16 +153,21 @@ func (b *business) Collect(ch chan<- prometheus.Metric) {
 	} {
 		rows, err := b.db.QueryContext(ctx, q.query)
 		if err != nil {
-			ch <- prometheus.NewInvalidMetric(q.desc, err)
-			continue
+			if ctx.Err() == nil {
+				slog.Warn("business gauges", "error", err)
+			}
+			return
 		}
 		for rows.Next() {
 			var label string
 			var n float64
 			if err := rows.Scan(&label, &n); err == nil {
-				ch <- prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, n, label)
+				out = append(out, prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, n, label))
 			}
 		}
 		_ = rows.Close()
 	}
+	b.mu.Lock()
+	b.snapshot = out
+	b.mu.Unlock()
 }

@@ -60,8 +60,10 @@ type Stack struct {
 	Temporal  client.Client
 	TaskQueue string
 	URL       string
-	Box       *sealed.Box
-	Worker    sdkworker.Worker
+	// MetricsURL serves the API's /metrics (METRICS_ADDR in production).
+	MetricsURL string
+	Box        *sealed.Box
+	Worker     sdkworker.Worker
 	// Codec encrypts the payloads of the stack's client and worker (a
 	// fresh key per stack); CodecToken opens /codec/* of its API.
 	Codec      *payloadcodec.Codec
@@ -94,6 +96,13 @@ type Options struct {
 	// (api.Deps); zero means the API's defaults.
 	HashSlots int
 	HashWait  time.Duration
+	// AnonLimits are the API's per-address limits of anonymous routes; nil
+	// means none (tests make hundreds of anonymous requests from one
+	// address), unlike production, whose default is api.DefaultAnonLimits.
+	AnonLimits api.AnonLimits
+	// AnswerFloor is the least time registration and anonymous report
+	// answers take; 0 means none here (the API's default is 500ms).
+	AnswerFloor time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -144,7 +153,17 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err := api.BootstrapAdmin(db, AdminUsername, AdminPassword, FastHash); err != nil {
 		t.Fatal(err)
 	}
-	metrics.RegisterBusiness(db)
+	gaugesCtx, stopGauges := context.WithCancel(context.Background())
+	t.Cleanup(stopGauges)
+	metrics.RegisterBusiness(gaugesCtx, db, 100*time.Millisecond)
+	msrv := httptest.NewServer(metrics.Handler()) // as METRICS_ADDR, apart from the API
+	t.Cleanup(msrv.Close)
+	if opts.AnswerFloor == 0 {
+		opts.AnswerFloor = -1
+	}
+	if opts.AnonLimits == nil {
+		opts.AnonLimits = api.NoAnonLimits
+	}
 	if opts.UIURL == "" {
 		opts.UIURL = "http://localhost:8233"
 	}
@@ -155,13 +174,15 @@ func Start(t testing.TB, opts Options) *Stack {
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
-		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait})
+		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
+		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken}
+	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken,
+		MetricsURL: msrv.URL}
 }
 
 // Response is a decoded answer.
