@@ -28,6 +28,7 @@ type view struct {
 	Data    any                     // the page's own data
 
 	Lang     string
+	Elder    bool // the elder-friendly mode is on
 	CSRF     string
 	Path     string
 	SignedIn bool
@@ -204,6 +205,7 @@ func loadTemplates() {
 func render(c echo.Context, status int, page string, v view) error {
 	templatesOnce.Do(loadTemplates)
 	v.Lang = language(c)
+	v.Elder = elderMode(c)
 	v.CSRF = csrfToken(c)
 	v.Path = c.Request().URL.Path
 	v.SignedIn = sessionToken(c) != ""
