@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -16,6 +18,9 @@ func init() {
 	addMessages(map[string][2]string{
 		"nav.elder_on":  {"长者模式", "Elder-friendly mode"},
 		"nav.elder_off": {"退出长者模式", "Leave elder-friendly mode"},
+		"session.ending": {"为保护您的账户，本次登录将于 %s 自动结束，届时未提交的内容不会保存。登录时长固定，不能延长：请在此之前提交正在填写的内容，之后重新登录即可继续。",
+			"To protect your account, this sign-in ends by itself at %s, and anything not submitted by then is lost. Its length is fixed and cannot be extended: submit what you are filling in before then, and sign in again to go on."},
+		"session.signin_again": {"重新登录", "Sign in again"},
 	})
 }
 
@@ -30,4 +35,30 @@ func (a *app) switchElder(c echo.Context) error {
 		setCookie(c, elderCookie, "", -1)
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("back")))
+}
+
+// Sessions end at a fixed time (SESSION_TTL, 8 hours by default) that
+// nothing extends: a warning (layout.html, shown by app.js) says when,
+// sessionWarning before the end, so that no one loses a form to it.
+const sessionWarning = 10 * time.Minute
+
+// setSessionEnd keeps the session's end (Unix seconds) for the pages'
+// warning, in a cookie that lives as long as the session's.
+func setSessionEnd(c echo.Context, end time.Time, maxAge int) {
+	setCookie(c, sessionEndCookie, strconv.FormatInt(end.Unix(), 10), max(maxAge, 1))
+}
+
+// sessionEnd is the end of the signed-in session, zero when unknown or
+// implausible (the cookie is the client's: only a time within the next
+// day is used, and only to show a warning).
+func sessionEnd(c echo.Context) time.Time {
+	n, err := strconv.ParseInt(cookieValue(c, sessionEndCookie), 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	end := time.Unix(n, 0)
+	if now := time.Now(); end.Before(now.Add(-time.Hour)) || end.After(now.Add(24*time.Hour)) {
+		return time.Time{}
+	}
+	return end
 }

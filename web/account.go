@@ -100,6 +100,7 @@ func (a *app) signIn(c echo.Context) error {
 	}
 	setCookie(c, sessionCookie, s.Token, max(maxAge, 1))
 	setCookie(c, kindCookie, s.Kind, max(maxAge, 1))
+	setSessionEnd(c, s.ExpiresAt, maxAge)
 	renewCSRF(c)
 	switch {
 	case s.MustChange:
@@ -112,7 +113,7 @@ func (a *app) signIn(c echo.Context) error {
 }
 
 func clearSession(c echo.Context) {
-	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie} {
+	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie, sessionEndCookie} {
 		if cookieValue(c, name) != "" {
 			setCookie(c, name, "", -1)
 		}

@@ -143,8 +143,9 @@ func (w *Window) autoAudit() {
 	}
 	ctx, cancel := context.WithTimeout(w.Ctx, StepTimeout)
 	defer cancel()
-	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState + (window.__hrssAudited ? " audited" : "")`))
-	if err != nil || state != "complete" {
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.protocol + " " + document.readyState + (window.__hrssAudited ? " audited" : "")`))
+	// Pages of this site only (not about:blank before the first one).
+	if err != nil || (state != "http: complete" && state != "https: complete") {
 		return
 	}
 	vs, url, err := w.audit(ctx)

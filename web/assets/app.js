@@ -5,6 +5,18 @@
   // Move the keyboard focus to an error summary, so that it is read first.
   var problem = document.querySelector("[data-focus]");
   if (problem) { problem.focus(); }
+  // A link of the error summary puts the focus in its field (a fragment
+  // alone only scrolls there).
+  document.querySelectorAll("#problem a[href^='#']").forEach(function (a) {
+    a.addEventListener("click", function (ev) {
+      var field = document.getElementById(a.getAttribute("href").slice(1));
+      if (field && typeof field.focus === "function") {
+        ev.preventDefault();
+        field.focus();
+        field.scrollIntoView({block: "center"});
+      }
+    });
+  });
   // Print buttons (the initial-password slip).
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.hidden = false;
@@ -26,9 +38,36 @@
   });
   var narrow = window.matchMedia("(max-width: 720px)");
   var elder = document.documentElement.classList.contains("elder");
+  // A table wider than the window scrolls in its box: the box then takes
+  // the keyboard focus (arrow keys scroll it) and is named by the heading
+  // before it.
+  function scrollable() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        var h = box.closest("section, main");
+        h = h && h.querySelector("h2, h1");
+        if (h && !box.hasAttribute("aria-label")) { box.setAttribute("aria-label", h.textContent.trim()); }
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+      }
+    });
+  }
   function layout() {
     tables.forEach(function (t) { t.classList.toggle("as-list", elder || narrow.matches); });
+    scrollable();
   }
   layout();
   if (narrow.addEventListener) { narrow.addEventListener("change", layout); }
+  window.addEventListener("resize", scrollable);
+  // The session ends at a fixed time: say so before it does (the banner
+  // is in the page, hidden, with the end in Unix seconds).
+  var ending = document.getElementById("session-warning");
+  if (ending) {
+    var warnAt = (Number(ending.getAttribute("data-end")) - Number(ending.getAttribute("data-warn"))) * 1000;
+    var show = function () { ending.hidden = false; };
+    if (Date.now() >= warnAt) { show(); } else { window.setTimeout(show, Math.min(warnAt - Date.now(), 2147483647)); }
+  }
 })();
