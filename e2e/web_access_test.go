@@ -116,7 +116,7 @@ func TestWebRegistrationAndMyAccountOnAPhoneInElderMode_C1_5_C3_2(t *testing.T) 
 		chromedp.WaitReady(chromedp.CSS(`html.elder #elder-switch`)))
 	require.Equal(t, "退出长者模式", applicant.Text("#elder-switch"))
 	elderChecks(t, applicant)
-	keepScreenshot(t, applicant.Shot("home-phone-elder"), "home-375-elder.png")
+	keepScreenshot(t, applicant.Shot("home-phone-elder"), "home-375-zh-elder.png")
 
 	visit(t, applicant, s.URL+"/register")
 	require.Equal(t, "elder", applicant.Attr("html", "class"), "the mode is kept in a cookie")
@@ -136,7 +136,7 @@ func TestWebRegistrationAndMyAccountOnAPhoneInElderMode_C1_5_C3_2(t *testing.T) 
 	require.Equal(t, p.Name, testenv.Run(applicant, chromedp.Value(chromedp.ID("f-name"))), "the form keeps what was typed")
 	require.Equal(t, p.Address, testenv.Run(applicant, chromedp.Value(chromedp.ID("f-address"))))
 	elderChecks(t, applicant)
-	keepScreenshot(t, applicant.Shot("register-errors-phone-elder"), "register-errors-375-elder.png")
+	keepScreenshot(t, applicant.Shot("register-errors-phone-elder"), "register-errors-375-zh-elder.png")
 	applicant.Do(chromedp.Focus(chromedp.CSS(`#problem a[href="#f-id_number"]`)), chromedp.KeyEvent("\r"))
 	testenv.Eventually(t, testenv.StepTimeout, "the focus on the refused field", func() bool { return focused(applicant) == "f-id_number" })
 
@@ -181,7 +181,7 @@ func TestWebRegistrationAndMyAccountOnAPhoneInElderMode_C1_5_C3_2(t *testing.T) 
 		t.Errorf("my account scrolls sideways by %d px", n)
 	}
 	elderChecks(t, user)
-	keepScreenshot(t, user.Shot("my-account-phone-elder"), "my-account-375-elder.png")
+	keepScreenshot(t, user.Shot("my-account-phone-elder"), "my-account-375-zh-elder.png")
 	// Each page of "my account", with the keyboard from the menu.
 	for _, link := range []string{"link-details", "link-notices", "link-activity", "link-terms", "link-security"} {
 		user.Do(chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(chromedp.ID("account-menu")),
@@ -268,7 +268,7 @@ func TestWebEveryPageAccessibleInBothLanguagesAndModes_C1_1(t *testing.T) {
 					elderChecks(t, w)
 				}
 				if name := shots[pages[i]]; name != "" {
-					screenshots(t, w, name, width, height, map[bool]string{false: "normal", true: "elder"}[mode.elder])
+					screenshots(t, w, name, width, height, mode.lang+map[bool]string{false: "-normal", true: "-elder"}[mode.elder])
 				}
 				if pass == 0 && prefix != "" {
 					for _, l := range links(w, prefix) {

@@ -6,14 +6,22 @@
   var problem = document.querySelector("[data-focus]");
   if (problem) { problem.focus(); }
   // A link of the error summary puts the focus in its field (a fragment
-  // alone only scrolls there).
+  // alone only scrolls there). From the keyboard, after the Enter key is
+  // released: a field focused while Enter is down would take the key and
+  // submit the form.
   document.querySelectorAll("#problem a[href^='#']").forEach(function (a) {
     a.addEventListener("click", function (ev) {
       var field = document.getElementById(a.getAttribute("href").slice(1));
-      if (field && typeof field.focus === "function") {
-        ev.preventDefault();
-        field.focus();
-        field.scrollIntoView({block: "center"});
+      if (!field || typeof field.focus !== "function") { return; }
+      ev.preventDefault();
+      var go = function () { field.focus(); field.scrollIntoView({block: "center"}); };
+      if (ev.detail === 0) {
+        var done = false;
+        var once = function () { document.removeEventListener("keyup", once, true); if (!done) { done = true; go(); } };
+        document.addEventListener("keyup", once, true);
+        window.setTimeout(once, 1000);
+      } else {
+        go();
       }
     });
   });
