@@ -47,6 +47,9 @@ func axeJS(t interface {
 	return axeSource.js
 }
 
+// auditTimeout bounds one audit (a long page on a busy machine takes a while).
+const auditTimeout = 3 * StepTimeout
+
 // axeViolation is the part of an axe-core violation a failure message needs.
 type axeViolation struct {
 	ID     string `json:"id"`
@@ -87,7 +90,7 @@ func (w *Window) Audit() int {
 	if w.B.axe == "" {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(w.Ctx, StepTimeout)
+	ctx, cancel := context.WithTimeout(w.Ctx, auditTimeout)
 	defer cancel()
 	vs, url, err := w.audit(ctx)
 	if err != nil {
@@ -141,7 +144,7 @@ func (w *Window) autoAudit() {
 	if w.B.axe == "" || w.NoAudit {
 		return
 	}
-	ctx, cancel := context.WithTimeout(w.Ctx, StepTimeout)
+	ctx, cancel := context.WithTimeout(w.Ctx, auditTimeout)
 	defer cancel()
 	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.protocol + " " + document.readyState + (window.__hrssAudited ? " audited" : "")`))
 	// Pages of this site only (not about:blank before the first one).
