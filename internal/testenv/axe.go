@@ -146,9 +146,11 @@ func (w *Window) autoAudit() {
 	}
 	ctx, cancel := context.WithTimeout(w.Ctx, auditTimeout)
 	defer cancel()
-	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.protocol + " " + document.readyState + (window.__hrssAudited ? " audited" : "")`))
-	// Pages of this site only (not about:blank before the first one).
-	if err != nil || (state != "http: complete" && state != "https: complete") {
+	// Pages of this project only (those with its style sheet): not
+	// about:blank before the first page, nor the Temporal web UI.
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('link[href="/assets/app.css"]') ? "ours " : "other ") +
+	  document.readyState + (window.__hrssAudited ? " audited" : "")`))
+	if err != nil || state != "ours complete" {
 		return
 	}
 	vs, url, err := w.audit(ctx)
