@@ -208,14 +208,41 @@ ensure_postgres_binaries() {
 ensure_chromium() {
 	[[ -x /usr/bin/chromium && -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] && return 0
 	log "Chromium or its CJK font not found; installing chromium and fonts-wqy-microhei with apt-get"
+	apt_install chromium fonts-wqy-microhei
+}
+
+# apt_install PACKAGE... - install Debian packages (with sudo when not root).
+apt_install() {
 	local sudo=()
 	if ! is_root; then
-		command -v sudo >/dev/null 2>&1 || die "chromium is missing and this is not root (no sudo): install it first"
+		command -v sudo >/dev/null 2>&1 || die "$* missing and this is not root (no sudo): install it first"
 		sudo=(sudo)
 	fi
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei </dev/null ||
-		die "apt-get install chromium failed"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" </dev/null ||
+		die "apt-get install $* failed"
+}
+
+# The one place the axe-core version (accessibility rules of the browser
+# tests) is pinned.
+AXE_CORE_VERSION="4.10.2"
+HRSS_AXE_DIR="$HRSS_REPO/.tools/axe-core-$AXE_CORE_VERSION"
+AXE_JS="$HRSS_AXE_DIR/node_modules/axe-core/axe.min.js"
+
+# ensure_axe - the pinned axe-core from the npm registry into .tools/ (with
+# Debian's nodejs and npm when npm is missing). The browser tests read
+# $AXE_JS and run it on every page they open.
+ensure_axe() {
+	[[ -s "$AXE_JS" ]] && return 0
+	if ! command -v npm >/dev/null 2>&1; then
+		log "npm not found; installing nodejs and npm with apt-get"
+		apt_install nodejs npm
+	fi
+	log "installing axe-core@$AXE_CORE_VERSION into $HRSS_AXE_DIR"
+	mkdir -p "$HRSS_AXE_DIR"
+	npm install --prefix "$HRSS_AXE_DIR" --no-save --no-audit --no-fund --ignore-scripts \
+		"axe-core@$AXE_CORE_VERSION" >&2 || die "npm install axe-core@$AXE_CORE_VERSION failed"
+	[[ -s "$AXE_JS" ]] || die "axe-core installed but $AXE_JS is missing"
 }
 
 # temporal_cli_ok - the Temporal CLI binary exists and is the pinned version.

@@ -24,6 +24,8 @@
 #   TEMPORAL_ADDRESS=127.0.0.1:PORT, TEMPORAL_NAMESPACE=default,
 #   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1,
 #   CHROMIUM=/usr/bin/chromium (browser tests; ARTIFACTS_DIR keeps their screenshots)
+#   AXE_JS=<repo>/.tools/axe-core-<version>/node_modules/axe-core/axe.min.js
+#                   (the browser tests run axe-core on every page they open)
 
 set -euo pipefail
 
@@ -143,6 +145,7 @@ check_gofmt() {
 ensure_postgres_binaries
 ensure_temporal_cli
 ensure_chromium
+ensure_axe
 
 TEST_DIR="$(mktemp -d /tmp/hrss-test.XXXXXX)"
 chmod 755 "$TEST_DIR" # the postgres OS user must reach the cluster inside
@@ -165,6 +168,7 @@ export TEMPORAL_NAMESPACE=default
 export TEMPORAL_CLI="$TEMPORAL_BIN"
 export HRSS_INTEGRATION=1
 export CHROMIUM=/usr/bin/chromium
+export AXE_JS
 log "DATABASE_URL=$DATABASE_URL"
 log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 

@@ -102,6 +102,7 @@ func (a *app) signIn(c echo.Context) error {
 	// expiry, and a staff session after an idle time (C3.3(1)).
 	setCookie(c, sessionCookie, s.Token, 0)
 	setCookie(c, kindCookie, s.Kind, 0)
+	setSessionEnd(c, s.ExpiresAt)
 	renewCSRF(c)
 	switch {
 	case s.MustChange:
@@ -114,7 +115,7 @@ func (a *app) signIn(c echo.Context) error {
 }
 
 func clearSession(c echo.Context) {
-	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie} {
+	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie, sessionEndCookie} {
 		if cookieValue(c, name) != "" {
 			setCookie(c, name, "", -1)
 		}

@@ -27,11 +27,14 @@ type view struct {
 	Back    string                  // where the language switch returns to
 	Data    any                     // the page's own data
 
-	Lang     string
-	CSRF     string
-	Path     string
-	SignedIn bool
-	Staff    bool // a console page
+	Lang  string
+	Elder bool // the elder-friendly mode is on
+	// SessionEnd: when the signed-in session ends (zero: unknown).
+	SessionEnd time.Time
+	CSRF       string
+	Path       string
+	SignedIn   bool
+	Staff      bool // a console page
 	// StaffSession: the session belongs to staff (a display hint from the
 	// kind cookie; the API decides what anyone may do).
 	StaffSession bool
@@ -157,9 +160,11 @@ func funcs(lang string) template.FuncMap {
 			}
 			return false
 		},
-		"htmlLang":  func() string { return pick("zh-CN", "en") },
-		"list":      func(s ...string) []string { return s },
-		"actorKind": ActorKind,
+		"htmlLang":           func() string { return pick("zh-CN", "en") },
+		"clock":              func(t time.Time) string { return t.In(shanghai).Format("15:04") },
+		"sessionWarnSeconds": func() int { return int(sessionWarning.Seconds()) },
+		"list":               func(s ...string) []string { return s },
+		"actorKind":          ActorKind,
 		"fieldname": func(f string) string {
 			name, _, _ := strings.Cut(f, ".")
 			return name
@@ -204,9 +209,13 @@ func loadTemplates() {
 func render(c echo.Context, status int, page string, v view) error {
 	templatesOnce.Do(loadTemplates)
 	v.Lang = language(c)
+	v.Elder = elderMode(c)
 	v.CSRF = csrfToken(c)
 	v.Path = c.Request().URL.Path
 	v.SignedIn = sessionToken(c) != ""
+	if v.SignedIn {
+		v.SessionEnd = sessionEnd(c)
+	}
 	v.Restricted = !v.SignedIn && restrictedToken(c) != ""
 	v.StaffSession = v.SignedIn && cookieValue(c, kindCookie) == "staff"
 	v.Staff = strings.HasPrefix(v.Path, "/console")

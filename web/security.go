@@ -19,8 +19,12 @@ const (
 	sessionCookie = "hrss_session" // the API session token (Bearer)
 	csrfCookie    = "hrss_csrf"    // a random secret the form tokens derive from
 	langCookie    = "hrss_lang"    // zh | en
-	followCookie  = "hrss_follow"  // application ID and follow token, after the applicant opened the follow page
-	kindCookie    = "hrss_kind"    // user | staff: which menu to show (the API decides what is allowed)
+	elderCookie   = "hrss_elder"   // 1: the elder-friendly mode is on (web/access.go)
+	// sessionEndCookie: when the session ends (Unix seconds), for the
+	// warning before it does (web/access.go).
+	sessionEndCookie = "hrss_session_end"
+	followCookie     = "hrss_follow" // application ID and follow token, after the applicant opened the follow page
+	kindCookie       = "hrss_kind"   // user | staff: which menu to show (the API decides what is allowed)
 	// restrictedCookie holds a suspended or cancelled user's restricted
 	// token (X-Restricted-Token), which opens their cases and sanctions only.
 	restrictedCookie = "hrss_restricted"

@@ -33,6 +33,7 @@ func Mount(e *echo.Echo) {
 	e.GET("/assets/*", a.asset)
 	a.get("/", a.home)
 	a.post("/lang", a.switchLanguage)
+	a.post("/elder", a.switchElder)
 
 	// Each process registers its pages here, from its own file.
 	a.accountPages()

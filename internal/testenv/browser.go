@@ -27,9 +27,12 @@ type Browser struct {
 	ctx context.Context
 	dir string
 
-	mu   sync.Mutex
-	urls []string
-	shot int
+	axe string // axe-core's source; empty: no audits
+
+	mu      sync.Mutex
+	urls    []string
+	shot    int
+	audited int
 }
 
 // StepTimeout bounds one browser step (a navigation, a click and the wait
@@ -73,13 +76,19 @@ func NewBrowser(t testing.TB) *Browser {
 		}
 	}
 	t.Logf("browser screenshots in %s", dir)
-	return &Browser{T: t, ctx: ctx, dir: dir}
+	b := &Browser{T: t, ctx: ctx, dir: dir, axe: axeJS(t)}
+	t.Cleanup(func() { t.Logf("axe-core: %d pages audited", b.Audited()) })
+	return b
 }
 
-// Window is one tab in its own browser context.
+// Window is one tab in its own browser context. Every new page it shows
+// is audited with axe-core after the step that opened it (see Audit).
 type Window struct {
 	B   *Browser
 	Ctx context.Context
+	// NoAudit turns the automatic audit off (for a test that audits
+	// explicitly at chosen points).
+	NoAudit bool
 }
 
 // Window opens a tab in a new, isolated browser context.
@@ -125,6 +134,20 @@ func (w *Window) Do(steps ...chromedp.Action[chromedp.Void]) {
 		w.Shot("failed")
 		w.B.T.Fatalf("browser step failed at %s: %v", url, err)
 	}
+	w.autoAudit()
+}
+
+// Viewport sets the window's size in CSS pixels (375: a phone).
+func (w *Window) Viewport(width, height int64) {
+	w.B.T.Helper()
+	w.Do(chromedp.EmulateViewport(width, height))
+}
+
+// SideScroll is how many CSS pixels the page is wider than the window (0:
+// no horizontal scrolling).
+func (w *Window) SideScroll() int {
+	w.B.T.Helper()
+	return Run(w, chromedp.Evaluate[int](`Math.max(0, document.documentElement.scrollWidth - window.innerWidth)`))
 }
 
 // Run runs one action that returns a value, within StepTimeout.
