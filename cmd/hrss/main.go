@@ -270,9 +270,14 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 	d.metrics.RegisterBusiness(db)
+	codecOrigin, err := api.CodecOrigin(os.Getenv("CODEC_ALLOWED_ORIGIN"), cfg.TemporalUIURL)
+	if err != nil {
+		return err
+	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash,
-		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN")})
+		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
+		CodecOrigin: codecOrigin})
 	if err != nil {
 		return err
 	}

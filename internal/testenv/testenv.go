@@ -136,9 +136,14 @@ func Start(t testing.TB, opts Options) *Stack {
 	if opts.UIURL == "" {
 		opts.UIURL = "http://localhost:8233"
 	}
+	codecOrigin, err := api.CodecOrigin("", opts.UIURL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken})
+		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
+		CodecOrigin: codecOrigin})
 	if err != nil {
 		t.Fatal(err)
 	}
