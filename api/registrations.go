@@ -165,7 +165,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
 	}
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.RegistrationReview,
-		workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel}); err != nil {
+		workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}); err != nil {
 		// No review can run: take the document back so that the person can
 		// apply again, and say so.
 		slog.Error("start registration review", "application_id", id, "error", err)
