@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/payloadcodec"
 	"hrss-backoffice/internal/testenv"
 	"hrss-backoffice/workflows"
 )
@@ -82,6 +83,12 @@ func TestRunbookResetOfRegistrationReviewIssuesNoSecondPassword_C2_1(t *testing.
 	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, wfID, "")
 	require.NoError(t, err)
 	oldRun := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	// The memo answers an operator's first questions (decoded like the
+	// payloads): codes and IDs only.
+	var memo map[string]string
+	require.NoError(t, payloadcodec.DataConverter(s.Codec).FromPayload(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["record"], &memo))
+	require.Equal(t, map[string]string{"kind": "registration", "record_id": id, "clause": "C2.1", "channel": "counter",
+		"console": "/console/applications/" + id}, memo)
 	// The reset point: the last workflow task completed before the decision
 	// was accepted (what `temporal workflow reset --event-id` is given).
 	var point int64
