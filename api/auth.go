@@ -70,6 +70,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
+			h = s.codecCookieBearer(c) // the web UI decoding for a console session (api/codec.go)
+		}
+		if h == "" {
 			return next(c)
 		}
 		if s.codecTokenMatches(c, h) {

@@ -163,9 +163,13 @@ func (s *server) submitRegistration(c echo.Context) error {
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKind.ValueSet(workflows.KindRegistration),
 			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
+		// What an operator asks first, in the run's memo (set at the start,
+		// not a workflow command): codes and IDs only (docs/operations.md).
+		Memo: map[string]any{"record": map[string]string{"kind": workflows.KindRegistration, "record_id": id,
+			"clause": "C2.1", "channel": req.Channel, "console": "/console/applications/" + id}},
 	}
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.RegistrationReview,
-		workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel}); err != nil {
+		workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}); err != nil {
 		// No review can run: take the document back so that the person can
 		// apply again, and say so.
 		slog.Error("start registration review", "application_id", id, "error", err)

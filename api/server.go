@@ -61,7 +61,8 @@ type Deps struct {
 	Now func() time.Time
 	// Codec encrypts Temporal payloads; with it, /codec/encode and
 	// /codec/decode serve the web UI's remote codec protocol to
-	// administrators, auditors and holders of CodecToken (api/codec.go).
+	// operators, administrators, auditors and holders of CodecToken
+	// (api/codec.go).
 	Codec      *payloadcodec.Codec
 	CodecToken string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
@@ -80,6 +81,9 @@ type Deps struct {
 	// anonymous security report takes, match or miss (0: the default
 	// DefaultAnswerFloor; negative: none), api/evenanswer.go.
 	AnswerFloor time.Duration
+	// CodecOrigin is the one browser origin (the web UI's) that may call
+	// /codec/* with credentials; see CodecOrigin in api/codec.go.
+	CodecOrigin string
 }
 
 type server struct {
@@ -192,6 +196,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.passwordRoutes(v1)
 	s.deregistrationRoutes(v1)
 	s.termsRoutes(v1)
+	s.operationsRoutes(v1)
 	s.codecRoutes(e)
 	return e, nil
 }

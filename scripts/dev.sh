@@ -2,17 +2,18 @@
 #
 # `make run`: run the whole back office locally on persistent data in .data/.
 #
-# Starts PostgreSQL (unless DATABASE_URL is set), a Temporal dev server with a
-# SQLite file (unless TEMPORAL_ADDRESS is set), builds bin/hrss, migrates, and
-# runs `hrss worker` and `hrss api` until Ctrl-C / SIGTERM, then stops
-# everything it started.
+# Starts PostgreSQL (unless DATABASE_URL is set), a headless Temporal dev
+# server with a SQLite file and beside it the Temporal web UI server, which
+# decodes payloads through the API's /codec for a signed-in operator (unless
+# TEMPORAL_ADDRESS is set), builds bin/hrss, migrates, and runs `hrss worker`
+# and `hrss api` until Ctrl-C / SIGTERM, then stops everything it started.
 #
 # Environment (all optional):
 #   DATABASE_URL               use this database; no local PostgreSQL is started
 #   POSTGRES_PORT=5433         port of the local PostgreSQL cluster (.data/pg)
 #   TEMPORAL_ADDRESS           use this Temporal frontend; no dev server is started
 #   TEMPORAL_PORT=7233         gRPC port of the Temporal dev server
-#   TEMPORAL_UI_PORT=8233      web UI port of the Temporal dev server
+#   TEMPORAL_UI_PORT=8233      port of the Temporal web UI (the pinned UI server)
 #   TEMPORAL_NAMESPACE=default
 #   TEMPORAL_TASK_QUEUE=hrss-backoffice
 #   TEMPORAL_UI_URL=http://localhost:$TEMPORAL_UI_PORT
@@ -86,6 +87,8 @@ METRICS_ADDR="${METRICS_ADDR:-127.0.0.1:9090}"
 
 STARTED_PG=""
 TEMPORAL_PID=""
+UI_SERVER_PID=""
+UI_BUILD_PID=""
 WORKER_PID=""
 API_PID=""
 CLEANED_UP=""
@@ -100,8 +103,10 @@ cleanup() {
 	fi
 	stop_pid "$API_PID" "hrss api" 20
 	stop_pid "$WORKER_PID" "hrss worker" 30
+	stop_pid "$UI_SERVER_PID" "Temporal UI server" 10
+	stop_pid "$UI_BUILD_PID" "Temporal UI server build" 10
 	stop_pid "$TEMPORAL_PID" "Temporal dev server" 20
-	rm -f "$RUN_DIR/api.pid" "$RUN_DIR/worker.pid" "$RUN_DIR/temporal.pid"
+	rm -f "$RUN_DIR/api.pid" "$RUN_DIR/worker.pid" "$RUN_DIR/temporal.pid" "$RUN_DIR/ui-server.pid"
 	if [[ -n "$STARTED_PG" ]]; then
 		pg_stop "$PG_DATA"
 	fi
@@ -210,6 +215,11 @@ if [[ -z "${DATABASE_URL:-}" ]]; then
 	ensure_postgres_binaries
 fi
 if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
+	# The UI server builds (minutes, the first time) while the rest starts.
+	if ! ui_server_ok; then
+		ensure_ui_server {DEV_LOCK_FD}>&- &
+		UI_BUILD_PID=$!
+	fi
 	ensure_temporal_cli
 fi
 
@@ -221,6 +231,7 @@ go build -o "$HRSS_BIN" ./cmd/hrss || die "go build ./cmd/hrss failed"
 stop_leftover "hrss api" "$RUN_DIR/api.pid" "$HRSS_BIN"
 stop_leftover "hrss worker" "$RUN_DIR/worker.pid" "$HRSS_BIN"
 stop_leftover "Temporal dev server" "$RUN_DIR/temporal.pid" "$TEMPORAL_BIN"
+stop_leftover "Temporal UI server" "$RUN_DIR/ui-server.pid" "$TEMPORAL_UI_SERVER_BIN"
 
 if port_in_use "$HTTP_PORT" "$HTTP_PROBE_IP"; then
 	die "port $HTTP_PORT is already in use; set HTTP_ADDR to another address (e.g. HTTP_ADDR=:8081)"
@@ -249,11 +260,14 @@ else
 	# default rollback journal (docs/benchmarks.md, "Tuning"); it survives a
 	# crash of the server, and risks only the last transactions on a power
 	# loss, which is fine for a local dev server.
+	# Headless: the web UI is the pinned UI server below, configured with the
+	# codec endpoint (the dev server's own UI cannot send credentials).
 	temporal_start "$LOG_DIR/temporal.log" "$RUN_DIR/temporal.pid" \
-		"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" \
+		"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" --headless \
 		--db-filename "$DATA_DIR/temporal.db" \
 		--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal {DEV_LOCK_FD}>&-
 	TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}"
+	START_UI_SERVER=1
 fi
 
 export DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
@@ -281,6 +295,20 @@ if ! wait_for --pid "$API_PID" --pid "$WORKER_PID" "API $HEALTH_URL" "$HEALTH_TI
 	die "the API did not become healthy"
 fi
 
+# --- Temporal web UI ------------------------------------------------------------
+
+if [[ -n "${START_UI_SERVER:-}" ]]; then
+	if [[ -n "$UI_BUILD_PID" ]]; then
+		log "waiting for the Temporal UI server build"
+		wait "$UI_BUILD_PID" || die "building the Temporal UI server failed (see above)"
+		UI_BUILD_PID=""
+	fi
+	rotate_log "$LOG_DIR/ui-server.log"
+	ui_server_config "$RUN_DIR/ui-server" "$TEMPORAL_ADDRESS" 127.0.0.1 "$TEMPORAL_UI_PORT" "${API_URL%/v1}/codec"
+	ui_server_start "$RUN_DIR/ui-server" "$LOG_DIR/ui-server.log" "$RUN_DIR/ui-server.pid" \
+		"http://127.0.0.1:$TEMPORAL_UI_PORT" {DEV_LOCK_FD}>&-
+fi
+
 cat >&2 <<EOF
 
   HRSS back office is running.
@@ -291,8 +319,12 @@ cat >&2 <<EOF
     OpenAPI document    $API_URL/openapi.yaml
     Metrics             http://$METRICS_ADDR/metrics (worker: http://$WORKER_METRICS_ADDR/metrics)
     Temporal web UI     ${TEMPORAL_UI_URL:-(external Temporal at $TEMPORAL_ADDRESS)}
+                        decodes payloads for an operator signed in to the staff console
+                        in the same browser (an administrator, auditor or a staff member
+                        with the operator role; docs/operations.md). Open both under
+                        "localhost": the UI's origin must be $TEMPORAL_UI_URL exactly.
     Admin login         $BOOTSTRAP_ADMIN_USERNAME (password: $PASSWORD_NOTE)
-    Logs                $LOG_DIR/{api,worker,migrate,temporal,postgres}.log
+    Logs                $LOG_DIR/{api,worker,migrate,temporal,ui-server,postgres}.log
     Data                $DATA_DIR
 
   Press Ctrl-C to stop.
@@ -318,12 +350,15 @@ while :; do
 		sleep 2 {DEV_LOCK_FD}>&- &
 		TICK_PID=$!
 	fi
-	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} 2>/dev/null || true
+	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} ${UI_SERVER_PID:+"$UI_SERVER_PID"} 2>/dev/null || true
 
 	kill -0 "$API_PID" 2>/dev/null || child_died "hrss api" "$API_PID" "$LOG_DIR/api.log"
 	kill -0 "$WORKER_PID" 2>/dev/null || child_died "hrss worker" "$WORKER_PID" "$LOG_DIR/worker.log"
 	if [[ -n "$TEMPORAL_PID" ]] && ! kill -0 "$TEMPORAL_PID" 2>/dev/null; then
 		child_died "Temporal dev server" "$TEMPORAL_PID" "$LOG_DIR/temporal.log"
+	fi
+	if [[ -n "$UI_SERVER_PID" ]] && ! kill -0 "$UI_SERVER_PID" 2>/dev/null; then
+		child_died "Temporal UI server" "$UI_SERVER_PID" "$LOG_DIR/ui-server.log"
 	fi
 	if [[ -n "$STARTED_PG" ]] && ! pg_is_running "$PG_DATA"; then
 		log "PostgreSQL stopped unexpectedly"

@@ -23,6 +23,14 @@ TEMPORAL_CLI_MODULE="github.com/temporalio/cli/cmd/temporal"
 HRSS_TOOLS_BIN="$HRSS_REPO/.tools/bin"
 TEMPORAL_BIN="${TEMPORAL_CLI:-$HRSS_TOOLS_BIN/temporal}"
 
+# The standalone Temporal web UI server (the same UI version as the dev
+# server's), run beside a headless dev server so that the UI decodes payloads
+# through the API's /codec with the console's session (docs/operations.md).
+# `go install` builds it with the UI's assets embedded.
+TEMPORAL_UI_SERVER_VERSION="v2.42.1"
+TEMPORAL_UI_SERVER_MODULE="github.com/temporalio/ui-server/v2/cmd/server"
+TEMPORAL_UI_SERVER_BIN="${TEMPORAL_UI_SERVER:-$HRSS_TOOLS_BIN/temporal-ui-server}"
+
 PG_MAJOR=15
 PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/$PG_MAJOR/bin}"
 
@@ -288,6 +296,97 @@ ensure_temporal_cli() {
 		log "Temporal CLI $TEMPORAL_CLI_VERSION ready: $TEMPORAL_BIN"
 	fi
 	exec {lock_fd}>&-
+}
+
+# ui_server_ok - the UI server binary exists and is the pinned version.
+ui_server_ok() {
+	[[ -x "$TEMPORAL_UI_SERVER_BIN" ]] || return 1
+	if [[ -n "${TEMPORAL_UI_SERVER:-}" ]]; then
+		return 0 # explicitly chosen by the caller: trust it
+	fi
+	command -v go >/dev/null 2>&1 || return 0
+	local info
+	info="$(go version -m "$TEMPORAL_UI_SERVER_BIN" 2>/dev/null)" || return 1
+	grep -qE "^[[:space:]]+mod[[:space:]]+github.com/temporalio/ui-server/v2[[:space:]]+$TEMPORAL_UI_SERVER_VERSION([[:space:]]|\$)" <<<"$info"
+}
+
+# ensure_ui_server - build the pinned Temporal UI server into
+# $HRSS_TOOLS_BIN/temporal-ui-server (go install names it "server", so it is
+# built into a private directory and moved).
+ensure_ui_server() {
+	if ui_server_ok; then
+		return 0
+	fi
+	if [[ -n "${TEMPORAL_UI_SERVER:-}" ]]; then
+		die "TEMPORAL_UI_SERVER=$TEMPORAL_UI_SERVER is not an executable file"
+	fi
+	command -v go >/dev/null 2>&1 || die "go is not on PATH; cannot build the Temporal UI server"
+	mkdir -p "$HRSS_TOOLS_BIN"
+	local lock_fd tmp
+	exec {lock_fd}>"$HRSS_TOOLS_BIN/.ui-server-install.lock"
+	if ! flock -n "$lock_fd"; then
+		log "another Temporal UI server install is running; waiting for it"
+		flock "$lock_fd"
+	fi
+	if ! ui_server_ok; then
+		log "building Temporal UI server $TEMPORAL_UI_SERVER_VERSION into $HRSS_TOOLS_BIN (takes a few minutes the first time)"
+		tmp="$(mktemp -d "$HRSS_TOOLS_BIN/.ui-server.XXXXXX")"
+		if ! GOBIN="$tmp" go install "$TEMPORAL_UI_SERVER_MODULE@$TEMPORAL_UI_SERVER_VERSION"; then
+			rm -rf "$tmp"
+			exec {lock_fd}>&-
+			die "go install $TEMPORAL_UI_SERVER_MODULE@$TEMPORAL_UI_SERVER_VERSION failed"
+		fi
+		mv -f "$tmp/server" "$TEMPORAL_UI_SERVER_BIN"
+		rm -rf "$tmp"
+		ui_server_ok || {
+			exec {lock_fd}>&-
+			die "$TEMPORAL_UI_SERVER_BIN was built but is not module version $TEMPORAL_UI_SERVER_VERSION"
+		}
+		log "Temporal UI server $TEMPORAL_UI_SERVER_VERSION ready: $TEMPORAL_UI_SERVER_BIN"
+	fi
+	exec {lock_fd}>&-
+}
+
+# ui_server_config DIR GRPC_ADDRESS HOST PORT CODEC_ENDPOINT - write the UI
+# server's configuration as DIR/config/hrss.yaml: the web UI on HOST:PORT for
+# the frontend at GRPC_ADDRESS, decoding through CODEC_ENDPOINT with the
+# browser's credentials (the console's session cookie; docs/operations.md).
+ui_server_config() {
+	local dir="$1" grpc="$2" host="$3" port="$4" codec="$5"
+	mkdir -p "$dir/config"
+	cat >"$dir/config/hrss.yaml" <<YAML
+# Written by scripts/lib.sh (ui_server_config); do not edit.
+temporalGrpcAddress: $grpc
+host: $host
+port: $port
+enableUi: true
+defaultNamespace: default
+notifyOnNewVersion: false
+hideLogs: true
+cors:
+  cookieInsecure: true
+codec:
+  endpoint: $codec
+  passAccessToken: false
+  includeCredentials: true
+YAML
+}
+
+# ui_server_start DIR LOG_FILE PID_FILE URL - start the UI server configured
+# in DIR (ui_server_config) in the background, PID in UI_SERVER_PID, and wait
+# until URL answers.
+ui_server_start() {
+	local dir="$1" log_file="$2" pid_file="$3" url="$4"
+	[[ -x "$TEMPORAL_UI_SERVER_BIN" ]] || die "Temporal UI server not found at $TEMPORAL_UI_SERVER_BIN (run: make tools)"
+	log "starting the Temporal web UI at $url (log: $log_file)"
+	setsid "$TEMPORAL_UI_SERVER_BIN" --root "$dir" --config config --env hrss start </dev/null >>"$log_file" 2>&1 &
+	UI_SERVER_PID=$!
+	printf '%s\n' "$UI_SERVER_PID" >"$pid_file"
+	if ! wait_for --pid "$UI_SERVER_PID" "Temporal web UI $url" 60 http_ok "$url/"; then
+		show_log_tail "$log_file"
+		stop_pid "$UI_SERVER_PID" "Temporal UI server" 10
+		die "the Temporal web UI did not start"
+	fi
 }
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@
 #                   (role hrss has CREATEDB: tests may create their own databases)
 #   TEMPORAL_ADDRESS=127.0.0.1:PORT, TEMPORAL_NAMESPACE=default,
 #   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1,
+#   TEMPORAL_UI_SERVER=<repo>/.tools/bin/temporal-ui-server (the pinned web UI
+#                   server: the browser test of decoding in the web UI),
 #   CHROMIUM=/usr/bin/chromium (browser tests; ARTIFACTS_DIR keeps their screenshots)
 #   AXE_JS=<repo>/.tools/axe-core-<version>/node_modules/axe-core/axe.min.js
 #                   (the browser tests run axe-core on every page they open)
@@ -143,8 +145,17 @@ check_gofmt() {
 # --- Services ---------------------------------------------------------------
 
 ensure_postgres_binaries
+# The web UI server builds (minutes, the first time) beside the other tools.
+UI_BUILD_PID=""
+if ! ui_server_ok; then
+	ensure_ui_server &
+	UI_BUILD_PID=$!
+fi
 ensure_temporal_cli
 ensure_chromium
+if [[ -n "$UI_BUILD_PID" ]]; then
+	wait "$UI_BUILD_PID" || die "building the Temporal UI server failed (see above)"
+fi
 ensure_axe
 
 TEST_DIR="$(mktemp -d /tmp/hrss-test.XXXXXX)"
@@ -166,6 +177,7 @@ DATABASE_URL="$(pg_url "$PG_PORT")"
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export TEMPORAL_NAMESPACE=default
 export TEMPORAL_CLI="$TEMPORAL_BIN"
+export TEMPORAL_UI_SERVER="$TEMPORAL_UI_SERVER_BIN"
 export HRSS_INTEGRATION=1
 export CHROMIUM=/usr/bin/chromium
 export AXE_JS

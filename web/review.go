@@ -31,6 +31,7 @@ func init() {
 		"role.investigator":       {"调查人员", "investigator"},
 		"role.terms_editor":       {"承诺书编辑", "terms editor"},
 		"role.auditor":            {"审计人员", "auditor"},
+		"role.operator":           {"运维人员", "operator"},
 		"queue.title":             {"待审核申请（最早提交的在前）", "Applications waiting for review (oldest first)"},
 		"queue.empty":             {"目前没有待审核的申请。", "No application is waiting."},
 		"queue.queued":            {"进入队列", "Queued"},

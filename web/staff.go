@@ -22,7 +22,7 @@ func (a *app) staffPages() {
 }
 
 // roles are the staff roles, in the order the form lists them.
-var roles = []string{"reviewer", "supervisor", "administrator", "investigator", "terms_editor", "auditor"}
+var roles = []string{"reviewer", "supervisor", "administrator", "investigator", "terms_editor", "auditor", "operator"}
 
 func init() {
 	addMessages(map[string][2]string{

@@ -51,6 +51,7 @@ func Mount(e *echo.Echo) {
 	a.staffNoticePages()
 	a.myDetailsPages()
 	a.publicReportPages()
+	a.operationsPages()
 }
 
 // get and post register a page with the page middleware (security headers,

@@ -32,10 +32,13 @@ const (
 	RoleInvestigator  = "investigator"
 	RoleTermsEditor   = "terms_editor"
 	RoleAuditor       = "auditor"
+	// RoleOperator runs the system: reads runs in the Temporal web UI
+	// (decoding their payloads) and the operations pages (docs/operations.md).
+	RoleOperator = "operator"
 )
 
 // AllRoles lists every staff role the system knows.
-var AllRoles = []string{RoleReviewer, RoleSupervisor, RoleAdministrator, RoleInvestigator, RoleTermsEditor, RoleAuditor}
+var AllRoles = []string{RoleReviewer, RoleSupervisor, RoleAdministrator, RoleInvestigator, RoleTermsEditor, RoleAuditor, RoleOperator}
 
 // Actor says who asks for a change: a staff member (by ID and roles), the
 // applicant holding the follow token, or the system. The API fills it from
@@ -168,6 +171,9 @@ func (s ServiceLevel) WithDefaults() ServiceLevel {
 type RegistrationInput struct {
 	ApplicationID string       `json:"application_id"`
 	ServiceLevel  ServiceLevel `json:"service_level"`
+	// Channel (online, counter, kiosk) is a code, there for the operator
+	// reading the run; the workflow does not branch on it.
+	Channel string `json:"channel,omitempty"`
 }
 
 // DecisionRequest is a reviewer's decision, sent as the decide Update.

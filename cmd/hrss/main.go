@@ -269,6 +269,10 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	if err := api.BootstrapAdmin(db, cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
+	codecOrigin, err := api.CodecOrigin(os.Getenv("CODEC_ALLOWED_ORIGIN"), cfg.TemporalUIURL)
+	if err != nil {
+		return err
+	}
 	anon, err := api.ParseAnonLimits(os.Getenv("ANON_RATE_LIMITS"))
 	if err != nil {
 		return err
@@ -278,7 +282,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash, TrustedProxies: cfg.TrustedProxies,
 		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
 		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout,
-		InitialPasswordTTL: cfg.InitialPasswordTTL})
+		InitialPasswordTTL: cfg.InitialPasswordTTL, CodecOrigin: codecOrigin})
 	if err != nil {
 		return err
 	}

@@ -171,11 +171,15 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	codecOrigin, err := api.CodecOrigin("", opts.UIURL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
 		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
-		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor})
+		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor, CodecOrigin: codecOrigin})
 	if err != nil {
 		t.Fatal(err)
 	}
