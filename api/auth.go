@@ -114,6 +114,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusForbidden, "password_change_required",
 				"请先修改初始密码", "change your initial password first (PUT /v1/me/password)")
 		}
+		if err := s.secondFactorGate(c, p); err != nil { // api/secondfactor.go
+			return err
+		}
 		s.recordDeemedAcceptance(c, p)
 		return next(c)
 	}
@@ -328,21 +331,10 @@ func (s *server) signIn(c echo.Context) error {
 		return newError(http.StatusForbidden, "account_locked", "账户已因安全报告被锁定，请携带身份证件到经办服务机构重置密码",
 			"the account is locked after a security report; reset the password in person at a service office")
 	}
-	token, err := newToken()
-	if err != nil {
-		return err
-	}
-	expires := s.now().Add(s.SessionTTL).UTC()
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, subject_kind, account_id, staff_id, expires_at, source_ip)
-		VALUES ($1, $2, $3, $4, $5, $6)`, hashToken(token), kind, accountID, staffID, expires, c.RealIP()); err != nil {
-		return err
-	}
 	roles := []string(subj.Role)
-	if roles == nil {
-		roles = []string{}
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": token, "must_change_password": subj.Must,
-		"expires_at": expires, "kind": kind, "roles": roles})
+	// A confirmed second factor turns the answer into a challenge
+	// (api/secondfactor.go).
+	return s.afterPassword(c, kind, subj.ID, uh, subj.Must, roles)
 }
 
 func (s *server) signOut(c echo.Context) error {

@@ -25,7 +25,13 @@ func (s *server) me(c echo.Context) error {
 		if err := s.DB.GetContext(ctx, &st, `SELECT id, username, name, roles, office FROM staff WHERE id = $1`, p.StaffID); err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"kind": "staff", "staff": st})
+		enrolled, err := s.hasConfirmedFactor(ctx, "staff", p.StaffID)
+		if err != nil {
+			return err
+		}
+		mustEnrol, _ := c.Get(mustEnrolKey).(bool)
+		return c.JSON(http.StatusOK, map[string]any{"kind": "staff", "staff": st,
+			"second_factor": map[string]any{"enrolled": enrolled}, "must_enrol_second_factor": mustEnrol})
 	}
 	var acct struct {
 		ID                string         `db:"id" json:"id"`

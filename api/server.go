@@ -48,6 +48,9 @@ type Deps struct {
 	// administrators, auditors and holders of CodecToken (api/codec.go).
 	Codec      *payloadcodec.Codec
 	CodecToken string
+	// StaffSecondFactorOff turns off the second factor that staff need by
+	// default (STAFF_SECOND_FACTOR=off; api/secondfactor.go).
+	StaffSecondFactorOff bool
 }
 
 type server struct {
@@ -121,6 +124,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/review/queue", s.reviewQueue, s.requireStaff)
 
 	v1.POST("/sessions", s.signIn)
+	s.secondFactorRoutes(v1)
 	v1.DELETE("/sessions/current", s.signOut, s.requireSignedIn)
 	v1.GET("/me", s.me, s.requireSignedIn)
 	v1.PUT("/me/password", s.changePassword, s.requireSignedIn)

@@ -46,6 +46,10 @@ type Config struct {
 	Hash passwords.Params
 	// Password: password-age reminders and compromise reminders (C3.3).
 	Password workflows.PasswordSettings
+	// StaffSecondFactor is STAFF_SECOND_FACTOR: "required" (the default:
+	// every staff member signs in with a TOTP code) or "off" (staff are
+	// authenticated elsewhere).
+	StaffSecondFactor string
 }
 
 // Load reads the environment.
@@ -67,6 +71,10 @@ func Load() (Config, error) {
 		BootstrapAdminUsername: os.Getenv("BOOTSTRAP_ADMIN_USERNAME"),
 		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
 		Hash:                   passwords.OWASP,
+		StaffSecondFactor:      env("STAFF_SECOND_FACTOR", "required"),
+	}
+	if c.StaffSecondFactor != "required" && c.StaffSecondFactor != "off" {
+		return c, fmt.Errorf("STAFF_SECOND_FACTOR: want required or off, got %q", c.StaffSecondFactor)
 	}
 	var err error
 	durations := []struct {

@@ -64,6 +64,10 @@ type Stack struct {
 	CodecToken string
 	// WorkflowIDs lists the workflows the test started, for history scans.
 	admin string
+	// now is the API's clock; secrets the second-factor secrets of the
+	// members the stack enrolled (secondfactor.go).
+	now     func() time.Time
+	secrets secrets
 }
 
 // Options tune a stack.
@@ -82,6 +86,9 @@ type Options struct {
 	// TemporalAddress, when set, is used instead of TEMPORAL_ADDRESS (a
 	// dev server the test started itself).
 	TemporalAddress string
+	// StaffSecondFactorOff is STAFF_SECOND_FACTOR=off (tests run with
+	// required, the default).
+	StaffSecondFactorOff bool
 }
 
 // Start brings a stack up and registers its teardown.
@@ -138,13 +145,15 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken})
+		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
+		StaffSecondFactorOff: opts.StaffSecondFactorOff})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken}
+	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken,
+		now: opts.Now}
 }
 
 // Response is a decoded answer.
@@ -239,17 +248,31 @@ func (s *Stack) Expect(r Response, status int) Response {
 	return r
 }
 
-// SignIn returns a session token.
+// SignIn returns a session token. It answers the second-factor challenge
+// with the next code of a remembered secret, and enrols a staff member who
+// must (unless the initial password must be changed first: ChangePassword
+// enrols then).
 func (s *Stack) SignIn(username, password string) string {
 	s.T.Helper()
-	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": username, "password": password}), http.StatusCreated)
+	r := s.Do("POST", "/v1/sessions", map[string]string{"username": username, "password": password})
+	if r.Status == http.StatusOK && r.Str("challenge") != "" {
+		r = s.Do("POST", "/v1/sessions/second-factor", map[string]string{"challenge": r.Str("challenge"), "code": s.Code(username)})
+	}
+	s.Expect(r, http.StatusCreated)
+	if must, _ := r.Body["must_enrol_second_factor"].(bool); must {
+		if change, _ := r.Body["must_change_password"].(bool); !change {
+			s.Enrol(r.Str("token"), username)
+		}
+	}
 	return r.Str("token")
 }
 
-// ChangePassword changes a password with the given session.
+// ChangePassword changes a password with the given session, then enrols a
+// staff member's second factor if the session must.
 func (s *Stack) ChangePassword(token, old, new string) {
 	s.T.Helper()
 	s.Expect(s.Do("PUT", "/v1/me/password", map[string]string{"old_password": old, "new_password": new}, Bearer(token)), http.StatusNoContent)
+	s.enrolIfAsked(token)
 }
 
 // Admin returns a session of the bootstrap administrator, password changed.
