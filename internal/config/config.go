@@ -50,6 +50,9 @@ type Config struct {
 	// every staff member signs in with a TOTP code) or "off" (staff are
 	// authenticated elsewhere).
 	StaffSecondFactor string
+	// MigrateDatabaseURL is the owner role's connection for `hrss migrate`
+	// (DATABASE_URL, the application role, when unset).
+	MigrateDatabaseURL string
 }
 
 // Load reads the environment.
@@ -72,6 +75,7 @@ func Load() (Config, error) {
 		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
 		Hash:                   passwords.OWASP,
 		StaffSecondFactor:      env("STAFF_SECOND_FACTOR", "required"),
+		MigrateDatabaseURL:     os.Getenv("MIGRATE_DATABASE_URL"),
 	}
 	if c.StaffSecondFactor != "required" && c.StaffSecondFactor != "off" {
 		return c, fmt.Errorf("STAFF_SECOND_FACTOR: want required or off, got %q", c.StaffSecondFactor)

@@ -102,7 +102,10 @@ func Start(t testing.TB, opts Options) *Stack {
 		slog.SetDefault(slog.New(slog.NewJSONHandler(opts.LogTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		sdkLogger = sdklog.NewStructuredLogger(slog.Default())
 	}
-	db, _ := testdb.New(t)
+	// The API and the worker use the application role; Stack.DB, the
+	// tests' own view, is the owner's.
+	db, dbURL := testdb.New(t)
+	appDB := testdb.App(t, dbURL)
 	metrics, err := observability.New()
 	if err != nil {
 		t.Fatal(err)
@@ -131,19 +134,19 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	tq := "test-" + uuid.NewString()
-	w := worker.New(c, tq, &activities.Activities{DB: db, Box: box, Hash: FastHash})
+	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	if err := api.BootstrapAdmin(db, AdminUsername, AdminPassword, FastHash); err != nil {
+	if err := api.BootstrapAdmin(appDB, AdminUsername, AdminPassword, FastHash); err != nil {
 		t.Fatal(err)
 	}
-	metrics.RegisterBusiness(db)
+	metrics.RegisterBusiness(appDB)
 	if opts.UIURL == "" {
 		opts.UIURL = "http://localhost:8233"
 	}
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
+	e, err := api.New(api.Deps{DB: appDB, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
 		StaffSecondFactorOff: opts.StaffSecondFactorOff})
