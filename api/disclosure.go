@@ -39,7 +39,7 @@ func (s *server) disclosureRoutes(g *echo.Group) {
 	g.GET("/disclosures", s.disclosureRegister, s.requireStaff)
 	g.GET("/disclosures/:id", s.getDisclosure, s.requireStaff)
 	g.POST("/disclosures/:id/decision", s.decideDisclosure, s.requireStaff)
-	g.POST("/disclosures/:id/export", s.exportDisclosure, s.requireStaff)
+	g.POST("/disclosures/:id/export", s.exportDisclosure, s.requireStaff, s.requireReauth)
 	g.GET("/me/consents", s.myConsents, s.requireUser)
 	g.POST("/me/consents/:id", s.answerConsent, s.requireUser)
 	g.GET("/me/disclosures", s.myDisclosures, s.requireUser)

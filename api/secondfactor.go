@@ -241,13 +241,9 @@ func (s *server) startSession(c echo.Context, kind, id string, must bool, roles 
 	if kind == "staff" {
 		accountID, staffID = nil, id
 	}
-	var factorAt any
-	if factorNow {
-		factorAt = s.now().UTC()
-	}
 	expires := s.now().Add(s.SessionTTL).UTC()
 	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, subject_kind, account_id, staff_id, expires_at, source_ip, second_factor_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, hashToken(token), kind, accountID, staffID, expires, c.RealIP(), factorAt); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END)`, hashToken(token), kind, accountID, staffID, expires, c.RealIP(), factorNow); err != nil {
 		return err
 	}
 	if roles == nil {
@@ -592,32 +588,37 @@ func (s *server) reauthenticate(c echo.Context) error {
 	if err := s.callerCode(c, req.Code, true); err != nil {
 		return err
 	}
-	now := s.now().UTC()
-	if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET second_factor_at = $2 WHERE token_hash = $1`, p.TokenHash, now); err != nil {
+	var at time.Time
+	if err := s.DB.GetContext(ctx, &at, `UPDATE sessions SET second_factor_at = now() WHERE token_hash = $1 RETURNING second_factor_at`,
+		p.TokenHash); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"reauthenticated_until": now.Add(ReauthWindow)})
+	return c.JSON(http.StatusOK, map[string]any{"reauthenticated_until": at.Add(ReauthWindow).UTC()})
 }
 
-// requireRecentSecondFactor refuses a sensitive action unless the session
-// entered a second-factor code within ReauthWindow (403
+// requireReauth is the route middleware of the most sensitive actions
+// (disclosure export, staff changes, audit export): it refuses unless the
+// session entered a second-factor code within ReauthWindow (403
 // reauthentication_required; POST /v1/sessions/reauth). With the staff
-// factor off, staff are not asked.
-func (s *server) requireRecentSecondFactor(c echo.Context) error {
-	p := caller(c)
-	if p == nil {
-		return errUnauthenticated()
+// factor off, staff are not asked. Times are the database's.
+func (s *server) requireReauth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := caller(c)
+		if p == nil {
+			return errUnauthenticated()
+		}
+		if p.Kind == "staff" && !s.staffFactorRequired() {
+			return next(c)
+		}
+		var recent bool
+		if err := s.DB.GetContext(c.Request().Context(), &recent, `SELECT coalesce(second_factor_at > now() - $2::interval, false)
+			FROM sessions WHERE token_hash = $1`, p.TokenHash, ReauthWindow.String()); err != nil {
+			return err
+		}
+		if !recent {
+			return newError(http.StatusForbidden, "reauthentication_required", "请重新输入动态验证码后再执行此操作",
+				"enter a second-factor code first (POST /v1/sessions/reauth); it counts for 10 minutes")
+		}
+		return next(c)
 	}
-	if p.Kind == "staff" && !s.staffFactorRequired() {
-		return nil
-	}
-	var at sql.NullTime
-	if err := s.DB.GetContext(c.Request().Context(), &at, `SELECT second_factor_at FROM sessions WHERE token_hash = $1`, p.TokenHash); err != nil {
-		return err
-	}
-	if at.Valid && s.now().Sub(at.Time) <= ReauthWindow {
-		return nil
-	}
-	return newError(http.StatusForbidden, "reauthentication_required", "请重新输入动态验证码后再执行此操作",
-		"enter a second-factor code first (POST /v1/sessions/reauth); it counts for 10 minutes")
 }

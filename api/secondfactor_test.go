@@ -188,3 +188,51 @@ func TestReauthenticationTakesAFreshCode_C1_4(t *testing.T) {
 	r := s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code(username)}, testenv.Bearer(tok)), http.StatusOK)
 	require.NotEmpty(t, r.Str("reauthenticated_until"))
 }
+
+// C3.3(1): a user may turn the same second factor on in "my account"; from
+// then on the user's sign-in asks for a code too. Users without one sign in
+// with the password alone (every other test).
+func TestUserMayTurnOnSecondFactor_C3_3_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	me := s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
+	require.Equal(t, map[string]any{"enrolled": false}, me.Body["second_factor"])
+	codes := s.Enrol(u.Token, u.IDNumber)
+	require.Len(t, codes, 10)
+	me = s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
+	require.Equal(t, map[string]any{"enrolled": true}, me.Body["second_factor"])
+	ch := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": u.IDNumber, "password": u.Password}), http.StatusOK)
+	require.Equal(t, true, ch.Body["second_factor_required"])
+	r := s.Expect(s.Do("POST", "/v1/sessions/second-factor", map[string]string{"challenge": ch.Str("challenge"), "code": s.Code(u.IDNumber)}), http.StatusCreated)
+	require.Equal(t, "user", r.Str("kind"))
+	s.Expect(s.Do("GET", "/v1/me/notices", nil, testenv.Bearer(r.Str("token"))), http.StatusOK)
+}
+
+// C1.4 / C2.3: a staff change and the audit export need a code entered
+// within the last 10 minutes; POST /v1/sessions/reauth renews it.
+func TestSensitiveActionsNeedARecentCode_C1_4_C2_3(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	admin := s.Admin()
+	auditor, _ := s.Staff(workflows.RoleAuditor)
+	var auditorName string
+	require.NoError(t, s.DB.Get(&auditorName, `SELECT username FROM staff WHERE 'auditor' = ANY(roles)`))
+	age := func() {
+		_, err := s.DB.Exec(`UPDATE sessions SET second_factor_at = now() - interval '11 minutes' WHERE second_factor_at IS NOT NULL`)
+		require.NoError(t, err)
+	}
+	age()
+	body := map[string]any{"username": "late.one", "name": "迟到", "roles": []string{"reviewer"}, "password": "Long-enough-pass-1"}
+	r := s.Do("POST", "/v1/staff", body, testenv.Bearer(admin))
+	require.Equal(t, http.StatusForbidden, r.Status)
+	require.Equal(t, "reauthentication_required", r.ErrorCode())
+	require.Equal(t, "reauthentication_required", s.Do("GET", "/v1/audit/export", nil, testenv.Bearer(auditor)).ErrorCode())
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM staff WHERE username = 'late.one'`))
+	// Reading is not sensitive: it still works.
+	s.Expect(s.Do("GET", "/v1/staff", nil, testenv.Bearer(admin)), http.StatusOK)
+
+	s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code(testenv.AdminUsername)}, testenv.Bearer(admin)), http.StatusOK)
+	s.Expect(s.Do("POST", "/v1/staff", body, testenv.Bearer(admin)), http.StatusCreated)
+	s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code(auditorName)}, testenv.Bearer(auditor)), http.StatusOK)
+	s.Expect(s.Do("GET", "/v1/audit/export", nil, testenv.Bearer(auditor)), http.StatusOK)
+}

@@ -129,10 +129,10 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/me", s.me, s.requireSignedIn)
 	v1.PUT("/me/password", s.changePassword, s.requireSignedIn)
 
-	v1.POST("/staff", s.createStaff, s.requireStaff)
+	v1.POST("/staff", s.createStaff, s.requireStaff, s.requireReauth)
 	v1.GET("/staff", s.listStaff, s.requireStaff)
-	v1.PATCH("/staff/:id", s.updateStaff, s.requireStaff)
-	v1.PUT("/staff/:id/password", s.setStaffPassword, s.requireStaff)
+	v1.PATCH("/staff/:id", s.updateStaff, s.requireStaff, s.requireReauth)
+	v1.PUT("/staff/:id/password", s.setStaffPassword, s.requireStaff, s.requireReauth)
 	v1.GET("/staff/notices", s.staffNotices, s.requireStaff)
 	v1.POST("/accounts/search", s.searchAccounts, s.requireStaff)
 

@@ -53,8 +53,8 @@ func (s *Stack) Secret(username string) string {
 }
 
 // Code answers a code for the username that the API has not accepted yet:
-// the earliest time step within the accepted drift that is later than the
-// last one used, waiting for the next step if all three are used.
+// the current or the next time step, whichever is later than the last one
+// used, waiting for a new step if both are used.
 func (s *Stack) Code(username string) string {
 	s.T.Helper()
 	secret := s.Secret(username)
@@ -72,7 +72,7 @@ func (s *Stack) Code(username string) string {
 		}
 		now := s.clock()
 		cur := now.Unix() / 30
-		for _, st := range []int64{cur - 1, cur, cur + 1} {
+		for _, st := range []int64{cur, cur + 1} { // not cur-1: the step may end before the API checks
 			if st > last {
 				return TOTP(secret, time.Unix(st*30, 0))
 			}
