@@ -141,6 +141,8 @@ func needSignIn(c echo.Context, e *apiError) (bool, error) {
 		return true, c.Redirect(http.StatusSeeOther, "/password")
 	case e.Code == "second_factor_enrolment_required":
 		return true, c.Redirect(http.StatusSeeOther, "/second-factor")
+	case e.Code == "reauthentication_required":
+		return true, c.Redirect(http.StatusSeeOther, "/reauth?next="+url.QueryEscape(reauthNext(c)))
 	}
 	return false, nil
 }

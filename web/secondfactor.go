@@ -26,6 +26,8 @@ func (a *app) secondFactorPages() {
 	a.get("/second-factor", a.enrolPage)
 	a.post("/second-factor", a.startEnrolment)
 	a.post("/second-factor/confirm", a.confirmEnrolment)
+	a.get("/reauth", a.reauthPage)
+	a.post("/reauth", a.reauth)
 }
 
 func init() {
@@ -48,6 +50,9 @@ func init() {
 		"recovery.once":     {"这些恢复码只显示这一次。请打印或抄下，妥善保管；手机丢失时，每个恢复码可代替动态验证码使用一次。", "These recovery codes are shown this once. Print or copy them and keep them safe: each one replaces a code once if you lose your phone."},
 		"recovery.print":    {"打印", "Print"},
 		"recovery.continue": {"继续", "Continue"},
+		"reauth.title":      {"再次验证身份", "Confirm it is you"},
+		"reauth.intro":      {"导出数据、修改工作人员等敏感操作前，须在10分钟内输入过动态验证码。验证后请重新提交。", "Sensitive actions (exports, staff changes) need a code entered within the last 10 minutes. After this, submit again."},
+		"reauth.submit":     {"验证", "Verify"},
 	})
 }
 
@@ -138,8 +143,10 @@ func (a *app) confirmEnrolment(c echo.Context) error {
 	e := a.call(c, asSignedIn, http.MethodPost, "/v1/me/second-factor/confirm",
 		map[string]string{"code": strings.TrimSpace(c.FormValue("code"))}, &out)
 	if e != nil {
-		if done, err := needSignIn(c, e); done {
-			return err
+		if e.Code != "second_factor_failed" {
+			if done, err := needSignIn(c, e); done {
+				return err
+			}
 		}
 		if e.Status >= 500 {
 			return fail(c, e)
@@ -198,4 +205,55 @@ func startSignedIn(c echo.Context, s sessionAnswer) error {
 	default:
 		return c.Redirect(http.StatusSeeOther, "/account")
 	}
+}
+
+// reauthNext is where the person goes back to after re-authenticating: the
+// page itself for a GET, the page of the form for a POST (the form is sent
+// again by hand).
+func reauthNext(c echo.Context) string {
+	p := c.Request().URL.Path
+	if c.Request().Method == http.MethodGet {
+		return c.Request().URL.RequestURI()
+	}
+	for _, suffix := range []string{"/export", "/password"} {
+		if strings.HasSuffix(p, suffix) {
+			return strings.TrimSuffix(p, suffix)
+		}
+	}
+	return p
+}
+
+// safeNext keeps a redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/console"
+	}
+	return next
+}
+
+func (a *app) reauthPage(c echo.Context) error {
+	if sessionToken(c) == "" {
+		return c.Redirect(http.StatusSeeOther, "/signin?notice=signin_first")
+	}
+	return render(c, http.StatusOK, "account/reauth.html", view{Title: "reauth.title",
+		Form: map[string][]string{"next": {safeNext(c.QueryParam("next"))}}})
+}
+
+func (a *app) reauth(c echo.Context) error {
+	next := safeNext(c.FormValue("next"))
+	e := a.call(c, asSignedIn, http.MethodPost, "/v1/sessions/reauth",
+		map[string]string{"code": strings.TrimSpace(c.FormValue("code"))}, nil)
+	if e == nil {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	if e.Code != "second_factor_failed" {
+		if done, err := needSignIn(c, e); done {
+			return err
+		}
+	}
+	if e.Status >= 500 {
+		return fail(c, e)
+	}
+	return render(c, e.Status, "account/reauth.html", view{Title: "reauth.title", Err: e, Back: "/reauth",
+		Form: map[string][]string{"next": {next}}})
 }
