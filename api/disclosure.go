@@ -329,6 +329,9 @@ func (s *server) decideDisclosure(c echo.Context) error {
 	if v.EnteredBy == p.StaffID {
 		return newError(http.StatusForbidden, "four_eyes", "录入请求的工作人员不得审批该请求", "the staff member who entered the request may not approve it")
 	}
+	if err := s.refuseHandPickedApprover(ctx, v.EnteredBy, p.StaffID); err != nil { // api/foureyes.go
+		return err
+	}
 	var details []validate.FieldError
 	for i, f := range req.Fields {
 		if !contains(v.Fields, f) {
