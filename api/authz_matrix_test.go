@@ -118,6 +118,7 @@ var authzMatrix = map[string]string{
 	"POST /v1/sessions/reauth":                       "1A-1AAAAAA",
 	"POST /v1/me/second-factor":                      "1A-1AAAAAA",
 	"POST /v1/me/second-factor/confirm":              "1A-1AAAAAA",
+	"DELETE /v1/staff/{id}/second-factor":            "13-133A333",
 	"POST /v1/sessions":                              "AA-1AAAAAA",
 	"GET /v1/staff":                                  "13-133A333",
 	"POST /v1/staff":                                 "13-133A333",

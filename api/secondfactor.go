@@ -37,6 +37,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
 )
 
 const (
@@ -62,6 +63,43 @@ func (s *server) secondFactorRoutes(v1 *echo.Group) {
 	v1.POST("/sessions/reauth", s.reauthenticate, s.requireSignedIn)
 	v1.POST("/me/second-factor", s.enrolSecondFactor, s.requireSignedIn)
 	v1.POST("/me/second-factor/confirm", s.confirmSecondFactor, s.requireSignedIn)
+	v1.DELETE("/staff/:id/second-factor", s.resetStaffSecondFactor, s.requireStaff, s.requireReauth)
+}
+
+// resetStaffSecondFactor: an administrator removes another member's factor
+// (a lost phone and lost recovery codes). Every session of the member ends;
+// the next sign-in gets an enrolment-only session. The reset is in the
+// audit log and counts as a change of the member for the four-eyes rule
+// (api/foureyes.go).
+func (s *server) resetStaffSecondFactor(c echo.Context) error {
+	p := caller(c)
+	if !p.hasRole(workflows.RoleAdministrator) {
+		return errForbidden("only an administrator may reset a staff member's second factor", "仅管理员可以重置工作人员的动态验证码")
+	}
+	id := c.Param("id")
+	if id == p.StaffID {
+		return errForbidden("another administrator must reset your own second factor", "不能重置自己的动态验证码，请由另一位管理员办理")
+	}
+	ctx := c.Request().Context()
+	var username string
+	if err := getOne(ctx, s.DB, &username, `SELECT username FROM staff WHERE id = $1`, id); err != nil {
+		return err
+	}
+	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM second_factors WHERE subject_kind = 'staff' AND subject_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "staff.second_factor_reset", "staff", id, map[string]any{"had_factor": n > 0})
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // subject names the holder of a factor.

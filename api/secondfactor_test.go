@@ -236,3 +236,27 @@ func TestSensitiveActionsNeedARecentCode_C1_4_C2_3(t *testing.T) {
 	s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code(auditorName)}, testenv.Bearer(auditor)), http.StatusOK)
 	s.Expect(s.Do("GET", "/v1/audit/export", nil, testenv.Bearer(auditor)), http.StatusOK)
 }
+
+// C1.4: an administrator resets a member's lost second factor: the
+// member's sessions end and the next sign-in must enrol again; nobody
+// resets their own, and the reset is audited.
+func TestAdministratorResetsAMembersSecondFactor_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	admin := s.Admin()
+	var adminID string
+	require.NoError(t, s.DB.Get(&adminID, `SELECT id FROM staff WHERE username = $1`, testenv.AdminUsername))
+	memberID := s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": "lost.phone", "name": "丢手机", "roles": []string{"reviewer"},
+		"password": "Lost-Phone-First-1"}, testenv.Bearer(admin)), http.StatusCreated).Str("id")
+	member := s.SignIn("lost.phone", "Lost-Phone-First-1")
+	s.ChangePassword(member, "Lost-Phone-First-1", "Lost-Phone-Second-2") // enrols
+	s.Expect(s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(member)), http.StatusOK)
+
+	require.Equal(t, http.StatusForbidden, s.Do("DELETE", "/v1/staff/"+adminID+"/second-factor", nil, testenv.Bearer(admin)).Status, "not one's own")
+	require.Equal(t, http.StatusForbidden, s.Do("DELETE", "/v1/staff/"+adminID+"/second-factor", nil, testenv.Bearer(member)).Status, "administrators only")
+	s.Expect(s.Do("DELETE", "/v1/staff/"+memberID+"/second-factor", nil, testenv.Bearer(admin)), http.StatusNoContent)
+	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me", nil, testenv.Bearer(member)).Status, "the member's sessions ended")
+	again := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": "lost.phone", "password": "Lost-Phone-Second-2"}), http.StatusCreated)
+	require.Equal(t, true, again.Body["must_enrol_second_factor"])
+	require.Equal(t, "second_factor_enrolment_required", s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(again.Str("token"))).ErrorCode())
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM audit_log WHERE action = 'staff.second_factor_reset' AND record_id = '`+memberID+`'`))
+}
