@@ -54,7 +54,7 @@ func TestWebStaffEnrolsSecondFactorAndSignsInWithCode_C1_4_C3_3_1(t *testing.T) 
 	require.Regexp(t, `^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$`, recovery[0])
 	w.Do(chromedp.WaitVisible(chromedp.ID("print")))
 	keepScreenshot(t, w.Shot("recovery-codes"), "recovery-codes.png")
-	w.Do(chromedp.Click(chromedp.ID("recovery-continue")), chromedp.WaitVisible(chromedp.ID("queue")))
+	w.Do(chromedp.Click(chromedp.ID("recovery-continue")), chromedp.WaitVisible(chromedp.ID("console-menu")))
 
 	// The next sign-in: password, then the code prompt.
 	w.Do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")))
@@ -66,7 +66,7 @@ func TestWebStaffEnrolsSecondFactorAndSignsInWithCode_C1_4_C3_3_1(t *testing.T) 
 		chromedp.WaitVisible(chromedp.ID("code-error")))
 	keepScreenshot(t, w.Shot("code-prompt-refused"), "code-prompt.png")
 	w.Do(chromedp.SendKeys(chromedp.ID("f-code"), browserSecrets.code(t, username)+"\r"),
-		chromedp.WaitVisible(chromedp.ID("queue")))
+		chromedp.WaitVisible(chromedp.ID("console-menu")))
 
 	// A recovery code in place of a code.
 	w.Do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")),
@@ -74,6 +74,6 @@ func TestWebStaffEnrolsSecondFactorAndSignsInWithCode_C1_4_C3_3_1(t *testing.T) 
 		chromedp.SendKeys(chromedp.ID("f-password"), pw+"\r"))
 	require.Equal(t, "/signin/code", waitLeave(w, "/signin"))
 	w.Do(chromedp.WaitVisible(chromedp.ID("f-code")), chromedp.SendKeys(chromedp.ID("f-code"), recovery[3]+"\r"),
-		chromedp.WaitVisible(chromedp.ID("queue")))
+		chromedp.WaitVisible(chromedp.ID("console-menu")))
 	assertNoPersonalDataInURLs(t, b, secret, recovery[3], pw)
 }
