@@ -25,7 +25,7 @@ import (
 // Both searches are staff actions and are themselves logged.
 func (s *server) auditRoutes(g *echo.Group) {
 	g.GET("/audit", s.searchAudit, s.requireStaff)
-	g.GET("/audit/export", s.exportAudit, s.requireStaff)
+	g.GET("/audit/export", s.exportAudit, s.requireStaff, s.requireReauth)
 }
 
 // maxAuditExport caps one export; narrow the filters for more.

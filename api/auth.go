@@ -119,6 +119,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusForbidden, "password_change_required",
 				"请先修改初始密码", "change your initial password first (PUT /v1/me/password)")
 		}
+		if err := s.secondFactorGate(c, p); err != nil { // api/secondfactor.go
+			return err
+		}
 		if err := next(c); err != nil {
 			return err
 		}
@@ -236,11 +239,10 @@ func (s *server) signIn(c echo.Context) error {
 	}
 	found := err == nil
 	chk := passwordCheck{Username: req.Username, ChangedAt: subj.ChangedAt, Failure: "failed"}
-	var accountID, staffID any
 	if found && kind == "user" {
-		accountID, chk.AccountID = subj.ID, subj.ID
+		chk.AccountID = subj.ID
 	} else if found {
-		staffID, chk.StaffID = subj.ID, subj.ID
+		chk.StaffID = subj.ID
 	}
 
 	// The attempt is counted (and the limits checked) before the password
@@ -274,21 +276,10 @@ func (s *server) signIn(c echo.Context) error {
 	if err := attempt.succeeded("success"); err != nil {
 		return err
 	}
-	token, err := newToken()
-	if err != nil {
-		return err
-	}
-	expires := s.now().Add(s.SessionTTL).UTC()
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, subject_kind, account_id, staff_id, expires_at, source_ip)
-		VALUES ($1, $2, $3, $4, $5, $6)`, hashToken(token), kind, accountID, staffID, expires, c.RealIP()); err != nil {
-		return err
-	}
 	roles := []string(subj.Role)
-	if roles == nil {
-		roles = []string{}
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": token, "must_change_password": subj.Must,
-		"expires_at": expires, "kind": kind, "roles": roles})
+	// A confirmed second factor turns the answer into a challenge
+	// (api/secondfactor.go).
+	return s.afterPassword(c, kind, subj.ID, usernameHash(req.Username), subj.Must, roles)
 }
 
 func (s *server) signOut(c echo.Context) error {

@@ -39,7 +39,7 @@ func (s *server) disclosureRoutes(g *echo.Group) {
 	g.GET("/disclosures", s.disclosureRegister, s.requireStaff)
 	g.GET("/disclosures/:id", s.getDisclosure, s.requireStaff)
 	g.POST("/disclosures/:id/decision", s.decideDisclosure, s.requireStaff)
-	g.POST("/disclosures/:id/export", s.exportDisclosure, s.requireStaff)
+	g.POST("/disclosures/:id/export", s.exportDisclosure, s.requireStaff, s.requireReauth)
 	g.GET("/me/consents", s.myConsents, s.requireUser)
 	g.POST("/me/consents/:id", s.answerConsent, s.requireUser)
 	g.GET("/me/disclosures", s.myDisclosures, s.requireUser)
@@ -328,6 +328,9 @@ func (s *server) decideDisclosure(c echo.Context) error {
 	p := caller(c)
 	if v.EnteredBy == p.StaffID {
 		return newError(http.StatusForbidden, "four_eyes", "录入请求的工作人员不得审批该请求", "the staff member who entered the request may not approve it")
+	}
+	if err := s.refuseHandPickedApprover(ctx, v.EnteredBy, p.StaffID); err != nil { // api/foureyes.go
+		return err
 	}
 	var details []validate.FieldError
 	for i, f := range req.Fields {

@@ -25,7 +25,13 @@ func (s *server) me(c echo.Context) error {
 		if err := s.DB.GetContext(ctx, &st, `SELECT id, username, name, roles, office FROM staff WHERE id = $1`, p.StaffID); err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"kind": "staff", "staff": st})
+		enrolled, err := s.hasConfirmedFactor(ctx, "staff", p.StaffID)
+		if err != nil {
+			return err
+		}
+		mustEnrol, _ := c.Get(mustEnrolKey).(bool)
+		return c.JSON(http.StatusOK, map[string]any{"kind": "staff", "staff": st,
+			"second_factor": map[string]any{"enrolled": enrolled}, "must_enrol_second_factor": mustEnrol})
 	}
 	var acct struct {
 		ID                string         `db:"id" json:"id"`
@@ -71,10 +77,15 @@ func (s *server) me(c echo.Context) error {
 	account := map[string]any{"id": acct.ID, "username": acct.Username, "status": acct.Status, "name": acct.Name,
 		"mobile": acct.Mobile, "email": acct.Email.String, "address": acct.Address, "opened_at": acct.OpenedAt,
 		"password_changed_at": acct.PasswordChangedAt}
+	enrolled, err := s.hasConfirmedFactor(ctx, "user", p.AccountID)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"kind":     "user",
-		"account":  account,
-		"services": services,
+		"kind":          "user",
+		"account":       account,
+		"second_factor": map[string]any{"enrolled": enrolled},
+		"services":      services,
 		"agreement": map[string]any{"terms_version": agr.TermsVersion, "channel": agr.Channel, "accepted_at": agr.AcceptedAt,
 			"effective_from": agr.EffectiveFrom, "effective_until": nullable(agr.EffectiveUntil.Time, agr.EffectiveUntil.Valid),
 			"end_reason": nullable(agr.EndReason.String, agr.EndReason.Valid), "in_force": inForce},

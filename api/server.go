@@ -84,6 +84,9 @@ type Deps struct {
 	// CodecOrigin is the one browser origin (the web UI's) that may call
 	// /codec/* with credentials; see CodecOrigin in api/codec.go.
 	CodecOrigin string
+	// StaffSecondFactorOff turns off the second factor that staff need by
+	// default (STAFF_SECOND_FACTOR=off; api/secondfactor.go).
+	StaffSecondFactorOff bool
 }
 
 type server struct {
@@ -180,14 +183,15 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.GET("/review/queue", s.reviewQueue, s.requireStaff)
 
 	v1.POST("/sessions", s.signIn)
+	s.secondFactorRoutes(v1)
 	v1.DELETE("/sessions/current", s.signOut, s.requireSignedIn)
 	v1.GET("/me", s.me, s.requireSignedIn)
 	v1.PUT("/me/password", s.changePassword, s.requireSignedIn)
 
-	v1.POST("/staff", s.createStaff, s.requireStaff)
+	v1.POST("/staff", s.createStaff, s.requireStaff, s.requireReauth)
 	v1.GET("/staff", s.listStaff, s.requireStaff)
-	v1.PATCH("/staff/:id", s.updateStaff, s.requireStaff)
-	v1.PUT("/staff/:id/password", s.setStaffPassword, s.requireStaff)
+	v1.PATCH("/staff/:id", s.updateStaff, s.requireStaff, s.requireReauth)
+	v1.PUT("/staff/:id/password", s.setStaffPassword, s.requireStaff, s.requireReauth)
 	v1.GET("/staff/notices", s.staffNotices, s.requireStaff)
 	v1.POST("/accounts/search", s.searchAccounts, s.requireStaff)
 

@@ -110,6 +110,9 @@ type passwordCheck struct {
 	// Username is the name given (or the caller's): its hash keys the
 	// per-username counters, whether or not the name has an account.
 	Username string
+	// UsernameHash, when set, stands for Username (a second-factor code
+	// answers a challenge that keeps only the hash).
+	UsernameHash []byte
 	// AccountID or StaffID is the subject, "" when the name has none.
 	AccountID, StaffID string
 	// ChangedAt is the subject's last password change: failures before it
@@ -154,7 +157,10 @@ func orNull(s string) any {
 func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwordAttempt, error) {
 	ctx := c.Request().Context()
 	a := &passwordAttempt{s: s, c: c, chk: chk, release: func() {}}
-	uh := usernameHash(chk.Username)
+	uh := chk.UsernameHash
+	if uh == nil {
+		uh = usernameHash(chk.Username)
+	}
 	ip := c.RealIP()
 	var changedAt any
 	if !chk.ChangedAt.IsZero() {

@@ -759,3 +759,28 @@ func versionLess(a, b string) bool {
 	}
 	return false
 }
+
+// Least privilege in the database (C1.4, C3.3(4)): the owner role `hrss`
+// only migrates (MIGRATE_DATABASE_URL of `migrate`); worker and api run as
+// the application role `hrss_app` (DATABASE_URL), which the first boot
+// creates and `hrss migrate` grants; the staff second factor is required.
+func TestComposeSeparatesOwnerAndApplicationRoles_C1_4_C3_3_4(t *testing.T) {
+	c := loadCompose(t)
+	user := func(dsn string) string {
+		u, err := url.Parse(resolve(dsn))
+		require.NoError(t, err)
+		return u.User.Username()
+	}
+	migrate := mustService(t, c, "migrate")
+	require.Equal(t, "hrss", user(migrate.Environment["MIGRATE_DATABASE_URL"]), "migrate runs as the owner")
+	require.Equal(t, "hrss_app", user(migrate.Environment["DATABASE_URL"]), "migrate grants the application role")
+	for _, name := range []string{"worker", "api"} {
+		s := mustService(t, c, name)
+		require.Equalf(t, "hrss_app", user(s.Environment["DATABASE_URL"]), "%s runs as the application role", name)
+		require.Emptyf(t, s.Environment["MIGRATE_DATABASE_URL"], "%s must not hold the owner's password", name)
+	}
+	require.Equal(t, "required", resolve(mustService(t, c, "api").Environment["STAFF_SECOND_FACTOR"]))
+	init, err := os.ReadFile("temporal/postgres-init.sh")
+	require.NoError(t, err)
+	require.Contains(t, string(init), "CREATE ROLE hrss_app LOGIN PASSWORD")
+}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -29,20 +31,130 @@ func staffAccount(t *testing.T, s *testenv.Stack, roles ...string) (username, pa
 	return username, password
 }
 
-// signIn fills the sign-in form with the keyboard (Enter submits).
+// signIn fills the sign-in form with the keyboard (Enter submits); a staff
+// member whose second factor the helpers enrolled answers the code prompt.
 func signIn(w *testenv.Window, base, username, password string) {
 	w.Do(chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("f-username")),
 		chromedp.SendKeys(chromedp.ID("f-username"), username),
 		chromedp.SendKeys(chromedp.ID("f-password"), password+"\r"))
+	browserSecrets.signedIn(w, username)
+	if waitLeave(w, "/signin") == "/signin/code" {
+		w.Do(chromedp.WaitVisible(chromedp.ID("f-code")),
+			chromedp.SendKeys(chromedp.ID("f-code"), browserSecrets.code(w.B.T, username)+"\r"))
+		waitLeave(w, "/signin/code")
+	}
 }
 
-// changePassword answers the forced change of an initial password.
+// changePassword answers the forced change of an initial password. A staff
+// member is sent on to the second-factor enrolment: the helper enrols with
+// the secret the page shows, then opens the console as the change would.
 func changePassword(w *testenv.Window, old, new string) {
 	w.Do(chromedp.WaitVisible(chromedp.ID("forced")),
 		chromedp.SendKeys(chromedp.ID("f-old_password"), old),
 		chromedp.SendKeys(chromedp.ID("f-new_password"), new),
 		chromedp.SendKeys(chromedp.ID("f-new_password2"), new),
 		chromedp.Click(chromedp.ID("password-submit")))
+	if waitLeave(w, "/password") == "/second-factor" {
+		enrolInBrowser(w)
+		w.Do(chromedp.Click(chromedp.ID("recovery-continue")), chromedp.WaitVisible(chromedp.ID("main")))
+		loc, err := url.Parse(testenv.Run(w, chromedp.Location()))
+		require.NoError(w.B.T, err)
+		w.Do(chromedp.Navigate(loc.Scheme + "://" + loc.Host + "/console?notice=password_done"))
+	}
+}
+
+// enrolInBrowser sets up the second factor on the enrolment page with the
+// secret shown in text, and leaves the browser on the recovery codes.
+func enrolInBrowser(w *testenv.Window) (secret string, recovery []string) {
+	w.Do(chromedp.WaitVisible(chromedp.ID("enrol-start")), chromedp.Click(chromedp.ID("enrol-start")),
+		chromedp.WaitVisible(chromedp.ID("totp-secret")))
+	secret = w.Text("#totp-secret")
+	browserSecrets.remember(w, secret)
+	w.Do(chromedp.SendKeys(chromedp.ID("f-code"), browserSecrets.code(w.B.T, browserSecrets.user(w))),
+		chromedp.Click(chromedp.ID("enrol-confirm")), chromedp.WaitVisible(chromedp.ID("recovery-codes")))
+	for _, li := range strings.Split(w.Text("#recovery-codes"), "\n") {
+		if li = strings.TrimSpace(li); li != "" {
+			recovery = append(recovery, li)
+		}
+	}
+	return secret, recovery
+}
+
+// waitLeave waits until the window's page is no longer path (after a form
+// was sent) and the new page has loaded; it returns the new path.
+func waitLeave(w *testenv.Window, path string) string {
+	w.B.T.Helper()
+	var now string
+	testenv.Eventually(w.B.T, testenv.StepTimeout, "the page after "+path, func() bool {
+		raw, err := chromedp.Run(w.Ctx, chromedp.Location())
+		if err != nil {
+			return false
+		}
+		loc, err := url.Parse(raw)
+		if err != nil || loc.Path == path {
+			return false
+		}
+		if state, err := chromedp.Run(w.Ctx, chromedp.Evaluate[string]("document.readyState")); err != nil || state != "complete" {
+			return false
+		}
+		now = loc.Path
+		return true
+	})
+	return now
+}
+
+// browserSecrets remembers, for the browser tests, who signed in in which
+// window, their second-factor secrets and the last time step used (the
+// API accepts each code once).
+var browserSecrets = &secretBook{users: map[*testenv.Window]string{}, secrets: map[string]string{}, steps: map[string]int64{}}
+
+type secretBook struct {
+	mu      sync.Mutex
+	users   map[*testenv.Window]string
+	secrets map[string]string
+	steps   map[string]int64
+}
+
+func (b *secretBook) signedIn(w *testenv.Window, username string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.users[w] = username
+}
+
+func (b *secretBook) user(w *testenv.Window) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.users[w]
+}
+
+func (b *secretBook) remember(w *testenv.Window, secret string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.secrets[b.users[w]] = secret
+}
+
+// code is the username's next unused code, waiting for a new step if the
+// three within the drift are used.
+func (b *secretBook) code(t testing.TB, username string) string {
+	t.Helper()
+	deadline := time.Now().Add(75 * time.Second)
+	for {
+		b.mu.Lock()
+		secret, last := b.secrets[username], b.steps[username]
+		cur := time.Now().Unix() / 30
+		for _, st := range []int64{cur, cur + 1} { // not cur-1: the step may end before the API checks
+			if st > last {
+				b.steps[username] = st
+				b.mu.Unlock()
+				return testenv.TOTP(secret, time.Unix(st*30, 0))
+			}
+		}
+		b.mu.Unlock()
+		if secret == "" || time.Now().After(deadline) {
+			t.Fatalf("no second-factor code for %s", username)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // keepScreenshot copies a screenshot into docs/screenshots when

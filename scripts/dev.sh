@@ -245,8 +245,11 @@ else
 	# Stopped on exit, also when an earlier, killed run left it running.
 	STARTED_PG=1
 	pg_start "$PG_DATA" "$POSTGRES_PORT" "$LOG_DIR/postgres.log" {DEV_LOCK_FD}>&-
-	DATABASE_URL="$(pg_url "$POSTGRES_PORT")"
+	# Two roles: the owner migrates, the application role runs the services.
+	MIGRATE_DATABASE_URL="$(pg_url "$POSTGRES_PORT")"
+	DATABASE_URL="$(pg_app_url "$POSTGRES_PORT")"
 fi
+MIGRATE_DATABASE_URL="${MIGRATE_DATABASE_URL:-$DATABASE_URL}"
 
 # --- Temporal ---------------------------------------------------------------
 
@@ -270,7 +273,7 @@ else
 	START_UI_SERVER=1
 fi
 
-export DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
+export DATABASE_URL MIGRATE_DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_ADDR PICKUP_KEY \
 	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR METRICS_ADDR PAYLOAD_KEYS CODEC_TOKEN
 export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_TASK_QUEUE="${TEMPORAL_TASK_QUEUE:-hrss-backoffice}"

@@ -38,6 +38,10 @@ PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/$PG_MAJOR/bin}"
 HRSS_DB_USER=hrss
 HRSS_DB_PASSWORD=hrss
 HRSS_DB_NAME=hrss
+# The application role (DATABASE_URL of the API and the worker): no
+# ownership, only the grants `hrss migrate` gives it (docs/security.md).
+HRSS_APP_USER=hrss_app
+HRSS_APP_PASSWORD=hrss_app
 
 # ---------------------------------------------------------------------------
 # Messages
@@ -517,6 +521,9 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '$HRSS_DB_USER') THEN
 		CREATE ROLE $HRSS_DB_USER LOGIN CREATEDB PASSWORD '$HRSS_DB_PASSWORD';
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '$HRSS_APP_USER') THEN
+		CREATE ROLE $HRSS_APP_USER LOGIN NOCREATEDB NOCREATEROLE PASSWORD '$HRSS_APP_PASSWORD';
+	END IF;
 END
 \$\$;
 SELECT 'CREATE DATABASE $HRSS_DB_NAME OWNER $HRSS_DB_USER'
@@ -547,10 +554,17 @@ pg_stop() {
 	fi
 }
 
-# pg_url PORT - DATABASE_URL for the hrss database of a cluster from pg_start.
+# pg_url PORT - MIGRATE_DATABASE_URL (the owner role) for the hrss database
+# of a cluster from pg_start.
 pg_url() {
 	printf 'postgres://%s:%s@127.0.0.1:%s/%s?sslmode=disable\n' \
 		"$HRSS_DB_USER" "$HRSS_DB_PASSWORD" "$1" "$HRSS_DB_NAME"
+}
+
+# pg_app_url PORT - DATABASE_URL (the application role) for the same database.
+pg_app_url() {
+	printf 'postgres://%s:%s@127.0.0.1:%s/%s?sslmode=disable\n' \
+		"$HRSS_APP_USER" "$HRSS_APP_PASSWORD" "$1" "$HRSS_DB_NAME"
 }
 
 # ---------------------------------------------------------------------------

@@ -19,8 +19,10 @@
 # Arguments given to this script are passed to `go test` after TEST_ARGS.
 #
 # Exported to the tests:
-#   DATABASE_URL=postgres://hrss:hrss@127.0.0.1:PORT/hrss?sslmode=disable
-#                   (role hrss has CREATEDB: tests may create their own databases)
+#   MIGRATE_DATABASE_URL=postgres://hrss:hrss@127.0.0.1:PORT/hrss?sslmode=disable
+#                   (the owner role; it has CREATEDB: tests create their own databases)
+#   DATABASE_URL=postgres://hrss_app:hrss_app@127.0.0.1:PORT/hrss?sslmode=disable
+#                   (the application role that the API and worker of each test use)
 #   TEMPORAL_ADDRESS=127.0.0.1:PORT, TEMPORAL_NAMESPACE=default,
 #   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1,
 #   TEMPORAL_UI_SERVER=<repo>/.tools/bin/temporal-ui-server (the pinned web UI
@@ -172,8 +174,9 @@ temporal_start "$TEST_DIR/temporal.log" "$TEST_DIR/temporal.pid" \
 	"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" --headless
 FAILED_STEP=""
 
-export DATABASE_URL
-DATABASE_URL="$(pg_url "$PG_PORT")"
+export DATABASE_URL MIGRATE_DATABASE_URL
+MIGRATE_DATABASE_URL="$(pg_url "$PG_PORT")"
+DATABASE_URL="$(pg_app_url "$PG_PORT")"
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export TEMPORAL_NAMESPACE=default
 export TEMPORAL_CLI="$TEMPORAL_BIN"
@@ -181,6 +184,7 @@ export TEMPORAL_UI_SERVER="$TEMPORAL_UI_SERVER_BIN"
 export HRSS_INTEGRATION=1
 export CHROMIUM=/usr/bin/chromium
 export AXE_JS
+log "MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL"
 log "DATABASE_URL=$DATABASE_URL"
 log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 

@@ -18,6 +18,7 @@ func (a *app) accountPages() {
 	a.get("/password", a.passwordPage)
 	a.post("/password", a.changePassword)
 	a.get("/account", a.accountPage)
+	a.secondFactorPages()
 }
 
 func init() {
@@ -73,8 +74,13 @@ func (a *app) signInPage(c echo.Context) error {
 type sessionAnswer struct {
 	Token      string    `json:"token"`
 	MustChange bool      `json:"must_change_password"`
+	MustEnrol  bool      `json:"must_enrol_second_factor"`
 	Kind       string    `json:"kind"`
 	ExpiresAt  time.Time `json:"expires_at"`
+	// A right password of someone with a second factor: the challenge
+	// (expires_at is then the challenge's).
+	Required  bool   `json:"second_factor_required"`
+	Challenge string `json:"challenge"`
 }
 
 func (a *app) signIn(c echo.Context) error {
@@ -94,24 +100,11 @@ func (a *app) signIn(c echo.Context) error {
 		return render(c, e.Status, "account/signin.html", view{Title: "signin.title", Err: e,
 			Form: url.Values{"username": {username}}})
 	}
-	if restrictedToken(c) != "" {
-		setCookie(c, restrictedCookie, "", -1)
+	if s.Required {
+		clearSession(c)
+		return toCodePrompt(c, s.Challenge, s.ExpiresAt)
 	}
-	// Session cookies (no Max-Age): closing the browser of a shared tablet
-	// at the counter ends them; the API ends the session itself at its
-	// expiry, and a staff session after an idle time (C3.3(1)).
-	setCookie(c, sessionCookie, s.Token, 0)
-	setCookie(c, kindCookie, s.Kind, 0)
-	setSessionEnd(c, s.ExpiresAt)
-	renewCSRF(c)
-	switch {
-	case s.MustChange:
-		return c.Redirect(http.StatusSeeOther, "/password")
-	case s.Kind == "staff":
-		return c.Redirect(http.StatusSeeOther, "/console")
-	default:
-		return c.Redirect(http.StatusSeeOther, "/account")
-	}
+	return startSignedIn(c, s) // web/secondfactor.go
 }
 
 func clearSession(c echo.Context) {
@@ -146,6 +139,10 @@ func needSignIn(c echo.Context, e *apiError) (bool, error) {
 		return true, c.Redirect(http.StatusSeeOther, "/signin?notice=signin_first")
 	case e.Code == "password_change_required":
 		return true, c.Redirect(http.StatusSeeOther, "/password")
+	case e.Code == "second_factor_enrolment_required":
+		return true, c.Redirect(http.StatusSeeOther, "/second-factor")
+	case e.Code == "reauthentication_required":
+		return true, c.Redirect(http.StatusSeeOther, "/reauth?next="+url.QueryEscape(reauthNext(c)))
 	}
 	return false, nil
 }
@@ -169,6 +166,10 @@ type meAnswer struct {
 		Roles    []string `json:"roles"`
 		Office   string   `json:"office"`
 	} `json:"staff"`
+	MustEnrol    bool `json:"must_enrol_second_factor"`
+	SecondFactor struct {
+		Enrolled bool `json:"enrolled"`
+	} `json:"second_factor"`
 	Account struct {
 		ID                string    `json:"id"`
 		Username          string    `json:"username"`

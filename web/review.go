@@ -111,6 +111,9 @@ func (a *app) staffOnly(c echo.Context) (*meAnswer, bool, error) {
 	if me.Kind != "staff" {
 		return nil, true, c.Redirect(http.StatusSeeOther, "/account")
 	}
+	if me.MustEnrol { // the second factor first (web/secondfactor.go)
+		return nil, true, c.Redirect(http.StatusSeeOther, "/second-factor")
+	}
 	return me, false, nil
 }
 

@@ -19,6 +19,7 @@ import (
 // redirects, and the CSRF token of the last page it read.
 type agent struct {
 	t    *testing.T
+	s    *testenv.Stack
 	base string
 	c    *http.Client
 	csrf string
@@ -26,7 +27,7 @@ type agent struct {
 
 func newAgent(t *testing.T, s *testenv.Stack) *agent {
 	jar, _ := cookiejar.New(nil)
-	return &agent{t: t, base: s.URL, c: &http.Client{Jar: jar,
+	return &agent{t: t, s: s, base: s.URL, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -78,17 +79,48 @@ func (a *agent) post(path string, form url.Values, headers ...string) answer {
 	return a.read(a.c.Do(req))
 }
 
-// signIn signs in through the page and answers a forced password change.
+// signIn signs in through the page and answers a forced password change;
+// a staff member answers the code prompt, or enrols the second factor
+// through its pages when the console asks for it.
 func (a *agent) signIn(username, password, newPassword string) {
 	a.t.Helper()
 	a.get("/signin")
 	r := a.post("/signin", url.Values{"username": {username}, "password": {password}})
 	require.Equal(a.t, http.StatusSeeOther, r.Status, r.Body)
+	if r.Location == "/signin/code" {
+		a.get("/signin/code")
+		r = a.post("/signin/code", url.Values{"code": {a.s.Code(username)}})
+		require.Equal(a.t, http.StatusSeeOther, r.Status, r.Body)
+	}
 	if r.Location == "/password" && newPassword != "" {
 		a.get("/password")
 		r = a.post("/password", url.Values{"old_password": {password}, "new_password": {newPassword}, "new_password2": {newPassword}})
 		require.Equal(a.t, http.StatusSeeOther, r.Status, r.Body)
+		if strings.HasPrefix(r.Location, "/console") {
+			r = a.get(r.Location)
+		}
 	}
+	if r.Location == "/second-factor" {
+		a.enrol(username)
+	}
+}
+
+var totpSecret = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+
+// enrol sets up the second factor through the pages, with the secret the
+// page shows in text, and returns the recovery codes page.
+func (a *agent) enrol(username string) answer {
+	a.t.Helper()
+	a.get("/second-factor")
+	page := a.post("/second-factor", nil)
+	require.Equal(a.t, http.StatusOK, page.Status, page.Body)
+	m := totpSecret.FindStringSubmatch(page.Body)
+	require.NotNil(a.t, m, "the enrolment page shows the secret")
+	a.s.RememberSecret(username, m[1])
+	done := a.post("/second-factor/confirm", url.Values{"code": {a.s.Code(username)}})
+	require.Equal(a.t, http.StatusOK, done.Status, done.Body)
+	require.Contains(a.t, done.Body, `id="recovery-codes"`)
+	return done
 }
 
 func staff(t *testing.T, s *testenv.Stack, roles ...string) (username, password string) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -37,7 +38,9 @@ import (
 const usage = `usage: hrss <command>
 
 commands:
-  migrate   apply the database migrations to DATABASE_URL
+  migrate   apply the database migrations as the owner role
+            (MIGRATE_DATABASE_URL, or DATABASE_URL when unset) and grant
+            the application role of DATABASE_URL what it needs
   worker    run the Temporal worker
   api       serve the HTTP API on HTTP_ADDR`
 
@@ -160,8 +163,15 @@ func temporalTLS(cfg config.Config, opts *client.Options) error {
 	return nil
 }
 
+// runMigrate applies the migrations as the owner (MIGRATE_DATABASE_URL)
+// and grants the application role (the user of DATABASE_URL, which the API
+// and the worker use) its privileges (migrations.GrantApp).
 func runMigrate(ctx context.Context, cfg config.Config) error {
-	db, err := openDB(ctx, cfg)
+	owner := cfg
+	if cfg.MigrateDatabaseURL != "" {
+		owner.DatabaseURL = cfg.MigrateDatabaseURL
+	}
+	db, err := openDB(ctx, owner)
 	if err != nil {
 		return err
 	}
@@ -170,6 +180,22 @@ func runMigrate(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	slog.Info("migrations applied")
+	app, err := url.Parse(cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	var current string
+	if err := db.GetContext(ctx, &current, `SELECT current_user`); err != nil {
+		return err
+	}
+	if role := app.User.Username(); role != "" && role != current {
+		if err := migrations.GrantApp(ctx, db.DB, role); err != nil {
+			return err
+		}
+		slog.Info("application role granted", "role", role, "owner", current)
+	} else {
+		slog.Warn("DATABASE_URL uses the owner role: set MIGRATE_DATABASE_URL to the owner and DATABASE_URL to the application role (docs/security.md)")
+	}
 	return nil
 }
 
@@ -282,7 +308,8 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash, TrustedProxies: cfg.TrustedProxies,
 		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
 		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout,
-		InitialPasswordTTL: cfg.InitialPasswordTTL, CodecOrigin: codecOrigin})
+		InitialPasswordTTL: cfg.InitialPasswordTTL, CodecOrigin: codecOrigin,
+		StaffSecondFactorOff: cfg.StaffSecondFactor == "off"})
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,13 @@ type Config struct {
 	// TrustedProxies (TRUSTED_PROXIES): the reverse proxies whose
 	// X-Forwarded-For / X-Real-IP name the client; none by default.
 	TrustedProxies []*net.IPNet
+	// StaffSecondFactor is STAFF_SECOND_FACTOR: "required" (the default:
+	// every staff member signs in with a TOTP code) or "off" (staff are
+	// authenticated elsewhere).
+	StaffSecondFactor string
+	// MigrateDatabaseURL is the owner role's connection for `hrss migrate`
+	// (DATABASE_URL, the application role, when unset).
+	MigrateDatabaseURL string
 }
 
 // Load reads the environment.
@@ -85,6 +92,11 @@ func Load() (Config, error) {
 		BootstrapAdminUsername: os.Getenv("BOOTSTRAP_ADMIN_USERNAME"),
 		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
 		Hash:                   passwords.OWASP,
+		StaffSecondFactor:      env("STAFF_SECOND_FACTOR", "required"),
+		MigrateDatabaseURL:     os.Getenv("MIGRATE_DATABASE_URL"),
+	}
+	if c.StaffSecondFactor != "required" && c.StaffSecondFactor != "off" {
+		return c, fmt.Errorf("STAFF_SECOND_FACTOR: want required or off, got %q", c.StaffSecondFactor)
 	}
 	var err error
 	durations := []struct {

@@ -1,7 +1,10 @@
 // Package testdb gives each test a throwaway PostgreSQL database with the
-// migrations applied, created from DATABASE_URL (`make test` starts a
-// private cluster and sets it). Without DATABASE_URL the test is skipped,
-// unless HRSS_INTEGRATION=1 says the services must be there.
+// migrations applied, created as the owner role of MIGRATE_DATABASE_URL
+// (DATABASE_URL when unset); `make test` starts a private cluster and sets
+// both. The application role of DATABASE_URL gets its grants on each test
+// database (migrations.GrantApp), and App opens the database as that role,
+// as the API and the worker use it. Without DATABASE_URL the test is
+// skipped, unless HRSS_INTEGRATION=1 says the services must be there.
 package testdb
 
 import (
@@ -31,12 +34,16 @@ func RequireServices(t testing.TB, envs ...string) {
 	}
 }
 
-// New creates a fresh database, migrates it, and drops it when the test
-// ends. It returns the connection and the database's URL.
+// New creates a fresh database, migrates it as the owner, grants the
+// application role, and drops it when the test ends. It returns the
+// owner's connection and the database's URL (the owner's).
 func New(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
 	RequireServices(t, "DATABASE_URL")
-	base := os.Getenv("DATABASE_URL")
+	base := os.Getenv("MIGRATE_DATABASE_URL")
+	if base == "" {
+		base = os.Getenv("DATABASE_URL")
+	}
 	admin, err := sqlx.Open("postgres", base)
 	if err != nil {
 		t.Fatal(err)
@@ -64,5 +71,46 @@ func New(t testing.TB) (*sqlx.DB, string) {
 	if err := migrations.Up(context.Background(), db.DB); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	if role := appRole(t); role != "" && role != u.User.Username() {
+		if err := migrations.GrantApp(context.Background(), db.DB, role); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return db, u.String()
+}
+
+// appRole is the user of DATABASE_URL.
+func appRole(t testing.TB) string {
+	u, err := url.Parse(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.User.Username()
+}
+
+// AppURL is the URL of a test database (from New) for the application
+// role of DATABASE_URL.
+func AppURL(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := url.Parse(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = app.User
+	return u.String()
+}
+
+// App opens a test database (from New) as the application role.
+func App(t testing.TB, dbURL string) *sqlx.DB {
+	t.Helper()
+	db, err := sqlx.Open("postgres", AppURL(t, dbURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }

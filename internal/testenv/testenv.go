@@ -70,6 +70,10 @@ type Stack struct {
 	CodecToken string
 	// WorkflowIDs lists the workflows the test started, for history scans.
 	admin string
+	// now is the API's clock; secrets the second-factor secrets of the
+	// members the stack enrolled (secondfactor.go).
+	now     func() time.Time
+	secrets secrets
 }
 
 // Options tune a stack.
@@ -103,6 +107,9 @@ type Options struct {
 	// AnswerFloor is the least time registration and anonymous report
 	// answers take; 0 means none here (the API's default is 500ms).
 	AnswerFloor time.Duration
+	// StaffSecondFactorOff is STAFF_SECOND_FACTOR=off (tests run with
+	// required, the default).
+	StaffSecondFactorOff bool
 }
 
 // Start brings a stack up and registers its teardown.
@@ -116,7 +123,10 @@ func Start(t testing.TB, opts Options) *Stack {
 		slog.SetDefault(slog.New(slog.NewJSONHandler(opts.LogTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		sdkLogger = sdklog.NewStructuredLogger(slog.Default())
 	}
-	db, _ := testdb.New(t)
+	// The API and the worker use the application role; Stack.DB, the
+	// tests' own view, is the owner's.
+	db, dbURL := testdb.New(t)
+	appDB := testdb.App(t, dbURL)
 	metrics, err := observability.New()
 	if err != nil {
 		t.Fatal(err)
@@ -145,17 +155,17 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	tq := "test-" + uuid.NewString()
-	w := worker.New(c, tq, &activities.Activities{DB: db, Box: box, Hash: FastHash})
+	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	if err := api.BootstrapAdmin(db, AdminUsername, AdminPassword, FastHash); err != nil {
+	if err := api.BootstrapAdmin(appDB, AdminUsername, AdminPassword, FastHash); err != nil {
 		t.Fatal(err)
 	}
 	gaugesCtx, stopGauges := context.WithCancel(context.Background())
 	t.Cleanup(stopGauges)
-	metrics.RegisterBusiness(gaugesCtx, db, 100*time.Millisecond)
+	metrics.RegisterBusiness(gaugesCtx, appDB, 100*time.Millisecond)
 	msrv := httptest.NewServer(metrics.Handler()) // as METRICS_ADDR, apart from the API
 	t.Cleanup(msrv.Close)
 	if opts.AnswerFloor == 0 {
@@ -175,18 +185,19 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
+	e, err := api.New(api.Deps{DB: appDB, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
 		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
-		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor, CodecOrigin: codecOrigin})
+		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor, CodecOrigin: codecOrigin,
+		StaffSecondFactorOff: opts.StaffSecondFactorOff})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken,
-		MetricsURL: msrv.URL}
+		MetricsURL: msrv.URL, now: opts.Now}
 }
 
 // Response is a decoded answer.
@@ -281,17 +292,31 @@ func (s *Stack) Expect(r Response, status int) Response {
 	return r
 }
 
-// SignIn returns a session token.
+// SignIn returns a session token. It answers the second-factor challenge
+// with the next code of a remembered secret, and enrols a staff member who
+// must (unless the initial password must be changed first: ChangePassword
+// enrols then).
 func (s *Stack) SignIn(username, password string) string {
 	s.T.Helper()
-	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": username, "password": password}), http.StatusCreated)
+	r := s.Do("POST", "/v1/sessions", map[string]string{"username": username, "password": password})
+	if r.Status == http.StatusOK && r.Str("challenge") != "" {
+		r = s.Do("POST", "/v1/sessions/second-factor", map[string]string{"challenge": r.Str("challenge"), "code": s.Code(username)})
+	}
+	s.Expect(r, http.StatusCreated)
+	if must, _ := r.Body["must_enrol_second_factor"].(bool); must {
+		if change, _ := r.Body["must_change_password"].(bool); !change {
+			s.Enrol(r.Str("token"), username)
+		}
+	}
 	return r.Str("token")
 }
 
-// ChangePassword changes a password with the given session.
+// ChangePassword changes a password with the given session, then enrols a
+// staff member's second factor if the session must.
 func (s *Stack) ChangePassword(token, old, new string) {
 	s.T.Helper()
 	s.Expect(s.Do("PUT", "/v1/me/password", map[string]string{"old_password": old, "new_password": new}, Bearer(token)), http.StatusNoContent)
+	s.enrolIfAsked(token)
 }
 
 // Admin returns a session of the bootstrap administrator, password changed.
