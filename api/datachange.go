@@ -177,20 +177,31 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if len(details) > 0 {
 		return errValidation(details...)
 	}
-	id := uuid.NewString()
+	id, keyed, err := s.intakeID(c, "data_change", req)
+	if err != nil {
+		return err
+	}
 	fields := make([]string, 0, 2)
 	for _, f := range []string{"name", "id_number"} {
 		if _, ok := changes[f]; ok {
 			fields = append(fields, f)
 		}
 	}
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values, note)
-			VALUES ($1, $2, 'identity', 'pending', $3, $4, $5)`, id, p.AccountID, mustJSON(old), mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
+	repeat := false
+	if keyed {
+		if err := s.DB.GetContext(ctx, &repeat, `SELECT EXISTS (SELECT 1 FROM data_changes WHERE id = $1 AND account_id = $2)`, id, p.AccountID); err != nil {
 			return err
 		}
-		return audit(ctx, tx, c, "registration_data.change_requested", "account", p.AccountID,
-			map[string]any{"change_id": id, "fields": fields})
+	}
+	err = s.unlessRepeat(repeat, func() error {
+		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values, note)
+			VALUES ($1, $2, 'identity', 'pending', $3, $4, $5)`, id, p.AccountID, mustJSON(old), mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
+				return err
+			}
+			return audit(ctx, tx, c, "registration_data.change_requested", "account", p.AccountID,
+				map[string]any{"change_id": id, "fields": fields})
+		})
 	})
 	if isUniqueViolation(err) {
 		return newError(http.StatusConflict, "change_pending", "已有一项待审核的信息变更申请", "a change request is already waiting for review")
@@ -199,21 +210,33 @@ func (s *server) requestDataChange(c echo.Context) error {
 		return err
 	}
 	opts := client.StartWorkflowOptions{
-		ID:                       workflows.DataChangeWorkflowID(id),
-		TaskQueue:                s.TaskQueue,
+		ID:                    workflows.DataChangeWorkflowID(id),
+		TaskQueue:             s.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// One run per change: asking again after an unknown outcome
+		// reaches it ("already started").
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKind.ValueSet(workflows.KindDataChange),
 			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
 	}
-	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}); err != nil {
+	err = s.settleIntake(ctx, "data_change", id, repeat, s.startIntake(opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}),
+		func(ctx context.Context) {
+			// No review can run: withdraw the request so the user can file it again.
+			s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
+		})
+	if err != nil {
 		slog.Error("start data change review", "change_id", id, "error", err)
-		// No review can run: withdraw the request so the user can file it again.
-		s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
-		return errUnavailable()
+		return intakeError(err)
+	}
+	status := workflows.StatusPending
+	if repeat {
+		if err := s.DB.GetContext(ctx, &status, `SELECT status FROM data_changes WHERE id = $1`, id); err != nil {
+			return err
+		}
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/data-changes/"+id)
-	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": workflows.StatusPending, "fields": fields})
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": status, "fields": fields})
 }
 
 type dataChangeRow struct {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
@@ -156,12 +156,12 @@ func (s *server) requestDeregistration(c echo.Context) error {
 		return errValidation(details...)
 	}
 
-	id := uuid.NewString()
-	now := s.now().UTC()
-	d := deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
-		Scope: req.Scope, Services: req.Services, Statement: req.Statement, SubmittedAt: now.Format(time.RFC3339Nano),
-		Confirmation: "password"}
-	doc, digest, err := newDeregistrationDocument(d)
+	// The password confirms; it is no part of what the request is.
+	id, keyed, err := s.intakeID(c, "deregistration", struct {
+		Scope     string   `json:"scope"`
+		Services  []string `json:"services"`
+		Statement string   `json:"statement"`
+	}{req.Scope, req.Services, req.Statement})
 	if err != nil {
 		return err
 	}
@@ -169,29 +169,60 @@ func (s *server) requestDeregistration(c echo.Context) error {
 	if services == nil {
 		services = []string{}
 	}
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		return insertDeregistration(ctx, tx, c, d, doc, digest, now)
-	})
-	if isUniqueViolation(err) {
-		return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+	var row deregistrationRow
+	repeat := false
+	if keyed {
+		err := s.DB.GetContext(ctx, &row, `SELECT `+deregistrationColumns+` FROM deregistration_requests WHERE id = $1 AND account_id = $2`,
+			id, p.AccountID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		repeat = err == nil
 	}
-	if err != nil {
-		return err
+	if !repeat {
+		row.SubmittedAt = s.now().UTC()
+		d := deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
+			Scope: req.Scope, Services: req.Services, Statement: req.Statement, SubmittedAt: row.SubmittedAt.Format(time.RFC3339Nano),
+			Confirmation: "password"}
+		row.Document, row.ContentSHA256, err = newDeregistrationDocument(d)
+		if err != nil {
+			return err
+		}
+		err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			return insertDeregistration(ctx, tx, c, d, row.Document, row.ContentSHA256, row.SubmittedAt)
+		})
+		if isUniqueViolation(err) {
+			return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+		}
+		if err != nil {
+			return err
+		}
+		row.Status = "received"
 	}
 
-	if err := s.startClosure(ctx, req.Scope, id, p.AccountID); err != nil {
+	err = s.settleIntake(ctx, "deregistration", id, repeat, func(ctx context.Context, again bool) error {
+		err := s.startClosure(ctx, req.Scope, id, p.AccountID)
+		if again {
+			// Asked again: the run that exists is this request's (another
+			// open request cannot be stored beside it).
+			return runsAlready(err)
+		}
+		return err
+	}, func(ctx context.Context) {
 		// The process never started: take the document back and say so.
 		s.discardIntake(ctx, id, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`)
+	})
+	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
 		}
 		slog.Error("start deregistration", "request_id", id, "error", err)
-		return errUnavailable()
+		return intakeError(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/me/deregistration/"+id)
-	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "scope": req.Scope, "services": services, "status": "received",
-		"received_at": now, "content_sha256": digest, "document": doc})
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "scope": req.Scope, "services": services, "status": row.Status,
+		"received_at": row.SubmittedAt, "content_sha256": row.ContentSHA256, "document": row.Document})
 }
 
 func (s *server) startClosure(ctx context.Context, scope, requestID, accountID string) error {

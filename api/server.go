@@ -48,6 +48,10 @@ type Deps struct {
 	// administrators, auditors and holders of CodecToken (api/codec.go).
 	Codec      *payloadcodec.Codec
 	CodecToken string
+	// IntakeSettleWait bounds how long a request waits to learn what
+	// became of a workflow call whose outcome is unknown (api/intake.go);
+	// default 10s.
+	IntakeSettleWait time.Duration
 }
 
 type server struct {

@@ -82,6 +82,12 @@ type Options struct {
 	// TemporalAddress, when set, is used instead of TEMPORAL_ADDRESS (a
 	// dev server the test started itself).
 	TemporalAddress string
+	// WrapTemporal, when set, wraps the API's Temporal client (the worker
+	// keeps the real one), for tests that fake a call's failure.
+	WrapTemporal func(client.Client) client.Client
+	// IntakeSettleWait replaces the API's bound on settling an unknown
+	// outcome (api.Deps.IntakeSettleWait).
+	IntakeSettleWait time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -136,7 +142,11 @@ func Start(t testing.TB, opts Options) *Stack {
 	if opts.UIURL == "" {
 		opts.UIURL = "http://localhost:8233"
 	}
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
+	apiClient := c
+	if opts.WrapTemporal != nil {
+		apiClient = opts.WrapTemporal(c)
+	}
+	e, err := api.New(api.Deps{DB: db, Temporal: apiClient, IntakeSettleWait: opts.IntakeSettleWait, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken})
 	if err != nil {
