@@ -384,9 +384,10 @@ func TestFaultInjection(t *testing.T) {
 	// No workflow stuck: every running one is an expected wait.
 	require.LessOrEqual(t, runningByType["RegistrationReview"], counts["approved"], "only approved reviews (pickup window) may still run")
 	require.LessOrEqual(t, runningByType["PasswordAgeReminder"], 1, "one password-age sweep")
+	require.LessOrEqual(t, runningByType["IntakeSweeper"], 1, "one intake sweeper")
 	require.LessOrEqual(t, runningByType["PasswordReset"], counts["resets issued"], "only issued resets (pickup window) may still run")
 	for typ, n := range runningByType {
-		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" {
+		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" && typ != "IntakeSweeper" {
 			t.Errorf("%d %s workflow(s) still running: stuck", n, typ)
 		}
 	}

@@ -46,6 +46,10 @@ type Config struct {
 	Hash passwords.Params
 	// Password: password-age reminders and compromise reminders (C3.3).
 	Password workflows.PasswordSettings
+	// IntakeSweep: how often, and after how long, the worker's intake
+	// sweeper removes intake documents no run took (INTAKE_SWEEP_EVERY,
+	// INTAKE_SWEEP_AFTER).
+	IntakeSweep workflows.IntakeSweepSettings
 }
 
 // Load reads the environment.
@@ -79,6 +83,8 @@ func Load() (Config, error) {
 		{"REVIEW_EXPIRE_AFTER", &c.ServiceLevel.ExpireAfter, workflows.DefaultServiceLevel.ExpireAfter},
 		{"PICKUP_WINDOW", &c.ServiceLevel.PickupWindow, workflows.DefaultServiceLevel.PickupWindow},
 		{"SESSION_TTL", &c.SessionTTL, 8 * time.Hour},
+		{"INTAKE_SWEEP_EVERY", &c.IntakeSweep.Every, workflows.DefaultIntakeSweepSettings.Every},
+		{"INTAKE_SWEEP_AFTER", &c.IntakeSweep.After, workflows.DefaultIntakeSweepSettings.After},
 	}
 	for _, d := range durations {
 		if *d.dst, err = durationEnv(d.name, d.def); err != nil {

@@ -130,7 +130,7 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	tq := "test-" + uuid.NewString()
-	w := worker.New(c, tq, &activities.Activities{DB: db, Box: box, Hash: FastHash})
+	w := worker.New(c, tq, &activities.Activities{DB: db, Box: box, Hash: FastHash, Temporal: c})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
