@@ -40,11 +40,11 @@ type UntakenQuery struct {
 // taken it), UpdateID (for a document handed over by an Update) and
 // AltWorkflowID (a second run that may hold it, by Update).
 type UntakenIntake struct {
-	Kind        string
-	ID          string
-	Sub         string // case: fraud/violation; deregistration: services/account
-	ParentID    string // supplement: application; submission: case or sanction; deregistration, reset: account
-	SubmittedAt time.Time
+	Kind        string    `db:"kind"`
+	ID          string    `db:"id"`
+	Sub         string    `db:"sub"`       // case: fraud/violation; deregistration: services/account
+	ParentID    string    `db:"parent_id"` // supplement: application; submission: case or sanction; deregistration, reset: account
+	SubmittedAt time.Time `db:"submitted_at"`
 
 	WorkflowID    string
 	UpdateID      string

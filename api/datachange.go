@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -145,12 +146,32 @@ func (s *server) requestDataChange(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	id, keyed, err := s.intakeID(c, "data_change", req)
+	if err != nil {
+		return err
+	}
+	repeat := false
+	var stored json.RawMessage
+	if keyed {
+		err := s.DB.GetContext(ctx, &stored, `SELECT new_values FROM data_changes WHERE id = $1 AND account_id = $2`, id, p.AccountID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		repeat = err == nil
+	}
 	_, cur, err := s.personOf(ctx, s.DB, p.AccountID, false)
 	if err != nil {
 		return err
 	}
 	var details []validate.FieldError
 	changes, old := map[string]string{}, map[string]string{}
+	if repeat {
+		// The same request again: the change as first stored (the person
+		// may carry it already).
+		if err := json.Unmarshal(stored, &changes); err != nil {
+			return err
+		}
+	}
 	if req.Name != nil {
 		name := strings.TrimSpace(*req.Name)
 		if fe := validate.PersonName("name", name); fe != nil {
@@ -170,6 +191,9 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if fe := validate.Text("note", req.Note, false, 0, 1000); fe != nil {
 		details = append(details, *fe)
 	}
+	if repeat {
+		details = nil
+	}
 	if len(details) == 0 && len(changes) == 0 {
 		details = append(details, validate.FieldError{Field: "body", Code: "no_change",
 			MessageZH: "请填写与现登记信息不同的姓名或身份证号", MessageEN: "give a name or ID number that differs from the registered one"})
@@ -177,20 +201,10 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if len(details) > 0 {
 		return errValidation(details...)
 	}
-	id, keyed, err := s.intakeID(c, "data_change", req)
-	if err != nil {
-		return err
-	}
 	fields := make([]string, 0, 2)
 	for _, f := range []string{"name", "id_number"} {
 		if _, ok := changes[f]; ok {
 			fields = append(fields, f)
-		}
-	}
-	repeat := false
-	if keyed {
-		if err := s.DB.GetContext(ctx, &repeat, `SELECT EXISTS (SELECT 1 FROM data_changes WHERE id = $1 AND account_id = $2)`, id, p.AccountID); err != nil {
-			return err
 		}
 	}
 	err = s.unlessRepeat(repeat, func() error {

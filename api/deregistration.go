@@ -119,43 +119,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 	}
 	p := caller(c)
 	ctx := c.Request().Context()
-	var details []validate.FieldError
-	if fe := validate.Text("statement", req.Statement, true, 1, 4000); fe != nil {
-		details = append(details, *fe)
-	}
 	req.Services = dedupe(req.Services)
-	switch req.Scope {
-	case "services":
-		if len(req.Services) == 0 {
-			details = append(details, validate.FieldError{Field: "services", Code: "required",
-				MessageZH: "请列出要取消的服务", MessageEN: "name the services to cancel"})
-		}
-		var open []string
-		if err := s.DB.SelectContext(ctx, &open, `SELECT service_code FROM account_services WHERE account_id = $1 AND status <> 'closed'`,
-			p.AccountID); err != nil {
-			return err
-		}
-		for i, code := range req.Services {
-			if !contains(open, code) {
-				details = append(details, validate.FieldError{Field: fmt.Sprintf("services.%d", i), Code: "not_open",
-					MessageZH: "您未开通该服务：" + code, MessageEN: "this service is not open on your account: " + code})
-			}
-		}
-	case "account":
-		if len(req.Services) > 0 {
-			details = append(details, validate.FieldError{Field: "services", Code: "not_allowed",
-				MessageZH: "注销账户时不需列出服务", MessageEN: "deregistering the account closes every service; list none"})
-		}
-	}
-	if fe, err := s.confirmPassword(ctx, p.AccountID, req.Password); err != nil {
-		return err
-	} else if fe != nil {
-		details = append(details, *fe)
-	}
-	if len(details) > 0 {
-		return errValidation(details...)
-	}
-
 	// The password confirms; it is no part of what the request is.
 	id, keyed, err := s.intakeID(c, "deregistration", struct {
 		Scope     string   `json:"scope"`
@@ -179,6 +143,45 @@ func (s *server) requestDeregistration(c echo.Context) error {
 		}
 		repeat = err == nil
 	}
+	var details []validate.FieldError
+	if fe := validate.Text("statement", req.Statement, true, 1, 4000); fe != nil {
+		details = append(details, *fe)
+	}
+	switch {
+	case repeat:
+		// The same request again: its services were checked the first
+		// time (and may be closed by now, by this very request).
+	case req.Scope == "services":
+		if len(req.Services) == 0 {
+			details = append(details, validate.FieldError{Field: "services", Code: "required",
+				MessageZH: "请列出要取消的服务", MessageEN: "name the services to cancel"})
+		}
+		var open []string
+		if err := s.DB.SelectContext(ctx, &open, `SELECT service_code FROM account_services WHERE account_id = $1 AND status <> 'closed'`,
+			p.AccountID); err != nil {
+			return err
+		}
+		for i, code := range req.Services {
+			if !contains(open, code) {
+				details = append(details, validate.FieldError{Field: fmt.Sprintf("services.%d", i), Code: "not_open",
+					MessageZH: "您未开通该服务：" + code, MessageEN: "this service is not open on your account: " + code})
+			}
+		}
+	case req.Scope == "account":
+		if len(req.Services) > 0 {
+			details = append(details, validate.FieldError{Field: "services", Code: "not_allowed",
+				MessageZH: "注销账户时不需列出服务", MessageEN: "deregistering the account closes every service; list none"})
+		}
+	}
+	if fe, err := s.confirmPassword(ctx, p.AccountID, req.Password); err != nil {
+		return err
+	} else if fe != nil {
+		details = append(details, *fe)
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+
 	if !repeat {
 		row.SubmittedAt = s.now().UTC()
 		d := deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,

@@ -12,11 +12,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/api"
 	"hrss-backoffice/internal/testenv"
+	"hrss-backoffice/worker"
 	"hrss-backoffice/workflows"
 )
 
@@ -28,6 +30,8 @@ type lostAnswer struct {
 	client.Client
 	armed atomic.Bool
 	lost  atomic.Int64
+	// down: every start fails with Unavailable and never reaches the server.
+	down atomic.Bool
 }
 
 func (l *lostAnswer) fire() bool {
@@ -39,6 +43,9 @@ func (l *lostAnswer) fire() bool {
 }
 
 func (l *lostAnswer) ExecuteWorkflow(ctx context.Context, o client.StartWorkflowOptions, wf interface{}, args ...interface{}) (client.WorkflowRun, error) {
+	if l.down.Load() {
+		return nil, serviceerror.NewUnavailable("connection reset")
+	}
 	run, err := l.Client.ExecuteWorkflow(ctx, o, wf, args...)
 	if err == nil && l.fire() {
 		return nil, context.DeadlineExceeded
@@ -234,4 +241,34 @@ func TestIdempotencyKeyIsValidated_C3_2(t *testing.T) {
 func listFailed(taskQueue string) *workflowservice.ListWorkflowExecutionsRequest {
 	return &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
 		Query: fmt.Sprintf(`TaskQueue = %q AND ExecutionStatus = "Failed"`, taskQueue)}
+}
+
+// C3.1/C1.5: a registration whose start never reached Temporal (the
+// outcome stayed unknown: 503 outcome_unknown, the document kept) is
+// removed by the intake sweeper once it is older than the safe delay; an
+// application whose review runs is never touched.
+func TestIntakeSweeperRemovesOnlyUntakenDocuments_C3_1_C1_5(t *testing.T) {
+	var fake *lostAnswer
+	s := testenv.Start(t, testenv.Options{IntakeSettleWait: 300 * time.Millisecond, WrapTemporal: func(c client.Client) client.Client {
+		fake = &lostAnswer{Client: c}
+		return fake
+	}})
+	running, _ := s.Register(testenv.NewPerson(), "social_insurance_query")
+	fake.down.Store(true)
+	r := s.Do("POST", "/v1/registrations", testenv.NewPerson().Registration("social_insurance_query"))
+	fake.down.Store(false)
+	require.Equal(t, http.StatusServiceUnavailable, r.Status, string(r.Raw))
+	require.Equal(t, "outcome_unknown", r.ErrorCode())
+	require.Equal(t, "5", r.Header.Get("Retry-After"))
+	var orphan string
+	require.NoError(t, s.DB.Get(&orphan, `SELECT id FROM applications WHERE status = 'submitted' AND id <> $1`, running))
+
+	require.NoError(t, worker.EnsureIntakeSweeper(testenv.Context(t), s.Temporal, s.TaskQueue,
+		workflows.IntakeSweepSettings{Every: time.Hour, After: time.Millisecond}))
+	testenv.Eventually(t, 30*time.Second, "the sweeper to remove the untaken application", func() bool {
+		return count(t, s, `SELECT count(*) FROM applications WHERE id = $1`, orphan) == 0
+	})
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM audit_log WHERE action = 'intake.discarded_untaken' AND record_id = $1`, orphan))
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM applications WHERE id = $1`, running), "a running review keeps its document")
+	_ = s.Temporal.TerminateWorkflow(testenv.Context(t), workflows.IntakeSweepWorkflowID(s.TaskQueue), "", "test over")
 }
