@@ -217,9 +217,25 @@ func TestUnknownOutcomeKeepsTheIntake(t *testing.T) {
 		require.Equal(t, 1, count(t, s, `SELECT count(*) FROM deregistration_requests WHERE account_id = $1`, u.AccountID))
 	})
 
+	t.Run("C3_5_terms_rejection", func(t *testing.T) {
+		v := s.PublishRevision()
+		u3 := s.NewUser(reviewer, "social_insurance_query")
+		lose()
+		r := s.Expect(s.Do("POST", "/v1/me/terms/"+v+"/reject", map[string]any{"choice": "cancel_services",
+			"services": []string{"social_insurance_query"}, "password": u3.Password}, testenv.Bearer(u3.Token)), http.StatusAccepted)
+		id := r.Str("deregistration_request_id")
+		require.NotEmpty(t, id)
+		testenv.Eventually(t, 30*time.Second, "the cancellation to complete", func() bool {
+			var st string
+			_ = s.DB.Get(&st, `SELECT status FROM deregistration_requests WHERE id = $1`, id)
+			return st == "completed"
+		})
+		require.Equal(t, 1, count(t, s, `SELECT count(*) FROM terms_rejections WHERE account_id = $1`, u3.AccountID))
+	})
+
 	after := api.IntakeOutcomes()
-	require.GreaterOrEqual(t, after["unknown"]-before["unknown"], int64(7), "every lost answer was met as an unknown outcome")
-	require.GreaterOrEqual(t, after["resolved_accepted"]-before["resolved_accepted"], int64(7), "and settled as accepted")
+	require.GreaterOrEqual(t, after["unknown"]-before["unknown"], int64(8), "every lost answer was met as an unknown outcome")
+	require.GreaterOrEqual(t, after["resolved_accepted"]-before["resolved_accepted"], int64(8), "and settled as accepted")
 	var failed int
 	resp, err := s.Temporal.ListWorkflow(ctx, listFailed(s.TaskQueue))
 	require.NoError(t, err)
