@@ -151,7 +151,7 @@ func TestFaultInjection(t *testing.T) {
 	// A decision whose first attempt timed out while the worker was down
 	// answers 409 "being carried out" on a retry: it was accepted and
 	// completes when the worker is back (the status is awaited next).
-	var inProgress atomic.Int64
+	var inProgress, notYet atomic.Int64
 	call := func(method, path string, body any, want int, hs ...testenv.Header) testenv.Response {
 		deadline := time.Now().Add(3 * time.Minute)
 		for attempt := 0; ; attempt++ {
@@ -162,6 +162,18 @@ func TestFaultInjection(t *testing.T) {
 			if attempt > 0 && r.Status == http.StatusConflict && strings.HasSuffix(path, "/decision") {
 				inProgress.Add(1)
 				return r
+			}
+			// A supplement or an answer sent as soon as Postgres shows the
+			// state that allows it can reach the run a moment before the run
+			// has taken that state up (its activity wrote it, the run is
+			// between tasks, or the worker was just killed): the validator
+			// refuses with 409 conflict, the document is taken back, and
+			// the same request (same Idempotency-Key) is sent again.
+			if r.Status == http.StatusConflict && r.ErrorCode() == "conflict" &&
+				(strings.HasSuffix(path, "/supplement") || strings.HasSuffix(path, "/answer")) && time.Now().Before(deadline) {
+				notYet.Add(1)
+				time.Sleep(300 * time.Millisecond)
+				continue
 			}
 			if r.Status != 0 && r.Status < 500 || time.Now().After(deadline) {
 				t.Errorf("%s %s: %d %s", method, path, r.Status, r.Raw)
@@ -353,6 +365,7 @@ func TestFaultInjection(t *testing.T) {
 	}
 	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(), "resets_driven": resets.Load(),
 		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "postgres_restarts": pgRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
+		"intakes_refused_before_the_run_took_up_its_state": notYet.Load(),
 		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus, "running_by_type": runningByType,
 		"supplements_driven": supplements.Load(), "account_intakes_driven": intakes.report(), "intake_outcomes": outcomeDelta(intakeBefore, api.IntakeOutcomes()),
 		"failed_timed_out_or_terminated_runs": badRuns}
