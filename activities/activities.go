@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/internal/dbtx"
@@ -29,6 +30,9 @@ type Activities struct {
 	Hash passwords.Params
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
+	// Temporal lets the intake sweep ask whether a run took a document
+	// (DiscardUntakenIntakes); nil elsewhere is fine.
+	Temporal client.Client
 }
 
 func (a *Activities) now() time.Time {

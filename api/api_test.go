@@ -3,14 +3,16 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/api"
@@ -243,29 +245,50 @@ func TestReviewQueuePagesOldestFirst_C2_1(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, s.Do("GET", "/v1/review/queue?after=garbage", nil, testenv.Bearer(reviewer)).Status)
 }
 
-// failingTemporal refuses to start workflows.
-type failingTemporal struct{ client.Client }
-
-func (failingTemporal) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, interface{}, ...interface{}) (client.WorkflowRun, error) {
-	return nil, errors.New("temporal is down")
+// failingTemporal answers every start with err.
+type failingTemporal struct {
+	client.Client
+	err error
 }
 
-// No partial rows: when the review cannot start, the application is taken
-// back and the applicant is told to try again (503).
-func TestRegistrationLeavesNothingWhenTemporalIsDown(t *testing.T) {
+func (f failingTemporal) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, interface{}, ...interface{}) (client.WorkflowRun, error) {
+	return nil, f.err
+}
+
+func registerWith(t *testing.T, err error) (*http.Response, *sqlx.DB) {
 	db, _ := testdb.New(t)
-	box, err := sealed.NewBox("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
-	require.NoError(t, err)
-	e, err := api.New(api.Deps{DB: db, Temporal: failingTemporal{}, Box: box, TaskQueue: "none", Hash: testenv.FastHash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
-	require.NoError(t, err)
+	box, berr := sealed.NewBox("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
+	require.NoError(t, berr)
+	e, nerr := api.New(api.Deps{DB: db, Temporal: failingTemporal{err: err}, Box: box, TaskQueue: "none", Hash: testenv.FastHash,
+		IntakeSettleWait: 500 * time.Millisecond, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
+	require.NoError(t, nerr)
 	srv := httptest.NewServer(e)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	p := testenv.NewPerson()
-	resp, err := http.Post(srv.URL+"/v1/registrations", "application/json", bytes.NewReader(mustJSON(t, p.Registration())))
-	require.NoError(t, err)
+	resp, perr := http.Post(srv.URL+"/v1/registrations", "application/json", bytes.NewReader(mustJSON(t, p.Registration())))
+	require.NoError(t, perr)
 	resp.Body.Close()
+	return resp, db
+}
+
+// No partial rows: when the review is refused for certain, the application
+// is taken back and the applicant is told to try again (503).
+func TestRegistrationLeavesNothingWhenTheStartIsRefused_C3_1(t *testing.T) {
+	resp, db := registerWith(t, serviceerror.NewInvalidArgument("refused"))
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	var n int
 	require.NoError(t, db.Get(&n, `SELECT count(*) FROM applications`))
 	require.Equal(t, 0, n)
+}
+
+// Temporal unreachable throughout: the start may or may not have happened,
+// so the application stays (its process, or the intake sweeper, owns it),
+// and the answer is 503 outcome_unknown with Retry-After.
+func TestRegistrationKeptWhenTheOutcomeStaysUnknown_C3_1(t *testing.T) {
+	resp, db := registerWith(t, serviceerror.NewUnavailable("temporal is down"))
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, "5", resp.Header.Get("Retry-After"))
+	var n int
+	require.NoError(t, db.Get(&n, `SELECT count(*) FROM applications WHERE status = 'submitted'`))
+	require.Equal(t, 1, n)
 }

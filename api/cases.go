@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
@@ -183,26 +182,34 @@ func (s *server) openFraudCase(c echo.Context) error {
 			return newError(http.StatusConflict, "application_closed", "该申请已办结", "the application is "+status+": only a pending application can be verified")
 		}
 	}
-	id := uuid.NewString()
+	id, keyed, err := s.intakeID(c, "case.fraud", req)
+	if err != nil {
+		return err
+	}
+	repeat, err := s.caseExists(ctx, keyed, id)
+	if err != nil {
+		return err
+	}
 	p := caller(c)
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, account_id, application_id, state, source, check_code, opened_by,
+	err = s.unlessRepeat(repeat, func() error {
+		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, account_id, application_id, state, source, check_code, opened_by,
 			suspected_fields, evidence, summary, answer_due_at) VALUES ($1, 'fraud', $2, $3, 'reported', $4, nullif($5, ''), $6, $7, $8, $9, $10)`,
-			id, nullIfEmpty(req.AccountID), nullIfEmpty(req.ApplicationID), req.Source, req.CheckCode, p.StaffID,
-			pq.Array(dedupe(req.SuspectedFields)), pq.Array(dedupe(req.Evidence)), strings.TrimSpace(req.Summary), answerBy); err != nil {
-			return err
-		}
-		return s.recordIntake(ctx, tx, c, id, "fraud", req.AccountID, req.ApplicationID, map[string]any{"source": req.Source,
-			"suspected_fields": dedupe(req.SuspectedFields), "evidence": dedupe(req.Evidence)})
+				id, nullIfEmpty(req.AccountID), nullIfEmpty(req.ApplicationID), req.Source, req.CheckCode, p.StaffID,
+				pq.Array(dedupe(req.SuspectedFields)), pq.Array(dedupe(req.Evidence)), strings.TrimSpace(req.Summary), answerBy); err != nil {
+				return err
+			}
+			return s.recordIntake(ctx, tx, c, id, "fraud", req.AccountID, req.ApplicationID, map[string]any{"source": req.Source,
+				"suspected_fields": dedupe(req.SuspectedFields), "evidence": dedupe(req.Evidence)})
+		})
 	})
 	if err != nil {
 		return err
 	}
 	in := workflows.FraudInput{CaseID: id, AccountID: req.AccountID, ApplicationID: req.ApplicationID, OpenedBy: p.StaffID,
 		AnswerDueAt: answerBy.UTC(), ServiceLevel: caseServiceLevel()}
-	if err := s.startCase(ctx, workflows.FraudWorkflowID(id), workflows.KindFraud, workflows.FraudVerification, in); err != nil {
-		s.discardCase(ctx, id)
-		return errUnavailable()
+	if err := s.startCase(ctx, id, repeat, workflows.FraudWorkflowID(id), workflows.KindFraud, workflows.FraudVerification, in); err != nil {
+		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/cases/"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "kind": "fraud", "state": workflows.CaseReported})
@@ -265,26 +272,34 @@ func (s *server) openViolationCase(c echo.Context) error {
 	if status != "active" && status != "suspended" {
 		return newError(http.StatusConflict, "account_closed", "该账户已注销", "the account is "+status)
 	}
-	id := uuid.NewString()
+	id, keyed, err := s.intakeID(c, "case.violation", req)
+	if err != nil {
+		return err
+	}
+	repeat, err := s.caseExists(ctx, keyed, id)
+	if err != nil {
+		return err
+	}
 	p := caller(c)
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, account_id, state, opened_by, evidence, summary, rule, action,
+	err = s.unlessRepeat(repeat, func() error {
+		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, account_id, state, opened_by, evidence, summary, rule, action,
 			instructions, corrections, correct_by) VALUES ($1, 'violation', $2, 'reported', $3, $4, $5, $6, $7, $8, $9, $10)`,
-			id, req.AccountID, p.StaffID, pq.Array(dedupe(req.Evidence)), strings.TrimSpace(req.Summary), req.Rule, req.Action,
-			req.Instructions, pq.Array(dedupe(req.Corrections)), nullTimeOf(correctBy)); err != nil {
-			return err
-		}
-		return s.recordIntake(ctx, tx, c, id, "violation", req.AccountID, "", map[string]any{"rule": req.Rule, "action": req.Action,
-			"evidence": dedupe(req.Evidence)})
+				id, req.AccountID, p.StaffID, pq.Array(dedupe(req.Evidence)), strings.TrimSpace(req.Summary), req.Rule, req.Action,
+				req.Instructions, pq.Array(dedupe(req.Corrections)), nullTimeOf(correctBy)); err != nil {
+				return err
+			}
+			return s.recordIntake(ctx, tx, c, id, "violation", req.AccountID, "", map[string]any{"rule": req.Rule, "action": req.Action,
+				"evidence": dedupe(req.Evidence)})
+		})
 	})
 	if err != nil {
 		return err
 	}
 	in := workflows.ViolationInput{CaseID: id, AccountID: req.AccountID, Rule: req.Rule, Action: req.Action, CorrectBy: correctBy,
 		Corrections: dedupe(req.Corrections), OpenedBy: p.StaffID, ServiceLevel: caseServiceLevel()}
-	if err := s.startCase(ctx, workflows.ViolationWorkflowID(id), workflows.KindViolation, workflows.ViolationCase, in); err != nil {
-		s.discardCase(ctx, id)
-		return errUnavailable()
+	if err := s.startCase(ctx, id, repeat, workflows.ViolationWorkflowID(id), workflows.KindViolation, workflows.ViolationCase, in); err != nil {
+		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/cases/"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "kind": "violation", "state": workflows.CaseReported})
@@ -324,7 +339,10 @@ func (s *server) recordIntake(ctx context.Context, tx *sqlx.Tx, c echo.Context, 
 	return audit(ctx, tx, c, "case."+kind+"_opened", "application", applicationID, d)
 }
 
-func (s *server) startCase(ctx context.Context, wfID, kind string, wf any, in any) error {
+// startCase starts the case's workflow; a start that did not take takes
+// the case back (its audit entries stay), an unknown outcome is settled
+// (api/intake.go).
+func (s *server) startCase(ctx context.Context, id string, repeat bool, wfID, kind string, wf any, in any) error {
 	opts := client.StartWorkflowOptions{
 		ID:                       wfID,
 		TaskQueue:                s.TaskQueue,
@@ -333,17 +351,32 @@ func (s *server) startCase(ctx context.Context, wfID, kind string, wf any, in an
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKind.ValueSet(kind), workflows.SearchStatus.ValueSet(workflows.CaseReported)),
 	}
-	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, wf, in); err != nil {
+	err := s.settleIntake(ctx, "case", id, repeat, s.startIntake(opts, wf, in), func(ctx context.Context) {
+		s.discardIntake(ctx, id, `DELETE FROM case_events WHERE case_id = $1`, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`)
+	})
+	if err != nil {
 		slog.Error("start case", "workflow_id", wfID, "error", err)
-		return err
+		return intakeError(err)
 	}
 	return nil
 }
 
-// discardCase removes a case whose workflow never started (the audit entry
-// of the attempt stays).
-func (s *server) discardCase(ctx context.Context, id string) {
-	s.discardIntake(ctx, id, `DELETE FROM case_events WHERE case_id = $1`, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`)
+// caseExists: a keyed request whose case is already stored repeats it.
+func (s *server) caseExists(ctx context.Context, keyed bool, id string) (bool, error) {
+	var ok bool
+	if !keyed {
+		return false, nil
+	}
+	err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)`, id)
+	return ok, err
+}
+
+// unlessRepeat runs store unless the request repeats a stored one.
+func (s *server) unlessRepeat(repeat bool, store func() error) error {
+	if repeat {
+		return nil
+	}
+	return store()
 }
 
 // ---- staff: read ----
@@ -914,31 +947,50 @@ func (s *server) readSubmission(c echo.Context) (submissionBody, error) {
 	return req, nil
 }
 
-// submit stores the user's text, then tells the workflow its ID; if the
-// workflow refuses, the stored text is removed again.
+// submit stores the user's text, then tells the workflow its ID (the
+// submission's ID is the Update's); if the workflow refuses, the stored
+// text is removed again, and an unknown outcome is settled
+// (api/intake.go). send returns the workflow's answer or its raw error.
 func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID string, body submissionBody,
 	send func(ctx context.Context, subID string) (any, error)) error {
 	ctx := c.Request().Context()
-	subID := uuid.NewString()
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO case_submissions (id, kind, case_id, sanction_id, account_id, body, evidence)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, subID, kind, nullIfEmpty(caseID), nullIfEmpty(sanctionID), nullIfEmpty(accountID),
-			body.Text, pq.Array(dedupe(body.Evidence))); err != nil {
+	subID, keyed, err := s.intakeID(c, "submission."+kind, body)
+	if err != nil {
+		return err
+	}
+	repeat := false
+	if keyed {
+		if err := s.DB.GetContext(ctx, &repeat, `SELECT EXISTS (SELECT 1 FROM case_submissions WHERE id = $1)`, subID); err != nil {
 			return err
 		}
-		record, id := "case", caseID
-		if sanctionID != "" {
-			record, id = "sanction", sanctionID
-		}
-		return audit(ctx, tx, c, record+"."+kind+"_submitted", record, id, map[string]any{"submission_id": subID})
+	}
+	err = s.unlessRepeat(repeat, func() error {
+		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO case_submissions (id, kind, case_id, sanction_id, account_id, body, evidence)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, subID, kind, nullIfEmpty(caseID), nullIfEmpty(sanctionID), nullIfEmpty(accountID),
+				body.Text, pq.Array(dedupe(body.Evidence))); err != nil {
+				return err
+			}
+			record, id := "case", caseID
+			if sanctionID != "" {
+				record, id = "sanction", sanctionID
+			}
+			return audit(ctx, tx, c, record+"."+kind+"_submitted", record, id, map[string]any{"submission_id": subID})
+		})
 	})
 	if err != nil {
 		return err
 	}
-	res, err := send(ctx, subID)
-	if err != nil {
-		s.discardIntake(ctx, subID, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`)
+	var res any
+	err = s.settleIntake(ctx, "submission", subID, repeat, func(ctx context.Context, _ bool) error {
+		r, err := send(ctx, subID)
+		res = r
 		return err
+	}, func(ctx context.Context) {
+		s.discardIntake(ctx, subID, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`)
+	})
+	if err != nil {
+		return fromWorkflow(err)
 	}
 	return c.JSON(http.StatusOK, res)
 }
@@ -990,7 +1042,7 @@ func (s *server) answerCase(c echo.Context) error {
 	}
 	return s.submit(c, "answer", id, "", cs.AccountID.String, body, func(ctx context.Context, subID string) (any, error) {
 		var res workflows.CaseResult
-		err := s.updateRun(ctx, workflows.FraudWorkflowID(id), workflows.UpdateCaseAnswer, workflows.CaseAnswer{Actor: actor, SubmissionID: subID}, &res)
+		err := s.updateIntake(workflows.FraudWorkflowID(id), workflows.UpdateCaseAnswer, subID, workflows.CaseAnswer{Actor: actor, SubmissionID: subID}, &res)(ctx, false)
 		return res, err
 	})
 }
@@ -1013,8 +1065,8 @@ func (s *server) reportCaseCorrection(c echo.Context) error {
 	actor := caller(c).actor()
 	return s.submit(c, "correction", id, "", actor.ID, body, func(ctx context.Context, subID string) (any, error) {
 		var res workflows.CaseResult
-		err := s.updateRun(ctx, workflows.ViolationWorkflowID(id), workflows.UpdateReportCorrection,
-			workflows.CorrectionReport{Actor: actor, SubmissionID: subID}, &res)
+		err := s.updateIntake(workflows.ViolationWorkflowID(id), workflows.UpdateReportCorrection, subID,
+			workflows.CorrectionReport{Actor: actor, SubmissionID: subID}, &res)(ctx, false)
 		return res, err
 	})
 }
@@ -1037,7 +1089,7 @@ func (s *server) sanctionSubmission(c echo.Context, kind, update string) error {
 		if kind == "correction" {
 			arg = workflows.CorrectionReport{Actor: actor, SubmissionID: subID}
 		}
-		err := s.updateRun(ctx, wfID, update, arg, &res)
+		err := s.updateIntake(wfID, update, subID, arg, &res)(ctx, false)
 		return res, err
 	})
 }

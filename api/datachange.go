@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -145,12 +146,32 @@ func (s *server) requestDataChange(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	id, keyed, err := s.intakeID(c, "data_change", req)
+	if err != nil {
+		return err
+	}
+	repeat := false
+	var stored json.RawMessage
+	if keyed {
+		err := s.DB.GetContext(ctx, &stored, `SELECT new_values FROM data_changes WHERE id = $1 AND account_id = $2`, id, p.AccountID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		repeat = err == nil
+	}
 	_, cur, err := s.personOf(ctx, s.DB, p.AccountID, false)
 	if err != nil {
 		return err
 	}
 	var details []validate.FieldError
 	changes, old := map[string]string{}, map[string]string{}
+	if repeat {
+		// The same request again: the change as first stored (the person
+		// may carry it already).
+		if err := json.Unmarshal(stored, &changes); err != nil {
+			return err
+		}
+	}
 	if req.Name != nil {
 		name := strings.TrimSpace(*req.Name)
 		if fe := validate.PersonName("name", name); fe != nil {
@@ -170,6 +191,9 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if fe := validate.Text("note", req.Note, false, 0, 1000); fe != nil {
 		details = append(details, *fe)
 	}
+	if repeat {
+		details = nil
+	}
 	if len(details) == 0 && len(changes) == 0 {
 		details = append(details, validate.FieldError{Field: "body", Code: "no_change",
 			MessageZH: "请填写与现登记信息不同的姓名或身份证号", MessageEN: "give a name or ID number that differs from the registered one"})
@@ -177,20 +201,21 @@ func (s *server) requestDataChange(c echo.Context) error {
 	if len(details) > 0 {
 		return errValidation(details...)
 	}
-	id := uuid.NewString()
 	fields := make([]string, 0, 2)
 	for _, f := range []string{"name", "id_number"} {
 		if _, ok := changes[f]; ok {
 			fields = append(fields, f)
 		}
 	}
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values, note)
+	err = s.unlessRepeat(repeat, func() error {
+		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values, note)
 			VALUES ($1, $2, 'identity', 'pending', $3, $4, $5)`, id, p.AccountID, mustJSON(old), mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, "registration_data.change_requested", "account", p.AccountID,
-			map[string]any{"change_id": id, "fields": fields})
+				return err
+			}
+			return audit(ctx, tx, c, "registration_data.change_requested", "account", p.AccountID,
+				map[string]any{"change_id": id, "fields": fields})
+		})
 	})
 	if isUniqueViolation(err) {
 		return newError(http.StatusConflict, "change_pending", "已有一项待审核的信息变更申请", "a change request is already waiting for review")
@@ -199,21 +224,33 @@ func (s *server) requestDataChange(c echo.Context) error {
 		return err
 	}
 	opts := client.StartWorkflowOptions{
-		ID:                       workflows.DataChangeWorkflowID(id),
-		TaskQueue:                s.TaskQueue,
+		ID:                    workflows.DataChangeWorkflowID(id),
+		TaskQueue:             s.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// One run per change: asking again after an unknown outcome
+		// reaches it ("already started").
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKind.ValueSet(workflows.KindDataChange),
 			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
 	}
-	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}); err != nil {
+	err = s.settleIntake(ctx, "data_change", id, repeat, s.startIntake(opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}),
+		func(ctx context.Context) {
+			// No review can run: withdraw the request so the user can file it again.
+			s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
+		})
+	if err != nil {
 		slog.Error("start data change review", "change_id", id, "error", err)
-		// No review can run: withdraw the request so the user can file it again.
-		s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
-		return errUnavailable()
+		return intakeError(err)
+	}
+	status := workflows.StatusPending
+	if repeat {
+		if err := s.DB.GetContext(ctx, &status, `SELECT status FROM data_changes WHERE id = $1`, id); err != nil {
+			return err
+		}
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/data-changes/"+id)
-	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": workflows.StatusPending, "fields": fields})
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": status, "fields": fields})
 }
 
 type dataChangeRow struct {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
@@ -128,13 +128,39 @@ func (s *server) requestDeregistration(c echo.Context) error {
 	}
 	p := caller(c)
 	ctx := c.Request().Context()
+	req.Services = dedupe(req.Services)
+	// The password confirms; it is no part of what the request is.
+	id, keyed, err := s.intakeID(c, "deregistration", struct {
+		Scope     string   `json:"scope"`
+		Services  []string `json:"services"`
+		Statement string   `json:"statement"`
+	}{req.Scope, req.Services, req.Statement})
+	if err != nil {
+		return err
+	}
+	services := req.Services
+	if services == nil {
+		services = []string{}
+	}
+	var row deregistrationRow
+	repeat := false
+	if keyed {
+		err := s.DB.GetContext(ctx, &row, `SELECT `+deregistrationColumns+` FROM deregistration_requests WHERE id = $1 AND account_id = $2`,
+			id, p.AccountID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		repeat = err == nil
+	}
 	var details []validate.FieldError
 	if fe := validate.Text("statement", req.Statement, true, 1, 4000); fe != nil {
 		details = append(details, *fe)
 	}
-	req.Services = dedupe(req.Services)
-	switch req.Scope {
-	case "services":
+	switch {
+	case repeat:
+		// The same request again: its services were checked the first
+		// time (and may be closed by now, by this very request).
+	case req.Scope == "services":
 		if len(req.Services) == 0 {
 			details = append(details, validate.FieldError{Field: "services", Code: "required",
 				MessageZH: "请列出要取消的服务", MessageEN: "name the services to cancel"})
@@ -150,7 +176,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 					MessageZH: "您未开通该服务：" + code, MessageEN: "this service is not open on your account: " + code})
 			}
 		}
-	case "account":
+	case req.Scope == "account":
 		if len(req.Services) > 0 {
 			details = append(details, validate.FieldError{Field: "services", Code: "not_allowed",
 				MessageZH: "注销账户时不需列出服务", MessageEN: "deregistering the account closes every service; list none"})
@@ -165,42 +191,50 @@ func (s *server) requestDeregistration(c echo.Context) error {
 		return errValidation(details...)
 	}
 
-	id := uuid.NewString()
-	now := s.now().UTC()
-	d := deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
-		Scope: req.Scope, Services: req.Services, Statement: req.Statement, SubmittedAt: now.Format(time.RFC3339Nano),
-		Confirmation: "password"}
-	doc, digest, err := newDeregistrationDocument(d)
-	if err != nil {
-		return err
-	}
-	services := req.Services
-	if services == nil {
-		services = []string{}
-	}
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		return insertDeregistration(ctx, tx, c, d, doc, digest, now)
-	})
-	if isUniqueViolation(err) {
-		return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
-	}
-	if err != nil {
-		return err
+	if !repeat {
+		row.SubmittedAt = s.now().UTC()
+		d := deregistrationDocument{Type: "hrss.deregistration_request/v1", RequestID: id, AccountID: p.AccountID,
+			Scope: req.Scope, Services: req.Services, Statement: req.Statement, SubmittedAt: row.SubmittedAt.Format(time.RFC3339Nano),
+			Confirmation: "password"}
+		row.Document, row.ContentSHA256, err = newDeregistrationDocument(d)
+		if err != nil {
+			return err
+		}
+		err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			return insertDeregistration(ctx, tx, c, d, row.Document, row.ContentSHA256, row.SubmittedAt)
+		})
+		if isUniqueViolation(err) {
+			return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
+		}
+		if err != nil {
+			return err
+		}
+		row.Status = "received"
 	}
 
-	if err := s.startClosure(ctx, req.Scope, id, p.AccountID); err != nil {
+	err = s.settleIntake(ctx, "deregistration", id, repeat, func(ctx context.Context, again bool) error {
+		err := s.startClosure(ctx, req.Scope, id, p.AccountID)
+		if again {
+			// Asked again: the run that exists is this request's (another
+			// open request cannot be stored beside it).
+			return runsAlready(err)
+		}
+		return err
+	}, func(ctx context.Context) {
 		// The process never started: take the document back and say so.
 		s.discardIntake(ctx, id, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`)
+	})
+	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
 		}
 		slog.Error("start deregistration", "request_id", id, "error", err)
-		return errUnavailable()
+		return intakeError(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/me/deregistration/"+id)
-	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "scope": req.Scope, "services": services, "status": "received",
-		"received_at": now, "content_sha256": digest, "document": doc})
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "scope": req.Scope, "services": services, "status": row.Status,
+		"received_at": row.SubmittedAt, "content_sha256": row.ContentSHA256, "document": row.Document})
 }
 
 func (s *server) startClosure(ctx context.Context, scope, requestID, accountID string) error {

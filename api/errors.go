@@ -23,6 +23,8 @@ type Error struct {
 	MessageEN string                `json:"message_en"`
 	RequestID string                `json:"request_id,omitempty"`
 	Details   []validate.FieldError `json:"details,omitempty"`
+	// RetryAfter, in seconds, is sent as the Retry-After header.
+	RetryAfter int `json:"-"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.MessageEN) }
@@ -56,6 +58,10 @@ func errUnavailable() *Error {
 // fromWorkflow maps an Update rejection or failure to an HTTP error: the
 // workflow's validators speak in the error types of workflows.ErrType*.
 func fromWorkflow(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
@@ -106,6 +112,7 @@ func handleError(err error, c echo.Context) {
 		e = newError(http.StatusInternalServerError, "internal", "系统内部错误", "internal error")
 	}
 	e.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	retryAfter(c, e)
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(e.Status)
 		return

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.temporal.io/sdk/client"
@@ -89,7 +90,8 @@ func FuzzRequestBodies(f *testing.F) {
 	if err := api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash); err != nil {
 		f.Fatal(err)
 	}
-	e, err := api.New(api.Deps{DB: db, Temporal: unavailableTemporal{}, Box: box, TaskQueue: "fuzz", Hash: testenv.FastHash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
+	e, err := api.New(api.Deps{DB: db, Temporal: unavailableTemporal{}, Box: box, TaskQueue: "fuzz", Hash: testenv.FastHash,
+		IntakeSettleWait: time.Millisecond, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
 	if err != nil {
 		f.Fatal(err)
 	}

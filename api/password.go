@@ -314,34 +314,65 @@ func (s *server) resetPassword(c echo.Context) error {
 	if acct.Status != "active" {
 		return newError(http.StatusConflict, "account_not_active", "该账户当前状态不允许重置密码", "the account is "+acct.Status)
 	}
-	resetID := uuid.NewString()
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO password_resets (id, account_id, staff_id, office, identity_document, note)
-		VALUES ($1, $2, $3, $4, $5, $6)`, resetID, accountID, p.StaffID, office, req.IdentityDocument, strings.TrimSpace(req.Note)); err != nil {
+	resetID, keyed, err := s.intakeID(c, "password_reset", req)
+	if err != nil {
 		return err
 	}
 	var res workflows.ResetResult
-	if acct.LockedAt.Valid {
-		res, err = s.resetLocked(ctx, accountID, resetID, p)
-	} else {
-		res, err = s.resetUnlocked(ctx, resetID)
+	repeat := false
+	if keyed {
+		var prev struct {
+			Status  string       `db:"status"`
+			Lifted  bool         `db:"lifted_compromise"`
+			Expires sql.NullTime `db:"pickup_expires_at"`
+		}
+		err := s.DB.GetContext(ctx, &prev, `SELECT status, lifted_compromise, pickup_expires_at FROM password_resets WHERE id = $1 AND account_id = $2`,
+			resetID, accountID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		repeat = err == nil
+		if repeat && prev.Status == "issued" {
+			// Carried out already: the same answer again.
+			c.Response().Header().Set(echo.HeaderLocation, "/v1/password-resets/"+resetID+"/initial-password")
+			return c.JSON(http.StatusCreated, map[string]any{"id": resetID, "account_id": accountID, "status": prev.Status,
+				"office": office, "lifted_compromise": prev.Lifted, "pickup_expires_at": prev.Expires.Time})
+		}
 	}
-	if err != nil {
+	if !repeat {
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO password_resets (id, account_id, staff_id, office, identity_document, note)
+		VALUES ($1, $2, $3, $4, $5, $6)`, resetID, accountID, p.StaffID, office, req.IdentityDocument, strings.TrimSpace(req.Note)); err != nil {
+			return err
+		}
+	}
+	call := func(ctx context.Context, _ bool) (err error) {
+		if acct.LockedAt.Valid {
+			res, err = s.resetLocked(ctx, accountID, resetID, p)
+		} else {
+			res, err = s.resetUnlocked(ctx, resetID)
+		}
+		return err
+	}
+	err = s.settleIntake(ctx, "password_reset", resetID, repeat, call, func(ctx context.Context) {
 		// Never carried out: take the document back. A refused reset stays,
 		// marked refused by the activity.
 		s.discardIntake(ctx, resetID, `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`)
-		return err
+	})
+	if err != nil {
+		return fromWorkflow(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/password-resets/"+resetID+"/initial-password")
 	return c.JSON(http.StatusCreated, map[string]any{"id": resetID, "account_id": accountID, "status": res.Status,
 		"office": office, "lifted_compromise": acct.LockedAt.Valid, "pickup_expires_at": res.PickupExpiresAt})
 }
 
-// resetLocked sends the reset to the account's compromise workflow.
+// resetLocked sends the reset to the account's compromise workflow (the
+// reset's ID is the Update's, so asking again finds the first outcome).
 func (s *server) resetLocked(ctx context.Context, accountID, resetID string, p *principal) (workflows.ResetResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.CompromiseWorkflowID(accountID), UpdateName: workflows.UpdateReset,
+		WorkflowID: workflows.CompromiseWorkflowID(accountID), UpdateName: workflows.UpdateReset, UpdateID: resetID,
 		Args: []any{workflows.ResetRequest{Actor: p.actor(), ResetID: resetID}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res workflows.ResetResult
@@ -354,14 +385,12 @@ func (s *server) resetLocked(ctx context.Context, accountID, resetID string, p *
 		return res, newError(http.StatusConflict, "compromise_not_running", "该账户的安全锁定流程未在运行，请联系管理员",
 			"the account's compromise workflow is not running; ask an operator")
 	}
-	if err != nil {
-		return res, fromWorkflow(err)
-	}
-	return res, nil
+	return res, err
 }
 
-// resetUnlocked starts the reset's own workflow and waits until the new
-// initial password is issued.
+// resetUnlocked starts the reset's own workflow, or joins it when it runs
+// already (asked again after an unknown outcome: the same Update ID finds
+// the first outcome), and waits until the new initial password is issued.
 func (s *server) resetUnlocked(ctx context.Context, resetID string) (workflows.ResetResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -369,24 +398,22 @@ func (s *server) resetUnlocked(ctx context.Context, resetID string) (workflows.R
 	op := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       wfID,
 		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKind.ValueSet(workflows.KindPasswordReset),
 			workflows.SearchStatus.ValueSet(workflows.StatusIssuing)),
 	}, workflows.PasswordReset, workflows.PasswordResetInput{ResetID: resetID, PickupWindow: s.ServiceLevel.PickupWindow})
 	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: workflows.UpdateAwaitIssued,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: workflows.UpdateAwaitIssued, UpdateID: resetID,
 			WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	var res workflows.ResetResult
 	if err == nil {
 		err = h.Get(ctx, &res)
 	}
-	if err != nil {
-		return res, fromWorkflow(err)
-	}
-	return res, nil
+	return res, err
 }
 
 // pickUpResetPassword: the reviewer who reset the password picks the new

@@ -125,7 +125,10 @@ func (s *server) submitRegistration(c echo.Context) error {
 		return newError(http.StatusConflict, "already_registered", "该身份证号已注册为用户，请直接登录", "this ID number already has an account; sign in instead")
 	}
 
-	id := uuid.NewString()
+	id, keyed, err := s.intakeID(c, "registration", req)
+	if err != nil {
+		return err
+	}
 	token, err := newToken()
 	if err != nil {
 		return err
@@ -134,25 +137,38 @@ func (s *server) submitRegistration(c echo.Context) error {
 	if services == nil {
 		services = []string{}
 	}
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO applications (id, status, name, id_number, birth_date, mobile, email, address,
+	repeat := false
+	if keyed {
+		// The same request repeated: the first one's application, with a
+		// new follow token (the first answer may never have arrived).
+		res, err := s.DB.ExecContext(ctx, `UPDATE applications SET follow_token_hash = $2 WHERE id = $1`, id, hashToken(token))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		repeat = n == 1
+	}
+	if !repeat {
+		err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (id, status, name, id_number, birth_date, mobile, email, address,
 			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at)
 			VALUES ($1, 'submitted', $2, $3, $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12, $11)`,
-			id, req.Name, req.IDNumber, birth, req.Mobile, req.Email, req.Address, req.Channel, pq.Array(services),
-			req.TermsVersion, s.now(), hashToken(token)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, event_key, kind, actor, detail)
+				id, req.Name, req.IDNumber, birth, req.Mobile, req.Email, req.Address, req.Channel, pq.Array(services),
+				req.TermsVersion, s.now(), hashToken(token)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, event_key, kind, actor, detail)
 			VALUES ($1, 'submitted', 'submitted', 'applicant', $2)`, id, mustJSON(map[string]any{"channel": req.Channel})); err != nil {
+				return err
+			}
+			return audit(ctx, tx, c, "application.submitted", "application", id, map[string]any{"channel": req.Channel, "terms_version": req.TermsVersion})
+		})
+		if isUniqueViolation(err) {
+			return newError(http.StatusConflict, "application_open", "该身份证号已有一份正在审核的申请", "an application for this ID number is already open")
+		}
+		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, c, "application.submitted", "application", id, map[string]any{"channel": req.Channel, "terms_version": req.TermsVersion})
-	})
-	if isUniqueViolation(err) {
-		return newError(http.StatusConflict, "application_open", "该身份证号已有一份正在审核的申请", "an application for this ID number is already open")
-	}
-	if err != nil {
-		return err
 	}
 
 	opts := client.StartWorkflowOptions{
@@ -168,17 +184,29 @@ func (s *server) submitRegistration(c echo.Context) error {
 		Memo: map[string]any{"record": map[string]string{"kind": workflows.KindRegistration, "record_id": id,
 			"clause": "C2.1", "channel": req.Channel, "console": "/console/applications/" + id}},
 	}
-	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.RegistrationReview,
-		workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}); err != nil {
-		// No review can run: take the document back so that the person can
-		// apply again, and say so.
+	err = s.settleIntake(ctx, "registration", id, repeat,
+		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}),
+		func(ctx context.Context) {
+			// No review can run: take the document back so that the
+			// person can apply again, and say so.
+			s.discardIntake(ctx, id, `DELETE FROM application_events WHERE application_id = $1`,
+				`DELETE FROM applications WHERE id = $1 AND status = 'submitted'`)
+		})
+	if err != nil {
 		slog.Error("start registration review", "application_id", id, "error", err)
-		s.discardIntake(ctx, id, `DELETE FROM application_events WHERE application_id = $1`,
-			`DELETE FROM applications WHERE id = $1 AND status = 'submitted'`)
-		return errUnavailable()
+		return intakeError(err)
+	}
+	status := workflows.StatusPending
+	if repeat {
+		if err := s.DB.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if status == "submitted" {
+			status = workflows.StatusPending
+		}
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/registrations/"+id)
-	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": workflows.StatusPending, "follow_token": token})
+	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": status, "follow_token": token})
 }
 
 func mustJSON(v any) []byte {
@@ -453,23 +481,39 @@ func (s *server) supplement(c echo.Context) error {
 		return errValidation(details...)
 	}
 	ctx := c.Request().Context()
-	var status string
-	if err := s.DB.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1`, id); err != nil {
-		return err
-	}
-	if status != workflows.StatusInfoRequested {
-		return newError(http.StatusConflict, "conflict", "该申请当前无需补充资料", "the application is "+status+", not waiting for information")
-	}
-	supID := uuid.NewString()
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO application_supplements (id, application_id, changes, note) VALUES ($1, $2, $3, $4)`,
-		supID, id, mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
-		return err
-	}
-	res, err := s.update(ctx, id, workflows.UpdateSupplement, workflows.SupplementRequest{SupplementID: supID})
+	supID, keyed, err := s.intakeID(c, "supplement", req)
 	if err != nil {
-		// Refused: the stored supplement was never applied; remove it.
-		s.discardIntake(ctx, supID, `DELETE FROM application_supplements WHERE id = $1 AND applied_at IS NULL`)
 		return err
+	}
+	repeat := false
+	if keyed {
+		if err := s.DB.GetContext(ctx, &repeat, `SELECT EXISTS (SELECT 1 FROM application_supplements WHERE id = $1 AND application_id = $2)`,
+			supID, id); err != nil {
+			return err
+		}
+	}
+	if !repeat {
+		var status string
+		if err := s.DB.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if status != workflows.StatusInfoRequested {
+			return newError(http.StatusConflict, "conflict", "该申请当前无需补充资料", "the application is "+status+", not waiting for information")
+		}
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO application_supplements (id, application_id, changes, note) VALUES ($1, $2, $3, $4)`,
+			supID, id, mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
+			return err
+		}
+	}
+	var res workflows.DecisionResult
+	err = s.settleIntake(ctx, "supplement", supID, repeat,
+		s.updateIntake(workflows.RegistrationWorkflowID(id), workflows.UpdateSupplement, supID, workflows.SupplementRequest{SupplementID: supID}, &res),
+		func(ctx context.Context) {
+			// Refused: the stored supplement was never applied; remove it.
+			s.discardIntake(ctx, supID, `DELETE FROM application_supplements WHERE id = $1 AND applied_at IS NULL`)
+		})
+	if err != nil {
+		return fromWorkflow(err)
 	}
 	return c.JSON(http.StatusOK, res)
 }

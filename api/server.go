@@ -87,6 +87,10 @@ type Deps struct {
 	// StaffSecondFactorOff turns off the second factor that staff need by
 	// default (STAFF_SECOND_FACTOR=off; api/secondfactor.go).
 	StaffSecondFactorOff bool
+	// IntakeSettleWait bounds how long a request waits to learn what
+	// became of a workflow call whose outcome is unknown (api/intake.go);
+	// default 10s.
+	IntakeSettleWait time.Duration
 }
 
 type server struct {

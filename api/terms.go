@@ -721,16 +721,24 @@ func (s *server) rejectTerms(c echo.Context) error {
 		return conflictErr
 	}
 	if !existing {
-		if err := s.startClosure(ctx, scope, closure.RequestID, p.AccountID); err != nil {
+		err := s.settleIntake(ctx, "terms_rejection", closure.RequestID, false, func(ctx context.Context, again bool) error {
+			err := s.startClosure(ctx, scope, closure.RequestID, p.AccountID)
+			if again {
+				return runsAlready(err)
+			}
+			return err
+		}, func(context.Context) {
 			// The process never started: take the whole rejection back, so
 			// that the user may send it again.
 			s.discardRejection(c, id, closure.RequestID, version)
+		})
+		if err != nil {
 			var started *serviceerror.WorkflowExecutionAlreadyStarted
 			if errors.As(err, &started) {
 				return newError(http.StatusConflict, "deregistration_pending", "您已有一份正在办理的注销申请", "a deregistration request of yours is already open")
 			}
 			slog.Error("start closure for a terms rejection", "rejection_id", id, "error", err)
-			return errUnavailable()
+			return intakeError(err)
 		}
 	}
 	deemedCacheFor(s.DB).settle(p.AccountID, version)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -37,7 +38,10 @@ import (
 
 // TestFaultInjection (docs/reliability.md), run with HRSS_FAULTS=1: drives
 // FAULTS_N registrations (default 30) over HTTP to a decision, the pickup of
-// the initial password, the first sign-in and the password change, then a
+// the initial password, the first sign-in and the password change, with
+// the other intakes mixed in (supplements, counter resets, and by turns a
+// change of name, a fraud case the user answers, a cancellation of
+// services; every intake with an Idempotency-Key), then a
 // small terms campaign to all the new accounts, while a
 // separate `hrss worker` process is killed with SIGKILL every
 // FAULTS_KILL_EVERY (default 3s) and restarted, and the file-backed
@@ -107,6 +111,7 @@ func TestFaultInjection(t *testing.T) {
 
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	editor, _ := s.Staff(workflows.RoleTermsEditor)
+	investigator, _ := s.Staff(workflows.RoleInvestigator)
 
 	// Faults: kill the worker every killEvery; restart Temporal once when
 	// half the people are through.
@@ -146,7 +151,7 @@ func TestFaultInjection(t *testing.T) {
 	// A decision whose first attempt timed out while the worker was down
 	// answers 409 "being carried out" on a retry: it was accepted and
 	// completes when the worker is back (the status is awaited next).
-	var inProgress atomic.Int64
+	var inProgress, notYet atomic.Int64
 	call := func(method, path string, body any, want int, hs ...testenv.Header) testenv.Response {
 		deadline := time.Now().Add(3 * time.Minute)
 		for attempt := 0; ; attempt++ {
@@ -157,6 +162,18 @@ func TestFaultInjection(t *testing.T) {
 			if attempt > 0 && r.Status == http.StatusConflict && strings.HasSuffix(path, "/decision") {
 				inProgress.Add(1)
 				return r
+			}
+			// A supplement or an answer sent as soon as Postgres shows the
+			// state that allows it can reach the run a moment before the run
+			// has taken that state up (its activity wrote it, the run is
+			// between tasks, or the worker was just killed): the validator
+			// refuses with 409 conflict, the document is taken back, and
+			// the same request (same Idempotency-Key) is sent again.
+			if r.Status == http.StatusConflict && r.ErrorCode() == "conflict" &&
+				(strings.HasSuffix(path, "/supplement") || strings.HasSuffix(path, "/answer")) && time.Now().Before(deadline) {
+				notYet.Add(1)
+				time.Sleep(300 * time.Millisecond)
+				continue
 			}
 			if r.Status != 0 && r.Status < 500 || time.Now().After(deadline) {
 				t.Errorf("%s %s: %d %s", method, path, r.Status, r.Raw)
@@ -182,7 +199,14 @@ func TestFaultInjection(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	var approved, rejected, resets atomic.Int64
+	var approved, rejected, resets, supplements atomic.Int64
+	var intakes intakeCounts
+	// Every intake carries an Idempotency-Key, so that a retry after a
+	// 503 (outcome unknown) or a lost answer reaches the same document.
+	idemKey := func() testenv.Header {
+		return testenv.Header{Name: "Idempotency-Key", Value: "fault-" + uuid.NewString()}
+	}
+	intakeBefore := api.IntakeOutcomes()
 	for i := range n {
 		if i == n/2 {
 			// The second half starts after Temporal's restart, which
@@ -199,12 +223,23 @@ func TestFaultInjection(t *testing.T) {
 			defer wg.Done()
 			defer func() { <-sem; done.Add(1) }()
 			p := testenv.NewPerson()
-			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted)
+			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted, idemKey())
 			id := r.Str("id")
 			if id == "" {
 				return
 			}
 			waitStatus(id, "pending")
+			if i%7 == 3 {
+				// A supplement: the reviewer asks for more, the applicant
+				// supplies it (an Update carrying the stored document).
+				call("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "request_info", "reason": "请补充地址证明"},
+					http.StatusOK, testenv.Bearer(reviewer))
+				waitStatus(id, "info_requested")
+				call("POST", "/v1/registrations/"+id+"/supplement", map[string]string{"note": "已补充地址证明"}, http.StatusOK,
+					testenv.Follow(r.Str("follow_token")), idemKey())
+				waitStatus(id, "pending")
+				supplements.Add(1)
+			}
 			if i%5 == 4 {
 				call("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "reject", "reason": "材料不全"}, http.StatusOK, testenv.Bearer(reviewer))
 				waitStatus(id, "rejected")
@@ -215,16 +250,21 @@ func TestFaultInjection(t *testing.T) {
 			waitStatus(id, "approved")
 			initial := call("POST", "/v1/registrations/"+id+"/initial-password", nil, http.StatusOK, testenv.Bearer(reviewer)).Str("initial_password")
 			tok := call("POST", "/v1/sessions", map[string]string{"username": p.IDNumber, "password": initial}, http.StatusCreated).Str("token")
-			call("PUT", "/v1/me/password", map[string]string{"old_password": initial, "new_password": "Fault-Pass-" + uuid.NewString()[:8]},
+			pw := "Fault-Pass-" + uuid.NewString()[:8]
+			call("PUT", "/v1/me/password", map[string]string{"old_password": initial, "new_password": pw},
 				http.StatusNoContent, testenv.Bearer(tok))
 			approved.Add(1)
+			if i%4 == 2 {
+				acct := call("GET", "/v1/me", nil, http.StatusOK, testenv.Bearer(tok)).Str("account", "id")
+				driveAccountIntakes(t, db, i, call, tok, pw, acct, reviewer, investigator, idemKey, &intakes)
+			}
 			if i%6 == 1 {
 				// A counter reset: the person forgot the password and came in
 				// with the ID card; the new initial password is picked up once
 				// and changed at the next sign-in.
 				acct := call("GET", "/v1/me", nil, http.StatusOK, testenv.Bearer(tok)).Str("account", "id")
 				reset := call("POST", "/v1/accounts/"+acct+"/password-reset", map[string]any{"identity_document": "resident_id_card",
-					"document_checked": true, "office": "故障测试网点"}, http.StatusCreated, testenv.Bearer(reviewer)).Str("id")
+					"document_checked": true, "office": "故障测试网点"}, http.StatusCreated, testenv.Bearer(reviewer), idemKey()).Str("id")
 				if reset == "" {
 					return
 				}
@@ -283,6 +323,14 @@ func TestFaultInjection(t *testing.T) {
 		"duplicate audit keys":           q(`SELECT count(*) FROM (SELECT operation_key FROM audit_log WHERE operation_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`),
 		"services opened twice":          q(`SELECT count(*) FROM (SELECT account_id, service_code FROM account_services GROUP BY 1, 2 HAVING count(*) > 1) d`),
 		"accounts with must_change left": q(`SELECT count(*) FROM accounts WHERE must_change_password`),
+		// Every intake document a process took is taken up; none is left
+		// behind and none is missing under a run (a run would fail).
+		"supplements not applied":       q(`SELECT count(*) FROM application_supplements WHERE applied_at IS NULL`),
+		"case submissions not accepted": q(`SELECT count(*) FROM case_submissions WHERE accepted_at IS NULL`),
+		"data changes pending":          q(`SELECT count(*) FROM data_changes WHERE status = 'pending'`),
+		"cases not cleared":             q(`SELECT count(*) FROM cases WHERE state <> 'cleared'`),
+		"deregistrations not completed": q(`SELECT count(*) FROM deregistration_requests WHERE status <> 'completed'`),
+		"resets left requested":         q(`SELECT count(*) FROM password_resets WHERE status = 'requested'`),
 	}
 	var campaign struct {
 		Targeted int `db:"users_targeted"`
@@ -295,6 +343,7 @@ func TestFaultInjection(t *testing.T) {
 	// approved review waiting out its pickup window, the one password-age
 	// sweep); anything else still running is stuck.
 	runningByType := map[string]int{}
+	var badRuns []string
 	var token []byte
 	for {
 		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
@@ -305,6 +354,10 @@ func TestFaultInjection(t *testing.T) {
 			if ex.Status.String() == "Running" {
 				runningByType[ex.GetType().GetName()]++
 			}
+			if ex.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && ex.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED &&
+				ex.Status != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
+				badRuns = append(badRuns, describeBadRun(c, ex))
+			}
 		}
 		if token = resp.NextPageToken; len(token) == 0 {
 			break
@@ -312,14 +365,22 @@ func TestFaultInjection(t *testing.T) {
 	}
 	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(), "resets_driven": resets.Load(),
 		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "postgres_restarts": pgRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
-		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus, "running_by_type": runningByType}
+		"intakes_refused_before_the_run_took_up_its_state": notYet.Load(),
+		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus, "running_by_type": runningByType,
+		"supplements_driven": supplements.Load(), "account_intakes_driven": intakes.report(), "intake_outcomes": outcomeDelta(intakeBefore, api.IntakeOutcomes()),
+		"failed_timed_out_or_terminated_runs": badRuns}
 	js, _ := json.MarshalIndent(report, "", "  ")
 	t.Logf("fault-injection run:\n%s", js)
 	fmt.Println(string(js))
 
+	for _, b := range badRuns {
+		t.Errorf("run did not complete: %s", b)
+	}
 	require.Equal(t, n, counts["applications"], "one application per person")
 	for _, k := range []string{"not final", "approved without one account", "accounts without one pickup", "pickups not picked up",
-		"duplicate notice keys", "duplicate audit keys", "services opened twice", "accounts with must_change left"} {
+		"duplicate notice keys", "duplicate audit keys", "services opened twice", "accounts with must_change left",
+		"supplements not applied", "case submissions not accepted", "data changes pending", "cases not cleared",
+		"deregistrations not completed", "resets left requested"} {
 		require.Zero(t, counts[k], k)
 	}
 	require.Equal(t, int(approved.Load()), counts["approved"])
@@ -336,9 +397,10 @@ func TestFaultInjection(t *testing.T) {
 	// No workflow stuck: every running one is an expected wait.
 	require.LessOrEqual(t, runningByType["RegistrationReview"], counts["approved"], "only approved reviews (pickup window) may still run")
 	require.LessOrEqual(t, runningByType["PasswordAgeReminder"], 1, "one password-age sweep")
+	require.LessOrEqual(t, runningByType["IntakeSweeper"], 1, "one intake sweeper")
 	require.LessOrEqual(t, runningByType["PasswordReset"], counts["resets issued"], "only issued resets (pickup window) may still run")
 	for typ, n := range runningByType {
-		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" {
+		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" && typ != "IntakeSweeper" {
 			t.Errorf("%d %s workflow(s) still running: stuck", n, typ)
 		}
 	}

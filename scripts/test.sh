@@ -14,7 +14,7 @@
 #   WORKFLOWCHECK_VERSION  pinned version of Temporal's workflowcheck (v0.6.0)
 #   FUZZ_TIME       -fuzztime of the short fuzz runs (default 1500x for the API
 #                   bodies, 100000x for each validator); FUZZ_TIME=0 skips them
-#   FAULTS_N        registrations of the short fault-injection run (default 30;
+#   FAULTS_N        registrations of the short fault-injection run (default 60;
 #                   0 skips it; docs/reliability.md)
 # Arguments given to this script are passed to `go test` after TEST_ARGS.
 #
@@ -218,14 +218,15 @@ step "fuzz (short)" run_fuzz
 # SIGKILL every 3s and a file-backed Temporal dev server restarted once
 # while registrations are driven over HTTP; then the invariants are checked.
 run_faults() {
-	if [[ "${FAULTS_N:-30}" == 0 ]]; then
+	if [[ "${FAULTS_N:-60}" == 0 ]]; then
 		log "fault injection skipped (FAULTS_N=0)"
 		return 0
 	fi
 	# The fault run restarts this script's throwaway cluster once, so it
-	# runs alone, after every other test.
-	HRSS_FAULTS=1 FAULTS_N="${FAULTS_N:-30}" HRSS_PG_DATA="$TEST_DIR/pg" HRSS_PG_LOG="$TEST_DIR/postgres.log" \
-		PG_BIN_DIR="$PG_BIN_DIR" go test -count=1 -timeout 15m -run '^TestFaultInjection$' -v ./e2e | grep -v ' INFO http '
+	# runs alone, after every other test. Its time limit grows with the
+	# people driven (15 min plus 1 min per 10 people: 45 min for 300).
+	HRSS_FAULTS=1 FAULTS_N="${FAULTS_N:-60}" HRSS_PG_DATA="$TEST_DIR/pg" HRSS_PG_LOG="$TEST_DIR/postgres.log" \
+		PG_BIN_DIR="$PG_BIN_DIR" go test -count=1 -timeout "$((15 + ${FAULTS_N:-60} / 10))m" -run '^TestFaultInjection$' -v ./e2e | grep -v ' INFO http '
 }
 step "fault injection (short)" run_faults
 

@@ -28,3 +28,20 @@ func EnsurePasswordAgeReminder(ctx context.Context, c client.Client, taskQueue s
 		workflows.PasswordAgeReminder, workflows.PasswordAgeInput{Settings: settings})
 	return err
 }
+
+// EnsureIntakeSweeper starts the one intake sweeper of the task queue if
+// it is not running and hands it the current settings (signal-with-start).
+func EnsureIntakeSweeper(ctx context.Context, c client.Client, taskQueue string, settings workflows.IntakeSweepSettings) error {
+	settings = settings.WithDefaults()
+	opts := client.StartWorkflowOptions{
+		ID:                       workflows.IntakeSweepWorkflowID(taskQueue),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet(workflows.KindIntakeSweep),
+			workflows.SearchStatus.ValueSet(workflows.StatusIdle)),
+	}
+	_, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalIntakeSweepSettings, settings, opts,
+		workflows.IntakeSweeper, workflows.IntakeSweepInput{Settings: settings})
+	return err
+}

@@ -38,6 +38,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.CompromiseLock)
 	r.RegisterWorkflow(workflows.PasswordReset)
 	r.RegisterWorkflow(workflows.PasswordAgeReminder)
+	r.RegisterWorkflow(workflows.IntakeSweeper)
 	r.RegisterWorkflow(workflows.DataChangeReview)
 	r.RegisterWorkflow(workflows.Deregistration)
 	r.RegisterWorkflow(workflows.ServiceCancellation)

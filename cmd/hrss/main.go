@@ -251,7 +251,7 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	if cfg.WorkerStickyCache > 0 {
 		sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
 	}
-	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash})
+	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash, Temporal: d.tc})
 	// The worker's own /metrics and /healthz, on a port of its own.
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", d.metrics.Handler())
@@ -274,6 +274,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	defer msrv.Close()
 	if err := worker.EnsurePasswordAgeReminder(ctx, d.tc, cfg.TaskQueue, cfg.Password); err != nil {
 		return fmt.Errorf("password-age reminder: %w", err)
+	}
+	if err := worker.EnsureIntakeSweeper(ctx, d.tc, cfg.TaskQueue, cfg.IntakeSweep); err != nil {
+		return fmt.Errorf("intake sweeper: %w", err)
 	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue, "metrics_addr", cfg.WorkerMetricsAddr)
 	stop := make(chan interface{})

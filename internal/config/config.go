@@ -70,6 +70,10 @@ type Config struct {
 	// MigrateDatabaseURL is the owner role's connection for `hrss migrate`
 	// (DATABASE_URL, the application role, when unset).
 	MigrateDatabaseURL string
+	// IntakeSweep: how often, and after how long, the worker's intake
+	// sweeper removes intake documents no run took (INTAKE_SWEEP_EVERY,
+	// INTAKE_SWEEP_AFTER).
+	IntakeSweep workflows.IntakeSweepSettings
 }
 
 // Load reads the environment.
@@ -113,6 +117,8 @@ func Load() (Config, error) {
 		{"INITIAL_PASSWORD_TTL", &c.InitialPasswordTTL, 7 * 24 * time.Hour},
 		{"METRICS_REFRESH", &c.MetricsRefresh, 30 * time.Second},
 		{"ANON_ANSWER_FLOOR", &c.AnswerFloor, 500 * time.Millisecond},
+		{"INTAKE_SWEEP_EVERY", &c.IntakeSweep.Every, workflows.DefaultIntakeSweepSettings.Every},
+		{"INTAKE_SWEEP_AFTER", &c.IntakeSweep.After, workflows.DefaultIntakeSweepSettings.After},
 	}
 	for _, d := range durations {
 		if *d.dst, err = durationEnv(d.name, d.def); err != nil {

@@ -110,6 +110,12 @@ type Options struct {
 	// StaffSecondFactorOff is STAFF_SECOND_FACTOR=off (tests run with
 	// required, the default).
 	StaffSecondFactorOff bool
+	// WrapTemporal, when set, wraps the API's Temporal client (the worker
+	// keeps the real one), for tests that fake a call's failure.
+	WrapTemporal func(client.Client) client.Client
+	// IntakeSettleWait replaces the API's bound on settling an unknown
+	// outcome (api.Deps.IntakeSettleWait).
+	IntakeSettleWait time.Duration
 }
 
 // Start brings a stack up and registers its teardown.
@@ -155,7 +161,7 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	tq := "test-" + uuid.NewString()
-	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash})
+	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash, Temporal: c})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -185,7 +191,11 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := api.New(api.Deps{DB: appDB, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default",
+	apiClient := c
+	if opts.WrapTemporal != nil {
+		apiClient = opts.WrapTemporal(c)
+	}
+	e, err := api.New(api.Deps{DB: appDB, Temporal: apiClient, IntakeSettleWait: opts.IntakeSettleWait, Box: box, TaskQueue: tq, Namespace: "default",
 		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
 		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
