@@ -270,6 +270,14 @@ func (a *Activities) ResetPassword(ctx context.Context, in ResetInput) (ResetOut
 		if err != nil {
 			return err
 		}
+		// The in-person check replaces the account's second factor too (its
+		// recovery codes go with it): one set up from a stolen session, or
+		// on a lost phone, must not outlive the owner's visit to the counter.
+		res, err := tx.ExecContext(ctx, `DELETE FROM second_factors WHERE subject_kind = 'user' AND subject_id = $1`, r.AccountID)
+		if err != nil {
+			return err
+		}
+		factorRemoved, _ := res.RowsAffected()
 		out.Status, out.PickupExpiresAt = "issued", now.Add(in.PickupWindow)
 		if err := storePickup(ctx, tx, key, r.AccountID, r.StaffID, sealedPw, now, out.PickupExpiresAt); err != nil {
 			return err
@@ -284,7 +292,8 @@ func (a *Activities) ResetPassword(ctx context.Context, in ResetInput) (ResetOut
 			return err
 		}
 		detail := map[string]any{"reset_id": in.ResetID, "office": r.Office, "identity_document": r.Document,
-			"pickup_expires_at": out.PickupExpiresAt, "sessions_ended": ended, "lifted_compromise": lifted}
+			"pickup_expires_at": out.PickupExpiresAt, "sessions_ended": ended, "lifted_compromise": lifted,
+			"second_factor_removed": factorRemoved > 0}
 		if err := writeAudit(ctx, tx, AuditEntry{OperationKey: "password-reset/" + in.ResetID + "/issued", ActorKind: "staff", ActorID: r.StaffID,
 			Action: "password.reset_in_person", RecordKind: "account", RecordID: r.AccountID, Detail: detail}); err != nil {
 			return err

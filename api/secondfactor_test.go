@@ -260,3 +260,24 @@ func TestAdministratorResetsAMembersSecondFactor_C1_4(t *testing.T) {
 	require.Equal(t, "second_factor_enrolment_required", s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(again.Str("token"))).ErrorCode())
 	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM audit_log WHERE action = 'staff.second_factor_reset' AND record_id = '`+memberID+`'`))
 }
+
+// C3.3(2): a second factor set up on a user's account (by the owner who
+// then lost the phone, or by someone holding a stolen session) does not
+// outlive the in-person reset at the counter: the owner signs in with the
+// new initial password alone, and may set a factor up again.
+func TestCounterResetRemovesAUsersSecondFactor_C3_3_2(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	require.Len(t, s.Enrol(u.Token, u.IDNumber), 10)
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_kind = 'user' AND subject_id = '`+u.AccountID+`'`))
+
+	reset := map[string]any{"identity_document": "resident_id_card", "document_checked": true, "office": "静安区服务窗口"}
+	resetID := s.Expect(s.Do("POST", "/v1/accounts/"+u.AccountID+"/password-reset", reset, testenv.Bearer(reviewer)), http.StatusCreated).Str("id")
+	pw := s.Expect(s.Do("POST", "/v1/password-resets/"+resetID+"/initial-password", nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_kind = 'user' AND subject_id = '`+u.AccountID+`'`))
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM recovery_codes WHERE subject_kind = 'user' AND subject_id = '`+u.AccountID+`'`))
+	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": u.IDNumber, "password": pw}), http.StatusCreated)
+	require.NotEmpty(t, r.Str("token"))
+	require.Nil(t, r.Body["second_factor_required"])
+}

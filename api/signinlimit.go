@@ -161,7 +161,9 @@ func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwor
 	if uh == nil {
 		uh = usernameHash(chk.Username)
 	}
-	ip := c.RealIP()
+	// Keyed like the anonymous limits: an IPv6 client counts by its /64,
+	// so rotating addresses inside its own prefix buys no fresh budget.
+	ip := limitAddress(c.RealIP())
 	var changedAt any
 	if !chk.ChangedAt.IsZero() {
 		changedAt = chk.ChangedAt

@@ -302,3 +302,30 @@ func TestHousekeepingLocksAfterAFailedAnonymousLock_C3_3_3(t *testing.T) {
 	})
 	require.Equal(t, http.StatusUnauthorized, s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)).Status)
 }
+
+// A user's session does not exempt registration or the anonymous report
+// from the address's budget: their answers tell whether an ID number is
+// known (already_registered), so a signed-in user enumerating ID numbers
+// is limited like anyone else. Staff sessions stay uncounted.
+func TestSignedInUsersCountOnRegistrationAndReport_C3_4_8(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{AnonLimits: api.AnonLimits{
+		api.BucketRegistration: {N: 3, Per: time.Hour},
+		api.BucketReport:       {N: 1, Per: time.Hour},
+		api.BucketFollow:       {N: 100, Per: time.Hour},
+		api.BucketSignIn:       {N: 100, Per: time.Hour},
+		api.BucketPublic:       {N: 1000, Per: time.Hour},
+	}})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer) // its own registration spends one of the three
+	for range 2 {
+		s.Expect(s.Do("POST", "/v1/registrations", testenv.NewPerson().Registration("social_insurance_query"), testenv.Bearer(u.Token)),
+			http.StatusAccepted)
+	}
+	r := s.Do("POST", "/v1/registrations", testenv.NewPerson().Registration("social_insurance_query"), testenv.Bearer(u.Token))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Raw)
+	p := testenv.NewPerson()
+	report := map[string]string{"id_number": p.IDNumber, "mobile": p.Mobile}
+	s.Do("POST", "/v1/security-reports", report, testenv.Bearer(u.Token))
+	r = s.Do("POST", "/v1/security-reports", report, testenv.Bearer(u.Token))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Raw)
+}

@@ -67,9 +67,21 @@ func TestTemplatesParse(t *testing.T) {
 
 func TestLocalPathKeepsRedirectsOnThisSite(t *testing.T) {
 	for in, want := range map[string]string{"/register": "/register", "//evil.example": "/", "https://evil.example": "/",
-		"/\\evil": "/", "": "/", "/follow?x=1": "/"} {
+		"/\\evil": "/", "": "/", "/follow?x=1": "/", "/\t/evil.example": "/", "/\n/evil.example": "/", "/\x7f": "/"} {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The page to go back to after re-authentication: a tab or newline, which a
+// browser drops from a Location, must not turn it into another site's.
+func TestSafeNextKeepsReauthenticationOnThisSite_C1_4(t *testing.T) {
+	for in, want := range map[string]string{"/console/audit": "/console/audit", "/console/audit?from=x": "/console/audit?from=x",
+		"/\t/evil.example": "/console", "//evil.example": "/console", "https://evil.example": "/console",
+		"/console?x=\r\nLocation:%20//evil": "/console", "": "/console"} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -228,7 +228,8 @@ func reauthNext(c echo.Context) string {
 
 // safeNext keeps a redirect on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	path, _, _ := strings.Cut(next, "?")
+	if localPath(path) != path || strings.ContainsFunc(next, isControl) {
 		return "/console"
 	}
 	return next

@@ -125,8 +125,16 @@ func (a *app) switchLanguage(c echo.Context) error {
 
 // localPath keeps a redirect target on this site.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\?#\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\?#") {
+		return "/"
+	}
+	// No control characters: a browser drops a tab or a newline from a
+	// Location, so "/\t/evil.example" would lead to //evil.example.
+	if strings.ContainsFunc(p, isControl) {
 		return "/"
 	}
 	return p
 }
+
+// isControl reports an ASCII control character.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -78,7 +78,16 @@ func (m *Metrics) Echo() echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
+			// A fixed set of method labels: Go accepts any method token, and
+			// one label value per made-up method would grow the series
+			// without bound.
 			method := c.Request().Method
+			switch method {
+			case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+				http.MethodDelete, http.MethodOptions:
+			default:
+				method = "other"
+			}
 			m.httpRequests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
 			m.httpLatency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 			return nil
