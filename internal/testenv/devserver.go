@@ -22,18 +22,26 @@ import (
 // HRSS_INTEGRATION=1 (then it fails).
 func TemporalCLI(t testing.TB) string {
 	t.Helper()
-	cli := os.Getenv("TEMPORAL_CLI")
-	if cli == "" {
+	return toolBinary(t, "TEMPORAL_CLI", "temporal", "the Temporal CLI")
+}
+
+// toolBinary is a pinned tool for the tests: $env, else the repository's
+// .tools/bin/name (where scripts/lib.sh installs it). Without it the test
+// is skipped, unless HRSS_INTEGRATION=1 (then it fails).
+func toolBinary(t testing.TB, env, name, what string) string {
+	t.Helper()
+	bin := os.Getenv(env)
+	if bin == "" {
 		_, file, _, _ := runtime.Caller(0)
-		cli = filepath.Join(filepath.Dir(file), "..", "..", ".tools", "bin", "temporal")
+		bin = filepath.Join(filepath.Dir(file), "..", "..", ".tools", "bin", name)
 	}
-	if _, err := os.Stat(cli); err != nil {
+	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("HRSS_INTEGRATION") == "1" {
-			t.Fatalf("the Temporal CLI is missing (%s) but HRSS_INTEGRATION=1: set TEMPORAL_CLI", cli)
+			t.Fatalf("%s is missing (%s) but HRSS_INTEGRATION=1: set %s", what, bin, env)
 		}
-		t.Skipf("the Temporal CLI is missing (%s): set TEMPORAL_CLI", cli)
+		t.Skipf("%s is missing (%s): set %s", what, bin, env)
 	}
-	return cli
+	return bin
 }
 
 func freePort(t testing.TB) int {

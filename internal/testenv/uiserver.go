@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -18,18 +17,7 @@ import (
 // HRSS_INTEGRATION=1 (then it fails).
 func UIServerBinary(t testing.TB) string {
 	t.Helper()
-	bin := os.Getenv("TEMPORAL_UI_SERVER")
-	if bin == "" {
-		_, file, _, _ := runtime.Caller(0)
-		bin = filepath.Join(filepath.Dir(file), "..", "..", ".tools", "bin", "temporal-ui-server")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("HRSS_INTEGRATION") == "1" {
-			t.Fatalf("the Temporal UI server is missing (%s) but HRSS_INTEGRATION=1: set TEMPORAL_UI_SERVER", bin)
-		}
-		t.Skipf("the Temporal UI server is missing (%s): set TEMPORAL_UI_SERVER", bin)
-	}
-	return bin
+	return toolBinary(t, "TEMPORAL_UI_SERVER", "temporal-ui-server", "the Temporal UI server")
 }
 
 // ReserveUIURL picks a free port for a web UI started later with
