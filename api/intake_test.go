@@ -112,11 +112,19 @@ func TestUnknownOutcomeKeepsTheIntake(t *testing.T) {
 		require.Equal(t, "/v1/registrations/"+id, r.Header.Get("Location"))
 		s.WaitForStatus(id, "pending") // the run took the document
 		running(workflows.RegistrationWorkflowID(id))
-		// The same request again: the same application and run, a new follow token.
+		// The same request again: the same application and run, and the
+		// same answer: the same follow token, so the first one (whose answer
+		// may have arrived after all) keeps working.
 		again := s.Expect(s.Do("POST", "/v1/registrations", p.Registration("social_insurance_query"), k), http.StatusAccepted)
 		require.Equal(t, id, again.Str("id"))
+		require.Equal(t, r.Str("follow_token"), again.Str("follow_token"))
 		require.Equal(t, 1, count(t, s, `SELECT count(*) FROM applications WHERE id_number = $1`, p.IDNumber))
-		s.Expect(s.Do("GET", "/v1/registrations/"+id, nil, testenv.Follow(again.Str("follow_token"))), http.StatusOK)
+		s.Expect(s.Do("GET", "/v1/registrations/"+id, nil, testenv.Follow(r.Str("follow_token"))), http.StatusOK)
+		// The same body under another key is another request: refused as a
+		// second open application, and it tells nothing of the first token.
+		other := s.Do("POST", "/v1/registrations", p.Registration("social_insurance_query"), key())
+		require.Equal(t, http.StatusConflict, other.Status)
+		require.Empty(t, other.Str("follow_token"))
 	})
 
 	t.Run("C3_1_supplement", func(t *testing.T) {

@@ -94,6 +94,11 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 			req.Header.Set("X-Restricted-Token", tok)
 		}
 	}
+	if method != http.MethodGet {
+		if k := submittedKey(c); k != "" {
+			req.Header.Set("Idempotency-Key", k)
+		}
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

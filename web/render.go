@@ -32,6 +32,7 @@ type view struct {
 	// SessionEnd: when the signed-in session ends (zero: unknown).
 	SessionEnd time.Time
 	CSRF       string
+	Idem       string // the forms' idempotency key (web/idempotency.go)
 	Path       string
 	SignedIn   bool
 	Staff      bool // a console page
@@ -211,6 +212,7 @@ func render(c echo.Context, status int, page string, v view) error {
 	v.Lang = language(c)
 	v.Elder = elderMode(c)
 	v.CSRF = csrfToken(c)
+	v.Idem = formKey(c)
 	v.Path = c.Request().URL.Path
 	v.SignedIn = sessionToken(c) != ""
 	if v.SignedIn {

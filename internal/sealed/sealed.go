@@ -7,7 +7,9 @@ package sealed
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -15,7 +17,12 @@ import (
 
 // Box seals and opens with one key. The associated data binds a ciphertext
 // to its row, so a ciphertext copied to another row does not open.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	// derive is a key of its own for Derive, taken from the box key so
+	// that no second setting is needed, and never used to encrypt.
+	derive []byte
+}
 
 // NewBox takes the key as standard base64 of 32 bytes.
 func NewBox(keyB64 string) (*Box, error) {
@@ -31,7 +38,21 @@ func NewBox(keyB64 string) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	sub := hmac.New(sha256.New, key)
+	sub.Write([]byte("hrss sealed: derive v1"))
+	return &Box{aead: aead, derive: sub.Sum(nil)}, nil
+}
+
+// Derive answers a secret that only the holder of the key can compute from
+// label and data, the same every time: what a repeated request must get
+// back without the server keeping the first answer in clear (for example
+// the follow token of a registration repeated with its Idempotency-Key).
+func (b *Box) Derive(label string, data []byte) []byte {
+	m := hmac.New(sha256.New, b.derive)
+	m.Write([]byte(label))
+	m.Write([]byte{0})
+	m.Write(data)
+	return m.Sum(nil)
 }
 
 // Seal encrypts plain; the nonce is prepended.

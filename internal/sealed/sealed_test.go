@@ -33,3 +33,22 @@ func TestSealOpensOnlyWithSameKeyAndAssociatedData(t *testing.T) {
 		t.Fatal("bad key accepted")
 	}
 }
+
+// Derive is stable for one key, and differs by key, label and data.
+func TestDeriveIsStablePerKeyLabelAndData(t *testing.T) {
+	k1 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	k2 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	a, _ := NewBox(k1)
+	a2, _ := NewBox(k1)
+	b, _ := NewBox(k2)
+	x := a.Derive("follow-token", []byte("id-1"))
+	if !bytes.Equal(x, a2.Derive("follow-token", []byte("id-1"))) {
+		t.Fatal("the same key, label and data must derive the same secret")
+	}
+	for _, other := range [][]byte{b.Derive("follow-token", []byte("id-1")), a.Derive("other", []byte("id-1")),
+		a.Derive("follow-token", []byte("id-2"))} {
+		if bytes.Equal(x, other) {
+			t.Fatal("another key, label or data must derive another secret")
+		}
+	}
+}
