@@ -110,7 +110,6 @@ func TestFaultInjection(t *testing.T) {
 	t.Cleanup(func() { worker.stop(syscall.SIGTERM) })
 
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
-	editor, _ := s.Staff(workflows.RoleTermsEditor)
 	investigator, _ := s.Staff(workflows.RoleInvestigator)
 
 	// Faults: kill the worker every killEvery; restart Temporal once when
@@ -280,6 +279,9 @@ func TestFaultInjection(t *testing.T) {
 
 	// A small terms campaign to every account, still under worker kills.
 	campaignSettingsForTest(t, "10")
+	// The editor signs in now: a staff session idle for STAFF_IDLE_TIMEOUT
+	// (15 minutes) ends, and a long run leaves an early one idle that long.
+	editor, _ := s.Staff(workflows.RoleTermsEditor)
 	version := "f-" + uuid.NewString()[:8]
 	call("POST", "/v1/terms", map[string]any{"version": version, "title": "承诺书修订（故障测试）", "body": "全文", "summary": "修订说明",
 		"effective_at": time.Now().Add(15 * time.Second).UTC().Format(time.RFC3339)}, http.StatusCreated, testenv.Bearer(editor))
