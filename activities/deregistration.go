@@ -312,7 +312,10 @@ type RetentionInput struct {
 // retentionSQL de-identifies or erases one category of an account's data.
 // $1 is the account ID. The person record is shared by every account the
 // person ever held: it is touched only when no other account still needs
-// it.
+// it. Every table and column with personal data is in the inventory of
+// docs/data-protection.md, which names the category (or the legal hold)
+// that ends it; e2e TestErasureLeavesNoPersonalData_C3_5_C4_C2_3 proves
+// that nothing is left once the schedule has run.
 var retentionSQL = map[string][]string{
 	"contact_details": {
 		`UPDATE applications SET mobile = '', email = NULL, address = '' WHERE id = (SELECT application_id FROM accounts WHERE id = $1)`,
@@ -321,13 +324,28 @@ var retentionSQL = map[string][]string{
 		`UPDATE people p SET mobile = '', email = NULL, address = '', updated_at = now()
 			WHERE p.id = (SELECT person_id FROM accounts WHERE id = $1)
 			  AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.person_id = p.id AND o.id <> $1 AND o.status IN ('active', 'suspended'))`,
+		// old and new contact values of the account's changes of data
+		`UPDATE data_changes SET old_values = old_values - 'mobile' - 'email' - 'address',
+			new_values = new_values - 'mobile' - 'email' - 'address' WHERE account_id = $1`,
+		// the address and text of every SMS and e-mail sent to the account
+		`UPDATE notification_log SET address = '', text = ''
+			WHERE message_id IN (SELECT id FROM notification_outbox WHERE account_id = $1) AND (address <> '' OR text <> '')`,
+		`UPDATE notification_outbox SET last_error = NULL WHERE account_id = $1 AND last_error IS NOT NULL`,
 	},
 	"notices": {
 		`DELETE FROM notices WHERE account_id = $1`,
+		`DELETE FROM notices WHERE application_id = (SELECT application_id FROM accounts WHERE id = $1)`,
 	},
 	"sign_in_records": {
 		`DELETE FROM sign_in_attempts WHERE account_id = $1`,
 		`DELETE FROM sessions WHERE account_id = $1`,
+		`DELETE FROM restricted_sessions WHERE account_id = $1`,
+		`DELETE FROM sign_in_challenges WHERE account_id = $1`,
+		`DELETE FROM second_factors WHERE subject_kind = 'user' AND subject_id = $1`,
+		`UPDATE terms_acceptances SET source_ip = NULL WHERE account_id = $1 AND source_ip IS NOT NULL`,
+		`UPDATE terms_rejections SET source_ip = '' WHERE account_id = $1 AND source_ip <> ''`,
+		`UPDATE deregistration_requests SET source_ip = '' WHERE account_id = $1 AND source_ip <> ''`,
+		`UPDATE security_reports SET source_ip = '' WHERE account_id = $1 AND source_ip <> ''`,
 	},
 	"registration_record": {
 		`UPDATE applications SET name = '', id_number = 'erased:' || id, birth_date = '0001-01-01', mobile = '', email = NULL, address = ''
@@ -340,13 +358,29 @@ var retentionSQL = map[string][]string{
 			  AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.person_id = p.id AND o.id <> $1
 			      AND NOT EXISTS (SELECT 1 FROM retention_steps r WHERE r.account_id = o.id
 			          AND r.category = 'registration_record' AND r.done_at IS NOT NULL))`,
+		// the changes of name and ID number, with the user's note and the reviewer's reason
+		`UPDATE data_changes SET old_values = '{}', new_values = '{}', note = '', reason = NULL WHERE account_id = $1`,
+		`UPDATE password_resets SET note = '', refusal = NULL WHERE account_id = $1 AND (note <> '' OR refusal IS NOT NULL)`,
+		`UPDATE security_reports SET description = '' WHERE account_id = $1 AND description <> ''`,
 	},
 	"decisions": {
 		`DELETE FROM application_events WHERE application_id = (SELECT application_id FROM accounts WHERE id = $1)`,
 		`UPDATE applications SET decision_reason = NULL, info_requested = NULL WHERE id = (SELECT application_id FROM accounts WHERE id = $1)`,
+		// cases and sanctions: the written statements, evidence and staff texts;
+		// the outcome, reason code and clause stay
+		`UPDATE case_submissions SET body = '', evidence = '{}'
+			WHERE account_id = $1 OR case_id IN (SELECT id FROM cases WHERE account_id = $1)
+			   OR sanction_id IN (SELECT id FROM sanctions WHERE account_id = $1)`,
+		`UPDATE case_events SET detail = '{}' WHERE case_id IN (SELECT id FROM cases WHERE account_id = $1
+			OR application_id = (SELECT application_id FROM accounts WHERE id = $1))`,
+		`UPDATE cases SET summary = '', instructions = '', evidence = '{}', corrections = '{}', decision_evidence = '{}'
+			WHERE account_id = $1 OR application_id = (SELECT application_id FROM accounts WHERE id = $1)`,
+		`UPDATE sanction_events SET detail = '{}' WHERE sanction_id IN (SELECT id FROM sanctions WHERE account_id = $1)`,
+		`UPDATE sanctions SET evidence = '{}', conditions = '{}', appeal_reason = NULL, end_reason = NULL WHERE account_id = $1`,
 	},
 	"deregistration_request": {
 		`UPDATE deregistration_requests SET document = '', erased_at = now() WHERE account_id = $1 AND erased_at IS NULL`,
+		`UPDATE terms_rejections SET statement = '' WHERE account_id = $1 AND statement <> ''`,
 	},
 }
 

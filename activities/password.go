@@ -399,8 +399,8 @@ type DataChangeDecisionInput struct {
 }
 
 // DecideDataChange approves (the person's name or ID number, and the
-// username with it, change; the old values stay in the change record and
-// the audit log) or rejects a pending change. A retry of the same decision
+// username with it, change; the old values stay in the change record, the
+// audit log names the fields only) or rejects a pending change. A retry of the same decision
 // changes nothing; another decision on a decided change is a conflict.
 func (a *Activities) DecideDataChange(ctx context.Context, in DataChangeDecisionInput) (string, error) {
 	want := map[string]string{"approve": "approved", "reject": "rejected"}[in.Decision]
@@ -490,10 +490,10 @@ func (a *Activities) DecideDataChange(ctx context.Context, in DataChangeDecision
 			TitleZH: title[0], TitleEN: title[1], BodyZH: in.Reason, BodyEN: in.Reason}); err != nil {
 			return err
 		}
-		detail := map[string]any{"change_id": in.ChangeID, "reason": in.Reason, "fields": keys(newValues)}
-		if want == "approved" {
-			detail["old_values"], detail["new_values"] = old, newValues
-		}
+		// Fields and references only, never values (docs/data-protection.md):
+		// the old and new values and the reason stay in the change record,
+		// under the retention schedule.
+		detail := map[string]any{"change_id": in.ChangeID, "fields": keys(newValues), "reason_given": in.Reason != ""}
 		return writeAudit(ctx, tx, AuditEntry{OperationKey: key, ActorKind: "staff", ActorID: in.StaffID,
 			Action: "registration_data.change_" + want, RecordKind: "account", RecordID: ch.AccountID, Detail: detail})
 	})

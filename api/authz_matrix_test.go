@@ -104,6 +104,7 @@ var authzMatrix = map[string]string{
 	"GET /v1/me/deregistration/{id}":                 "1A41333333",
 	"POST /v1/me/deregistration":                     "1A-1333333",
 	"GET /v1/me/deregistration":                      "1A-1333333",
+	"GET /v1/me/export":                              "1A-1333333",
 	"GET /v1/me/disclosures":                         "1A-1333333",
 	"GET /v1/me/notices":                             "1A-1333333",
 	"PUT /v1/me/password":                            "1A-1AAAAAA",

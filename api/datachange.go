@@ -111,8 +111,11 @@ func (s *server) updateContact(c echo.Context) error {
 			VALUES ($1, $2, 'contact', 'applied', $3, $4)`, changeID, p.AccountID, mustJSON(old), mustJSON(updated)); err != nil {
 			return err
 		}
+		// The audit entry names the fields and the change record, never
+		// the values (docs/data-protection.md): they live in data_changes,
+		// under the retention schedule.
 		return audit(ctx, tx, c, "registration_data.contact_changed", "account", p.AccountID,
-			map[string]any{"change_id": changeID, "fields": changed, "old_values": old, "new_values": updated})
+			map[string]any{"change_id": changeID, "fields": changed})
 	})
 	if err != nil {
 		return err

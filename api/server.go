@@ -203,6 +203,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.caseRoutes(v1)
 	s.passwordRoutes(v1)
 	s.deregistrationRoutes(v1)
+	s.exportRoutes(v1)
 	s.termsRoutes(v1)
 	s.operationsRoutes(v1)
 	s.codecRoutes(e)

@@ -295,7 +295,7 @@ func TestWebEveryPageAccessibleInBothLanguagesAndModes_C1_1(t *testing.T) {
 	signIn(user, s.URL, u.IDNumber, u.Password)
 	user.Do(chromedp.WaitVisible(chromedp.ID("account-menu")))
 	walk(user, phoneWidth, phoneHeight, "/account", []string{"/account", "/account/details", "/account/notices", "/account/activity", "/account/terms",
-		"/account/cases", "/account/consents", "/account/disclosures", "/account/deregistration", "/account/security", "/password"},
+		"/account/cases", "/account/consents", "/account/disclosures", "/account/deregistration", "/account/security", "/account/export", "/password"},
 		map[string]string{"/account": "my-account", "/account/activity": "activity"})
 
 	// Each staff role, on the counter's tablet: the console, every page

@@ -62,3 +62,16 @@ func GrantApp(ctx context.Context, db *sql.DB, role string) error {
 func pqQuote(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
+
+// DownTo rolls the schema back to version (for tests of a migration that
+// rewrites data: roll back, write rows as the older code did, go up).
+func DownTo(ctx context.Context, db *sql.DB, version int64) error {
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, files)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := provider.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}

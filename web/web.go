@@ -41,6 +41,7 @@ func Mount(e *echo.Echo) {
 	a.reviewPages()
 	a.staffPages()
 	a.myAccountPages()
+	a.exportPages()
 	a.casePages()
 	a.accountConsolePages()
 	a.termsConsolePages()
