@@ -158,13 +158,29 @@ temporal_cluster_ports() {
 	fi
 	for name in FRONTEND_GRPC_PORT FRONTEND_HTTP_PORT HISTORY_GRPC_PORT MATCHING_GRPC_PORT WORKER_GRPC_PORT \
 		FRONTEND_MEMBERSHIP_PORT HISTORY_MEMBERSHIP_PORT MATCHING_MEMBERSHIP_PORT WORKER_MEMBERSHIP_PORT; do
-		p="$(free_port "${used[@]}")"
+		p="$(low_free_port "${used[@]}")"
 		used+=("$p")
 		TEMPORAL_CLUSTER_PORT_ENV+=("$name=$p")
 		if [[ "$name" == FRONTEND_GRPC_PORT ]]; then
 			TEMPORAL_CLUSTER_FRONTEND="$p"
 		fi
 	done
+}
+
+# low_free_port [EXCLUDED_PORT...] - a free TCP port below 32768: Temporal's
+# SQL schema keeps the membership ports in a smallint column, and the kernel
+# hands out ephemeral ports from 32768 up, so none of them collides with a
+# port another program gets from the kernel meanwhile.
+low_free_port() {
+	local excluded=" $* " port tries
+	for ((tries = 0; tries < 100; tries++)); do
+		port=$((20000 + RANDOM % 12000))
+		if [[ "$excluded" != *" $port "* ]] && ! port_in_use "$port"; then
+			printf '%s\n' "$port"
+			return 0
+		fi
+	done
+	die "could not find a free TCP port below 32768 on 127.0.0.1"
 }
 
 # temporal_cluster_service_start SERVICE LOG_DIR RUN_DIR PG_PORT - one service
