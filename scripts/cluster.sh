@@ -147,8 +147,9 @@ SQL
 # four services: MODE "default" keeps the config file's (frontend 7233), "free"
 # picks free ones (tests). TEMPORAL_CLUSTER_FRONTEND is the frontend's port.
 temporal_cluster_ports() {
-	local mode="$1" name used=() p
+	local mode="$1" name used=() p p_svc
 	TEMPORAL_CLUSTER_PORT_ENV=()
+	TEMPORAL_CLUSTER_GRPC_PORTS=([history]=7234 [matching]=7235 [frontend]=7233 [worker]=7239)
 	if [[ "$mode" == default ]]; then
 		TEMPORAL_CLUSTER_FRONTEND=7233
 		for p in 7233 7234 7235 7239 7243 6933 6934 6935 6939; do
@@ -161,6 +162,10 @@ temporal_cluster_ports() {
 		p="$(low_free_port "${used[@]}")"
 		used+=("$p")
 		TEMPORAL_CLUSTER_PORT_ENV+=("$name=$p")
+		if [[ "$name" == *_GRPC_PORT ]]; then
+			p_svc="${name%_GRPC_PORT}"
+			TEMPORAL_CLUSTER_GRPC_PORTS["${p_svc,,}"]="$p"
+		fi
 		if [[ "$name" == FRONTEND_GRPC_PORT ]]; then
 			TEMPORAL_CLUSTER_FRONTEND="$p"
 		fi
@@ -202,7 +207,7 @@ temporal_cluster_service_start() {
 	TEMPORAL_CLUSTER_PIDS["$svc"]="$pid"
 }
 
-declare -gA TEMPORAL_CLUSTER_PIDS=()
+declare -gA TEMPORAL_CLUSTER_PIDS=() TEMPORAL_CLUSTER_GRPC_PORTS=()
 
 # temporal_cluster_start LOG_DIR RUN_DIR PG_DATA PG_PORT PORT_MODE
 #
@@ -214,19 +219,29 @@ temporal_cluster_start() {
 	local log_dir="$1" run_dir="$2" pg_data="$3" pg_port="$4" mode="${5:-default}" svc address
 	[[ -x "$TEMPORAL_SERVER_BIN" ]] || die "Temporal server not found at $TEMPORAL_SERVER_BIN"
 	mkdir -p "$log_dir" "$run_dir"
+	TEMPORAL_CLUSTER_RUN_DIR="$run_dir"
 	temporal_cluster_ports "$mode"
 	temporal_cluster_schema "$pg_data" "$pg_port" "$log_dir/temporal-schema.log" "$run_dir/tools"
+	# One after the other, each once it listens: services starting together
+	# on new databases race to write the cluster metadata, and the loser
+	# exits ("Failed to apply cluster metadata").
+	local pids=()
 	for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
 		rotate_log "$log_dir/temporal-$svc.log"
 		temporal_cluster_service_start "$svc" "$log_dir" "$run_dir" "$pg_port"
+		pids+=(--pid "${TEMPORAL_CLUSTER_PIDS[$svc]}")
+		# The worker service (system workflows) serves no gRPC port.
+		[[ "$svc" == worker ]] && continue
+		if ! wait_for "${pids[@]}" "Temporal $svc on port ${TEMPORAL_CLUSTER_GRPC_PORTS[$svc]}" "${TEMPORAL_START_TIMEOUT:-180}" \
+			port_in_use "${TEMPORAL_CLUSTER_GRPC_PORTS[$svc]}"; then
+			show_log_tail "$log_dir/temporal-$svc.log" 15
+			temporal_cluster_stop
+			die "the Temporal $svc service did not start"
+		fi
 	done
 	address="127.0.0.1:$TEMPORAL_CLUSTER_FRONTEND"
 	TEMPORAL_CLUSTER_ADDRESS="$address"
 	log "Temporal cluster: ${TEMPORAL_CLUSTER_SERVICES[*]} started (logs: $log_dir/temporal-*.log)"
-	local pids=()
-	for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
-		pids+=(--pid "${TEMPORAL_CLUSTER_PIDS[$svc]}")
-	done
 	if ! wait_for "${pids[@]}" "Temporal cluster frontend $address" "${TEMPORAL_START_TIMEOUT:-180}" \
 		"$TEMPORAL_BIN" operator cluster health --address "$address" --command-timeout 5s; then
 		for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
@@ -245,13 +260,28 @@ temporal_cluster_start() {
 	fi
 	wait_for "${pids[@]}" "Temporal cluster namespace and search attributes" 60 temporal_ready "$address" ||
 		die "the Temporal cluster's namespace is not ready"
+	for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
+		kill -0 "${TEMPORAL_CLUSTER_PIDS[$svc]}" 2>/dev/null || {
+			show_log_tail "$log_dir/temporal-$svc.log" 15
+			temporal_cluster_stop
+			die "the Temporal $svc service exited"
+		}
+	done
 }
 
-# temporal_cluster_stop - stop the services in reverse order.
+# temporal_cluster_stop - stop the services in reverse order: the processes
+# this shell started, and the ones whose PID files name another process of
+# the server (a test that killed a service started it again: e2e/faults_test.go).
 temporal_cluster_stop() {
-	local i svc
+	local i svc pid
 	for ((i = ${#TEMPORAL_CLUSTER_SERVICES[@]} - 1; i >= 0; i--)); do
 		svc="${TEMPORAL_CLUSTER_SERVICES[$i]}"
 		stop_pid "${TEMPORAL_CLUSTER_PIDS[$svc]:-}" "Temporal $svc" 20
+		[[ -n "${TEMPORAL_CLUSTER_RUN_DIR:-}" && -f "$TEMPORAL_CLUSTER_RUN_DIR/temporal-$svc.pid" ]] || continue
+		pid="$(cat "$TEMPORAL_CLUSTER_RUN_DIR/temporal-$svc.pid" 2>/dev/null || true)"
+		if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+			tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--service $svc"; then
+			stop_pid "$pid" "Temporal $svc (restarted)" 20
+		fi
 	done
 }
