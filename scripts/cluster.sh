@@ -70,7 +70,7 @@ ensure_temporal_server() {
 		flock "$lock_fd"
 	fi
 	if ! temporal_server_ok; then
-		log "building Temporal server $TEMPORAL_SERVER_VERSION and its SQL schema tool into $HRSS_TOOLS_BIN (10-20 minutes the first time)"
+		log "building Temporal server $TEMPORAL_SERVER_VERSION and its SQL schema tool into $HRSS_TOOLS_BIN (about 10 minutes the first time)"
 		tmp="$(mktemp -d "$HRSS_TOOLS_BIN/.temporal-server.XXXXXX")"
 		if ! GOBIN="$tmp" go install "$TEMPORAL_SERVER_MODULE/cmd/server@$TEMPORAL_SERVER_VERSION" \
 			"$TEMPORAL_SERVER_MODULE/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"; then
