@@ -5,18 +5,24 @@ GO ?= go
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test build tools clean
+.PHONY: help run cluster test test-cluster build tools clean
 
 help: ## List the targets
 	@echo "Targets:"
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-13s %s\n", $$1, $$2}'
 
 run: ## Run PostgreSQL, Temporal, worker and API locally on .data/ (Ctrl-C stops)
 	@scripts/dev.sh
 
+cluster: ## Like run, on the production engine: Temporal server on PostgreSQL, 2 workers, 2 APIs (.data/cluster/)
+	@HRSS_ENGINE=cluster scripts/dev.sh
+
 test: ## gofmt, go vet and go test against throwaway PostgreSQL and Temporal (TEST_ARGS=...)
 	@scripts/test.sh
+
+test-cluster: ## The registration, cases, terms and deregistration e2e tests on the Temporal cluster (TEST_ARGS=...)
+	@HRSS_TEST_ENGINE=cluster scripts/test.sh
 
 build: ## Build bin/hrss
 	$(GO) build -o bin/hrss ./cmd/hrss

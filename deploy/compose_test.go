@@ -356,10 +356,32 @@ func TestComposeRunsTemporalOnPostgresNotDevServer(t *testing.T) {
 	tmp := mustService(t, c, "temporal")
 	repo, _ := imageRef(tmp.Image)
 	require.Equal(t, "temporalio/server", repo, "service temporal must run the plain temporalio/server image")
-	require.Empty(t, tmp.Command, "service temporal must keep the image's own entrypoint/command (temporal-server start)")
+	require.Empty(t, tmp.Command, "service temporal must not pass extra arguments after its entrypoint")
+
+	// One Temporal configuration for compose and `make cluster`
+	// (scripts/cluster.sh): the repository's deploy/temporal/config, mounted.
+	entry := tmp.Entrypoint.String()
+	require.Contains(t, entry, "temporal-server ", "service temporal must run temporal-server")
+	require.Contains(t, entry, " --env hrss ", "service temporal must load the hrss configuration")
+	require.True(t, strings.HasSuffix(entry, " start"), "service temporal must start all services (no --service)")
+	configMounted := false
+	for _, m := range tmp.Volumes {
+		if m.Type == "bind" && filepath.Clean(m.Source) == "deploy/temporal/config" && m.Target == "/etc/temporal/config/hrss" {
+			configMounted = true
+		}
+	}
+	require.True(t, configMounted, "service temporal must mount ./deploy/temporal/config at /etc/temporal/config/hrss")
+	require.Contains(t, entry, "--root /etc/temporal --config config/hrss", "the entrypoint must read the mounted configuration")
+	cfg, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "temporal", "config", "hrss.yaml"))
+	require.NoError(t, err)
+	require.Contains(t, string(cfg), "# enable-template", "the configuration is a template the server renders from the environment")
+	require.Equal(t, 2, strings.Count(string(cfg), "pluginName: postgres12"),
+		"temporal must persist to PostgreSQL through the postgres12 plugin, visibility included")
+	cluster, err := os.ReadFile(filepath.Join(repoRoot, "scripts", "cluster.sh"))
+	require.NoError(t, err)
+	require.Contains(t, string(cluster), "--config deploy/temporal/config --env hrss", "make cluster must run the same configuration")
 
 	env := tmp.Environment
-	require.Equal(t, "postgres12", env["DB"], "temporal must persist to PostgreSQL through the postgres12 plugin (DB=postgres12)")
 	require.Equal(t, "postgres", env["POSTGRES_SEEDS"], "temporal's POSTGRES_SEEDS must be the compose service `postgres`")
 	require.Equal(t, "5432", env["DB_PORT"], "temporal's DB_PORT must be PostgreSQL's port")
 	require.Equal(t, "temporal", env["DBNAME"], "temporal's default store must be the `temporal` database")

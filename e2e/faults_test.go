@@ -49,6 +49,15 @@ import (
 // checks the invariants and prints the counts. C2.6: whatever fails on the
 // operator's side (workers, the workflow service, the network between
 // them), the system itself loses and duplicates nothing.
+//
+// On the Temporal cluster (make test-cluster, HRSS_TEST_ENGINE=cluster) the
+// test uses the cluster scripts/test.sh started instead of a dev server, and
+// the faults are: one of two `hrss worker` processes SIGKILLed by turns
+// every FAULTS_KILL_EVERY; one of two API instances cut off (its listener
+// and connections closed at once) for a while; SIGKILL of the history
+// service at a quarter of the people, of matching at half, of the frontend
+// while the campaign runs (each restarted with its own command line); and
+// the Postgres restart.
 func TestFaultInjection_C2_6(t *testing.T) {
 	if os.Getenv("HRSS_FAULTS") != "1" {
 		t.Skip("set HRSS_FAULTS=1 (and FAULTS_N, FAULTS_KILL_EVERY) to run the fault-injection test")
@@ -68,14 +77,25 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, build.Run())
 
-	// A file-backed Temporal dev server of our own, restartable.
-	port := freeTCPPort(t)
-	address := fmt.Sprintf("127.0.0.1:%d", port)
-	temporal := &proc{t: t, name: "temporal", log: filepath.Join(dir, "temporal.log"), argv: []string{testenv.TemporalCLI(t), "server", "start-dev",
-		"--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--namespace", "default", "--db-filename", filepath.Join(dir, "temporal.db"),
-		"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "error"}}
-	temporal.start()
-	t.Cleanup(func() { temporal.stop(syscall.SIGTERM) })
+	cluster := testenv.Engine() == "cluster"
+	var address string
+	var temporal *proc
+	if cluster {
+		// The cluster scripts/test.sh started; its services are killed below.
+		address = os.Getenv("TEMPORAL_ADDRESS")
+		for _, svc := range []string{"history", "matching", "frontend"} {
+			testenv.ClusterServicePID(t, svc)
+		}
+	} else {
+		// A file-backed Temporal dev server of our own, restartable.
+		port := freeTCPPort(t)
+		address = fmt.Sprintf("127.0.0.1:%d", port)
+		temporal = &proc{t: t, name: "temporal", log: filepath.Join(dir, "temporal.log"), argv: []string{testenv.TemporalCLI(t), "server", "start-dev",
+			"--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--namespace", "default", "--db-filename", filepath.Join(dir, "temporal.db"),
+			"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "error"}}
+		temporal.start()
+		t.Cleanup(func() { temporal.stop(syscall.SIGTERM) })
+	}
 
 	db, dbURL := testdb.New(t)
 	key := make([]byte, 32)
@@ -104,19 +124,33 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	s := &testenv.Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Codec: codec}
+	// On the cluster a second API instance beside the first; requests go to
+	// both by turns (a load balancer), and one of them is cut off for a while.
+	apis := &apiPair{handler: e, srv: [2]*httptest.Server{srv}}
+	if cluster {
+		apis.srv[1] = httptest.NewServer(e)
+		t.Cleanup(apis.closeAll)
+	}
 
-	worker := &proc{t: t, name: "worker", log: filepath.Join(dir, "worker.log"), argv: []string{bin, "worker"}, env: []string{
-		"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + address, "TEMPORAL_TASK_QUEUE=" + tq, "PICKUP_KEY=" + pickupKey,
-		"PAYLOAD_KEYS=" + keys, "WORKER_METRICS_ADDR=127.0.0.1:0"}}
-	worker.start()
-	t.Cleanup(func() { worker.stop(syscall.SIGTERM) })
+	workerEnv := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + address, "TEMPORAL_TASK_QUEUE=" + tq, "PICKUP_KEY=" + pickupKey,
+		"PAYLOAD_KEYS=" + keys, "WORKER_METRICS_ADDR=127.0.0.1:0"}
+	workers := []*proc{{t: t, name: "worker", log: filepath.Join(dir, "worker.log"), argv: []string{bin, "worker"}, env: workerEnv}}
+	if cluster {
+		workers = append(workers, &proc{t: t, name: "worker2", log: filepath.Join(dir, "worker2.log"), argv: []string{bin, "worker"}, env: workerEnv})
+	}
+	for _, w := range workers {
+		w.start()
+		t.Cleanup(func() { w.stop(syscall.SIGTERM) })
+	}
 
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	investigator, _ := s.Staff(workflows.RoleInvestigator)
 
 	// Faults: kill the worker every killEvery; restart Temporal once when
 	// half the people are through.
-	var done, kills, temporalRestarts, pgRestarts, retries atomic.Int64
+	var done, kills, temporalRestarts, pgRestarts, retries, apiCuts atomic.Int64
+	var campaignRunning, frontendKilled atomic.Bool
+	serviceKills := map[string]int{}
 	// Postgres is restarted once too when the test knows the cluster
 	// (make test passes its throwaway cluster's data directory).
 	pgData := os.Getenv("HRSS_PG_DATA")
@@ -132,10 +166,38 @@ func TestFaultInjection_C2_6(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			worker.stop(syscall.SIGKILL)
+			w := workers[int(kills.Load())%len(workers)]
+			w.stop(syscall.SIGKILL)
 			kills.Add(1)
-			worker.start()
-			if temporalRestarts.Load() == 0 && done.Load() >= int64(n/2) {
+			w.start()
+			if cluster {
+				// Services SIGKILLed at their stage; the second half waits
+				// for matching's (temporalRestarts), as for the dev server.
+				for _, st := range []struct {
+					svc string
+					due bool
+				}{{"history", done.Load() >= int64(n/4)}, {"matching", done.Load() >= int64(n/2)}, {"frontend", campaignRunning.Load()}} {
+					if st.due && serviceKills[st.svc] == 0 {
+						killAndRestartClusterService(t, st.svc)
+						serviceKills[st.svc]++
+						if st.svc == "matching" {
+							temporalRestarts.Add(1)
+						}
+						if st.svc == "frontend" {
+							frontendKilled.Store(true)
+						}
+					}
+				}
+				// One API instance is cut off from 3/8 of the people for
+				// a few ticks, then a new one takes its place.
+				if done.Load() >= int64(3*n/8) && apiCuts.Load() == 0 {
+					apis.cut(1)
+					apiCuts.Add(1)
+				} else if apiCuts.Load() == 1 && kills.Load()%4 == 0 {
+					apis.restore(1)
+					apiCuts.Add(1)
+				}
+			} else if temporalRestarts.Load() == 0 && done.Load() >= int64(n/2) {
 				temporal.stop(syscall.SIGTERM)
 				temporal.start()
 				temporalRestarts.Add(1)
@@ -156,7 +218,7 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	call := func(method, path string, body any, want int, hs ...testenv.Header) testenv.Response {
 		deadline := time.Now().Add(3 * time.Minute)
 		for attempt := 0; ; attempt++ {
-			r := doQuiet(srv.URL, method, path, body, hs...)
+			r := doQuiet(apis.url(), method, path, body, hs...)
 			if r.Status == want {
 				return r
 			}
@@ -288,6 +350,11 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	call("POST", "/v1/terms", map[string]any{"version": version, "title": "承诺书修订（故障测试）", "body": "全文", "summary": "修订说明",
 		"effective_at": time.Now().Add(15 * time.Second).UTC().Format(time.RFC3339)}, http.StatusCreated, testenv.Bearer(editor))
 	call("POST", "/v1/terms/"+version+"/publish", nil, http.StatusAccepted, testenv.Bearer(editor))
+	campaignRunning.Store(true)
+	if cluster {
+		// The frontend is killed while the campaign is in flight.
+		testenv.Eventually(t, 2*time.Minute, "the frontend SIGKILL", frontendKilled.Load)
+	}
 	testenv.Eventually(t, 5*time.Minute, "the campaign to complete", func() bool {
 		var st string
 		_ = db.Get(&st, `SELECT status FROM terms_campaigns WHERE terms_version = $1`, version)
@@ -368,6 +435,7 @@ func TestFaultInjection_C2_6(t *testing.T) {
 		}
 	}
 	report := map[string]any{"people": n, "approved_driven": approved.Load(), "rejected_driven": rejected.Load(), "resets_driven": resets.Load(),
+		"engine": testenv.Engine(), "service_sigkills": serviceKills, "api_instance_cuts": apiCuts.Load(),
 		"worker_kills": kills.Load(), "temporal_restarts": temporalRestarts.Load(), "postgres_restarts": pgRestarts.Load(), "http_retries": retries.Load(), "decisions_found_in_progress_on_retry": inProgress.Load(),
 		"intakes_refused_before_the_run_took_up_its_state": notYet.Load(),
 		"seconds": int(elapsed.Seconds()), "invariants": counts, "workflows": wfStatus, "running_by_type": runningByType,
@@ -413,6 +481,10 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	require.Zero(t, stuckReviews, "a running review whose application is not approved would be stuck")
 	require.Positive(t, kills.Load())
 	require.EqualValues(t, 1, temporalRestarts.Load(), "Temporal was restarted once")
+	if cluster {
+		require.Equal(t, map[string]int{"history": 1, "matching": 1, "frontend": 1}, serviceKills, "each service was SIGKILLed once")
+		require.Positive(t, apiCuts.Load(), "an API instance was cut off")
+	}
 	if pgData != "" {
 		require.EqualValues(t, 1, pgRestarts.Load(), "Postgres was restarted once")
 	} else {
@@ -439,6 +511,96 @@ func restartPostgres(t *testing.T, dataDir string) {
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		t.Errorf("restart Postgres: %v\n%s", err, out)
+	}
+}
+
+// killAndRestartClusterService SIGKILLs one service of the cluster
+// scripts/test.sh started and starts it again with the same command line,
+// environment and working directory, appending to its log, and writes the
+// new PID to its PID file (scripts/test.sh stops it from there).
+func killAndRestartClusterService(t *testing.T, svc string) {
+	pid := testenv.ClusterServicePID(t, svc)
+	proc := fmt.Sprintf("/proc/%d/", pid)
+	cmdline, err := os.ReadFile(proc + "cmdline")
+	require.NoError(t, err)
+	environ, err := os.ReadFile(proc + "environ")
+	require.NoError(t, err)
+	cwd, err := os.Readlink(proc + "cwd")
+	require.NoError(t, err)
+	argv := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	require.Contains(t, strings.Join(argv, " "), "--service "+svc, "PID %d is the %s service", pid, svc)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	// Gone, or a zombie until scripts/test.sh reaps it.
+	testenv.Eventually(t, 20*time.Second, "the "+svc+" service to die", func() bool {
+		st, err := os.ReadFile(proc + "stat")
+		if err != nil {
+			return true
+		}
+		fields := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		return len(fields) > 0 && fields[0] == "Z"
+	})
+	logFile, err := os.OpenFile(filepath.Join(os.Getenv("HRSS_CLUSTER_LOG_DIR"), "temporal-"+svc+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = strings.Split(strings.TrimRight(string(environ), "\x00"), "\x00")
+	cmd.Dir = cwd
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	require.NoError(t, cmd.Start(), "restart the %s service", svc)
+	go func() { _ = cmd.Wait(); _ = logFile.Close() }()
+	require.NoError(t, os.WriteFile(filepath.Join(os.Getenv("HRSS_CLUSTER_RUN_DIR"), "temporal-"+svc+".pid"),
+		[]byte(fmt.Sprintf("%d\n", cmd.Process.Pid)), 0o644))
+	t.Logf("SIGKILLed the %s service (pid %d) and started it again (pid %d)", svc, pid, cmd.Process.Pid)
+}
+
+// apiPair is two API instances on one handler (the same database and
+// Temporal client), reached by turns; one can be cut off (listener and open
+// connections closed at once, as when its process dies) and replaced.
+type apiPair struct {
+	mu      sync.Mutex
+	handler http.Handler
+	srv     [2]*httptest.Server
+	down    [2]bool
+	next    int
+}
+
+// url is the instance for the next request, by turns. A request sent to
+// the instance that is down gets no answer and is retried like any other
+// failed request (the retry goes to the next instance).
+func (a *apiPair) url() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.next++
+	i := a.next % 2
+	if a.srv[i] == nil {
+		i = 0
+	}
+	return a.srv[i].URL
+}
+
+func (a *apiPair) cut(i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.srv[i].CloseClientConnections()
+	a.srv[i].Listener.Close()
+	a.down[i] = true
+}
+
+func (a *apiPair) restore(i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.srv[i].Close()
+	a.srv[i] = httptest.NewServer(a.handler)
+	a.down[i] = false
+}
+
+func (a *apiPair) closeAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.srv {
+		if s != nil {
+			s.Close()
+		}
 	}
 }
 

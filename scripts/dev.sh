@@ -8,6 +8,12 @@
 # TEMPORAL_ADDRESS is set), builds bin/hrss, migrates, and runs `hrss worker`
 # and `hrss api` until Ctrl-C / SIGTERM, then stops everything it started.
 #
+# `make cluster` (HRSS_ENGINE=cluster): the same on the production engine, on
+# its own data in .data/cluster/: instead of the dev server, a Temporal
+# server on PostgreSQL with its four services as separate processes from
+# deploy/temporal/config/hrss.yaml (scripts/cluster.sh), and two workers and
+# two API instances (HTTP_ADDR and API2_ADDR, default :8081).
+#
 # Environment (all optional):
 #   DATABASE_URL               use this database; no local PostgreSQL is started
 #   POSTGRES_PORT=5433         port of the local PostgreSQL cluster (.data/pg)
@@ -33,9 +39,16 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HRSS_REPO="$REPO"
 # shellcheck source=scripts/lib.sh
 source "$REPO/scripts/lib.sh"
+# shellcheck source=scripts/cluster.sh
+source "$REPO/scripts/cluster.sh"
 cd "$REPO"
 
-DATA_DIR="$REPO/.data"
+HRSS_ENGINE="${HRSS_ENGINE:-dev}"
+case "$HRSS_ENGINE" in
+dev) DATA_DIR="$REPO/.data" ;;
+cluster) DATA_DIR="$REPO/.data/cluster" ;;
+*) die "HRSS_ENGINE=$HRSS_ENGINE: want dev (make run) or cluster (make cluster)" ;;
+esac
 LOG_DIR="$DATA_DIR/logs"
 RUN_DIR="$DATA_DIR/run"
 PG_DATA="$DATA_DIR/pg"
@@ -50,6 +63,9 @@ HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
 
 mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
 chmod 755 "$DATA_DIR"
+if [[ "$HRSS_ENGINE" == cluster ]]; then
+	chmod 755 "$REPO/.data" # the postgres OS user must reach .data/cluster/pg
+fi
 
 # One `make run` per data directory at a time. The lock fd is closed for every
 # child so that a leftover child never holds it.
@@ -91,6 +107,9 @@ UI_SERVER_PID=""
 UI_BUILD_PID=""
 WORKER_PID=""
 API_PID=""
+# make cluster: the second worker and API instance.
+WORKER2_PID=""
+API2_PID=""
 CLEANED_UP=""
 
 cleanup() {
@@ -101,12 +120,15 @@ cleanup() {
 	if [[ -n "${TICK_PID:-}" ]]; then
 		kill "$TICK_PID" 2>/dev/null || true
 	fi
+	stop_pid "$API2_PID" "hrss api (second)" 20
 	stop_pid "$API_PID" "hrss api" 20
+	stop_pid "$WORKER2_PID" "hrss worker (second)" 30
 	stop_pid "$WORKER_PID" "hrss worker" 30
 	stop_pid "$UI_SERVER_PID" "Temporal UI server" 10
 	stop_pid "$UI_BUILD_PID" "Temporal UI server build" 10
 	stop_pid "$TEMPORAL_PID" "Temporal dev server" 20
-	rm -f "$RUN_DIR/api.pid" "$RUN_DIR/worker.pid" "$RUN_DIR/temporal.pid" "$RUN_DIR/ui-server.pid"
+	temporal_cluster_stop
+	rm -f "$RUN_DIR"/api*.pid "$RUN_DIR"/worker*.pid "$RUN_DIR"/temporal*.pid "$RUN_DIR/ui-server.pid"
 	if [[ -n "$STARTED_PG" ]]; then
 		pg_stop "$PG_DATA"
 	fi
@@ -221,6 +243,9 @@ if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
 		UI_BUILD_PID=$!
 	fi
 	ensure_temporal_cli
+	if [[ "$HRSS_ENGINE" == cluster ]]; then
+		ensure_temporal_server
+	fi
 fi
 
 log "building $HRSS_BIN"
@@ -229,8 +254,13 @@ go build -o "$HRSS_BIN" ./cmd/hrss || die "go build ./cmd/hrss failed"
 # --- Leftovers from a run that was killed without cleaning up ---------------
 
 stop_leftover "hrss api" "$RUN_DIR/api.pid" "$HRSS_BIN"
+stop_leftover "hrss api" "$RUN_DIR/api2.pid" "$HRSS_BIN"
 stop_leftover "hrss worker" "$RUN_DIR/worker.pid" "$HRSS_BIN"
+stop_leftover "hrss worker" "$RUN_DIR/worker2.pid" "$HRSS_BIN"
 stop_leftover "Temporal dev server" "$RUN_DIR/temporal.pid" "$TEMPORAL_BIN"
+for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
+	stop_leftover "Temporal $svc" "$RUN_DIR/temporal-$svc.pid" "$TEMPORAL_SERVER_BIN"
+done
 stop_leftover "Temporal UI server" "$RUN_DIR/ui-server.pid" "$TEMPORAL_UI_SERVER_BIN"
 
 if port_in_use "$HTTP_PORT" "$HTTP_PROBE_IP"; then
@@ -256,6 +286,16 @@ MIGRATE_DATABASE_URL="${MIGRATE_DATABASE_URL:-$DATABASE_URL}"
 if [[ -n "${TEMPORAL_ADDRESS:-}" ]]; then
 	log "using TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS; not starting a Temporal dev server"
 	TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-}"
+elif [[ "$HRSS_ENGINE" == cluster ]]; then
+	[[ -n "$STARTED_PG" ]] || die "make cluster needs its own PostgreSQL (unset DATABASE_URL)"
+	[[ "$TEMPORAL_PORT" == 7233 ]] || die "make cluster runs the frontend on 7233 (deploy/temporal/config/hrss.yaml); unset TEMPORAL_PORT"
+	if port_in_use "$TEMPORAL_UI_PORT"; then
+		die "port $TEMPORAL_UI_PORT (web UI) is already in use"
+	fi
+	temporal_cluster_start "$LOG_DIR" "$RUN_DIR" "$PG_DATA" "$POSTGRES_PORT" default {DEV_LOCK_FD}>&-
+	TEMPORAL_ADDRESS="$TEMPORAL_CLUSTER_ADDRESS"
+	TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}"
+	START_UI_SERVER=1
 else
 	TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 	rotate_log "$LOG_DIR/temporal.log"
@@ -298,6 +338,30 @@ if ! wait_for --pid "$API_PID" --pid "$WORKER_PID" "API $HEALTH_URL" "$HEALTH_TI
 	die "the API did not become healthy"
 fi
 
+# make cluster: a second worker and a second API instance, started once the
+# first ones have done their one-time start-up work (bootstrap admin).
+API2_URL=""
+if [[ "$HRSS_ENGINE" == cluster ]]; then
+	API2_ADDR="${API2_ADDR:-:8081}"
+	API2_PORT="${API2_ADDR##*:}"
+	if port_in_use "$API2_PORT"; then
+		die "port $API2_PORT is already in use; set API2_ADDR (e.g. API2_ADDR=:8082)"
+	fi
+	start_bg "hrss worker (second)" "$LOG_DIR/worker2.log" "$RUN_DIR/worker2.pid" \
+		env WORKER_METRICS_ADDR="${WORKER2_METRICS_ADDR:-127.0.0.1:9093}" "$HRSS_BIN" worker
+	WORKER2_PID="$BG_PID"
+	start_bg "hrss api (second)" "$LOG_DIR/api2.log" "$RUN_DIR/api2.pid" \
+		env HTTP_ADDR="$API2_ADDR" METRICS_ADDR="${METRICS2_ADDR:-127.0.0.1:9092}" "$HRSS_BIN" api
+	API2_PID="$BG_PID"
+	API2_URL="http://$PUBLIC_HOST:$API2_PORT"
+	if ! wait_for --pid "$API2_PID" --pid "$WORKER2_PID" "second API $API2_URL/healthz" "$HEALTH_TIMEOUT" \
+		http_ok "http://$HTTP_PROBE_IP:$API2_PORT/healthz"; then
+		kill -0 "$WORKER2_PID" 2>/dev/null || show_log_tail "$LOG_DIR/worker2.log"
+		show_log_tail "$LOG_DIR/api2.log"
+		die "the second API instance did not become healthy"
+	fi
+fi
+
 # --- Temporal web UI ------------------------------------------------------------
 
 if [[ -n "${START_UI_SERVER:-}" ]]; then
@@ -329,6 +393,19 @@ cat >&2 <<EOF
     Admin login         $BOOTSTRAP_ADMIN_USERNAME (password: $PASSWORD_NOTE)
     Logs                $LOG_DIR/{api,worker,migrate,temporal,ui-server,postgres}.log
     Data                $DATA_DIR
+EOF
+if [[ "$HRSS_ENGINE" == cluster ]]; then
+	cat >&2 <<EOF
+
+    Engine              Temporal server $TEMPORAL_SERVER_VERSION on PostgreSQL (databases
+                        $TEMPORAL_DB_NAME, $TEMPORAL_VISIBILITY_DB_NAME), services ${TEMPORAL_CLUSTER_SERVICES[*]}
+                        as separate processes (deploy/temporal/config/hrss.yaml);
+                        logs $LOG_DIR/temporal-*.log
+    Second API          $API2_URL/ (same database and engine)
+    Workers             two: $LOG_DIR/worker.log and worker2.log
+EOF
+fi
+cat >&2 <<EOF
 
   Press Ctrl-C to stop.
 
@@ -353,10 +430,21 @@ while :; do
 		sleep 2 {DEV_LOCK_FD}>&- &
 		TICK_PID=$!
 	fi
-	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} ${UI_SERVER_PID:+"$UI_SERVER_PID"} 2>/dev/null || true
+	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} ${UI_SERVER_PID:+"$UI_SERVER_PID"} \
+		${API2_PID:+"$API2_PID"} ${WORKER2_PID:+"$WORKER2_PID"} "${TEMPORAL_CLUSTER_PIDS[@]}" 2>/dev/null || true
 
 	kill -0 "$API_PID" 2>/dev/null || child_died "hrss api" "$API_PID" "$LOG_DIR/api.log"
 	kill -0 "$WORKER_PID" 2>/dev/null || child_died "hrss worker" "$WORKER_PID" "$LOG_DIR/worker.log"
+	if [[ -n "$API2_PID" ]] && ! kill -0 "$API2_PID" 2>/dev/null; then
+		child_died "hrss api (second)" "$API2_PID" "$LOG_DIR/api2.log"
+	fi
+	if [[ -n "$WORKER2_PID" ]] && ! kill -0 "$WORKER2_PID" 2>/dev/null; then
+		child_died "hrss worker (second)" "$WORKER2_PID" "$LOG_DIR/worker2.log"
+	fi
+	for svc in "${!TEMPORAL_CLUSTER_PIDS[@]}"; do
+		kill -0 "${TEMPORAL_CLUSTER_PIDS[$svc]}" 2>/dev/null ||
+			child_died "Temporal $svc" "${TEMPORAL_CLUSTER_PIDS[$svc]}" "$LOG_DIR/temporal-$svc.log"
+	done
 	if [[ -n "$TEMPORAL_PID" ]] && ! kill -0 "$TEMPORAL_PID" 2>/dev/null; then
 		child_died "Temporal dev server" "$TEMPORAL_PID" "$LOG_DIR/temporal.log"
 	fi

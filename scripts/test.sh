@@ -16,6 +16,15 @@
 #                   bodies, 100000x for each validator); FUZZ_TIME=0 skips them
 #   FAULTS_N        registrations of the short fault-injection run (default 60;
 #                   0 skips it; docs/reliability.md)
+#   TEST_PACKAGES   packages for `go test` (default ./...)
+#   HRSS_TEST_ENGINE=cluster  (make test-cluster) the production engine instead
+#                   of the dev server: a Temporal server on the throwaway
+#                   PostgreSQL, its four services as separate processes
+#                   (scripts/cluster.sh, the config of deploy/temporal/config);
+#                   skips the static checks and fuzzing (engine-independent,
+#                   run by make test) and by default runs the end-to-end tests
+#                   of registration, cases, terms campaign and deregistration
+#                   (e2e/{registration,cases,terms,deregistration}_test.go)
 # Arguments given to this script are passed to `go test` after TEST_ARGS.
 #
 # Exported to the tests:
@@ -24,6 +33,8 @@
 #   DATABASE_URL=postgres://hrss_app:hrss_app@127.0.0.1:PORT/hrss?sslmode=disable
 #                   (the application role that the API and worker of each test use)
 #   TEMPORAL_ADDRESS=127.0.0.1:PORT, TEMPORAL_NAMESPACE=default,
+#   HRSS_TEST_ENGINE=dev|cluster, and on the cluster HRSS_CLUSTER_RUN_DIR (the
+#                   services' PID files temporal-<service>.pid) and HRSS_CLUSTER_LOG_DIR,
 #   TEMPORAL_CLI=<repo>/.tools/bin/temporal, HRSS_INTEGRATION=1,
 #   TEMPORAL_UI_SERVER=<repo>/.tools/bin/temporal-ui-server (the pinned web UI
 #                   server: the browser test of decoding in the web UI),
@@ -37,8 +48,23 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HRSS_REPO="$REPO"
 # shellcheck source=scripts/lib.sh
 source "$REPO/scripts/lib.sh"
+# shellcheck source=scripts/cluster.sh
+source "$REPO/scripts/cluster.sh"
 cd "$REPO"
 
+HRSS_TEST_ENGINE="${HRSS_TEST_ENGINE:-dev}"
+case "$HRSS_TEST_ENGINE" in
+dev | cluster) ;;
+*) die "HRSS_TEST_ENGINE=$HRSS_TEST_ENGINE: want dev or cluster" ;;
+esac
+read -r -a TEST_PACKAGES <<<"${TEST_PACKAGES:-./...}"
+if [[ "$HRSS_TEST_ENGINE" == cluster && -z "${TEST_ARGS:-}" && $# == 0 ]]; then
+	# The end-to-end tests of the four main processes, by name.
+	CLUSTER_TESTS="$(sed -nE 's/^func (Test[A-Za-z0-9_]+)\(t \*testing\.T\).*/\1/p' \
+		e2e/registration_test.go e2e/cases_test.go e2e/terms_test.go e2e/deregistration_test.go | paste -sd'|')"
+	TEST_ARGS="-run ^($CLUSTER_TESTS)\$"
+	TEST_PACKAGES=(./e2e)
+fi
 read -r -a EXTRA_TEST_ARGS <<<"${TEST_ARGS:-}"
 EXTRA_TEST_ARGS+=("$@")
 
@@ -71,10 +97,14 @@ cleanup() {
 		log "FAILED${FAILED_STEP:+ in: $FAILED_STEP} (exit $status)"
 		if [[ -n "$TEST_DIR" ]]; then
 			show_log_tail "$TEST_DIR/temporal.log" 30
+			for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
+				[[ -s "$TEST_DIR/logs/temporal-$svc.log" ]] && show_log_tail "$TEST_DIR/logs/temporal-$svc.log" 15
+			done
 			show_log_tail "$TEST_DIR/postgres.log" 30
 		fi
 	fi
 	stop_pid "$TEMPORAL_PID" "Temporal dev server" 15
+	temporal_cluster_stop
 	if [[ -n "$TEST_DIR" ]]; then
 		pg_stop "$TEST_DIR/pg"
 		if [[ "${KEEP_TEST_DIR:-}" == 1 ]]; then
@@ -154,6 +184,9 @@ if ! ui_server_ok; then
 	UI_BUILD_PID=$!
 fi
 ensure_temporal_cli
+if [[ "$HRSS_TEST_ENGINE" == cluster ]]; then
+	ensure_temporal_server
+fi
 ensure_chromium
 if [[ -n "$UI_BUILD_PID" ]]; then
 	wait "$UI_BUILD_PID" || die "building the Temporal UI server failed (see above)"
@@ -170,8 +203,15 @@ TEMPORAL_UI_PORT="$(free_port "$PG_PORT" "$TEMPORAL_PORT")"
 FAILED_STEP="start PostgreSQL"
 PG_FAST=1 pg_start "$TEST_DIR/pg" "$PG_PORT" "$TEST_DIR/postgres.log"
 FAILED_STEP="start Temporal"
-temporal_start "$TEST_DIR/temporal.log" "$TEST_DIR/temporal.pid" \
-	"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" --headless
+if [[ "$HRSS_TEST_ENGINE" == cluster ]]; then
+	temporal_cluster_start "$TEST_DIR/logs" "$TEST_DIR/run" "$TEST_DIR/pg" "$PG_PORT" free
+	TEMPORAL_PORT="$TEMPORAL_CLUSTER_FRONTEND"
+	export HRSS_CLUSTER_RUN_DIR="$TEST_DIR/run" HRSS_CLUSTER_LOG_DIR="$TEST_DIR/logs"
+else
+	temporal_start "$TEST_DIR/temporal.log" "$TEST_DIR/temporal.pid" \
+		"$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" --headless
+fi
+export HRSS_TEST_ENGINE
 FAILED_STEP=""
 
 export DATABASE_URL MIGRATE_DATABASE_URL
@@ -190,12 +230,18 @@ log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 
 # --- Checks -----------------------------------------------------------------
 
-step "gofmt" check_gofmt
-step "go vet ./..." go vet ./...
-# Static determinism check of the workflow code (time.Now, goroutines, map
-# iteration, global state...), pinned like the Temporal CLI.
-step "workflowcheck ./workflows/..." go run "go.temporal.io/sdk/contrib/tools/workflowcheck@${WORKFLOWCHECK_VERSION:-v0.6.0}" ./workflows/...
-step "go test ./..." go test -count=1 -timeout "${GO_TEST_TIMEOUT:-20m}" "${EXTRA_TEST_ARGS[@]}" ./...
+if [[ "$HRSS_TEST_ENGINE" == dev ]]; then
+	step "gofmt" check_gofmt
+	step "go vet ./..." go vet ./...
+	# Static determinism check of the workflow code (time.Now, goroutines, map
+	# iteration, global state...), pinned like the Temporal CLI.
+	step "workflowcheck ./workflows/..." go run "go.temporal.io/sdk/contrib/tools/workflowcheck@${WORKFLOWCHECK_VERSION:-v0.6.0}" ./workflows/...
+fi
+step "go test ${TEST_PACKAGES[*]} ($HRSS_TEST_ENGINE engine)" go test -count=1 -timeout "${GO_TEST_TIMEOUT:-20m}" "${EXTRA_TEST_ARGS[@]}" "${TEST_PACKAGES[@]}"
+if [[ "$HRSS_TEST_ENGINE" == cluster ]]; then
+	FUZZ_TIME="${FUZZ_TIME:-0}"
+	FAULTS_N="${FAULTS_N:-0}"
+fi
 
 # Short fuzz runs after the tests (docs/reliability.md): every documented
 # body route, and the resident ID and mobile validators. A failing input is

@@ -14,6 +14,11 @@
 #
 # Connection settings come from the environment, which temporal-sql-tool reads
 # itself: SQL_PLUGIN, SQL_HOST, SQL_PORT, SQL_USER, SQL_PASSWORD.
+#
+# `make cluster` (scripts/cluster.sh) runs this same script outside Docker with
+# TEMPORAL_SCHEMA_EMBEDDED=postgresql/v12: the versioned schemas are then the
+# ones embedded in the pinned temporal-sql-tool (update-schema --schema-name)
+# instead of the directories shipped in the admin-tools image.
 set -eu
 
 : "${SQL_PLUGIN:?SQL_PLUGIN must be set (postgres12)}"
@@ -67,6 +72,19 @@ migrate() {
 	sql_tool --db "$db" update-schema -d "$versioned_dir"
 }
 
-migrate "$TEMPORAL_DB" "$SCHEMA_ROOT/temporal/versioned"
-migrate "$VISIBILITY_DB" "$SCHEMA_ROOT/visibility/versioned"
+# migrate_embedded DB SCHEMA_NAME: the same with a schema embedded in the tool.
+migrate_embedded() {
+	db="$1"
+	create_database "$db"
+	sql_tool --db "$db" setup-schema -v 0.0
+	sql_tool --db "$db" update-schema --schema-name "$2"
+}
+
+if [ -n "${TEMPORAL_SCHEMA_EMBEDDED:-}" ]; then
+	migrate_embedded "$TEMPORAL_DB" "$TEMPORAL_SCHEMA_EMBEDDED/temporal"
+	migrate_embedded "$VISIBILITY_DB" "$TEMPORAL_SCHEMA_EMBEDDED/visibility"
+else
+	migrate "$TEMPORAL_DB" "$SCHEMA_ROOT/temporal/versioned"
+	migrate "$VISIBILITY_DB" "$SCHEMA_ROOT/visibility/versioned"
+fi
 echo "Temporal schemas of $TEMPORAL_DB and $VISIBILITY_DB are up to date"
