@@ -224,8 +224,9 @@ func TestServiceRulesChangeAndRetirementNotifyAndCloseOnce_C2_7(t *testing.T) {
 	require.Len(t, entry["changes"], 2)
 	require.Equal(t, "service_retired", s.Do("POST", "/v1/services/pilot_scheme/changes", map[string]any{"kind": "retire"},
 		testenv.Bearer(editor)).ErrorCode())
-	d := approveWith(t, s, reviewer, testenv.NewPerson(), nil, "pilot_scheme")
-	require.Equal(t, "service_unavailable", refusal(d, "pilot_scheme"))
+	reg := s.Do("POST", "/v1/registrations", testenv.NewPerson().Registration("pilot_scheme"))
+	require.Equal(t, http.StatusUnprocessableEntity, reg.Status, string(reg.Raw))
+	require.Equal(t, []string{"services.0"}, reg.DetailFields())
 
 	var markers []string
 	for _, u := range holders {
