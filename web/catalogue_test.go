@@ -44,6 +44,26 @@ func TestServiceCataloguePages_C1_4_C3_4_6(t *testing.T) {
 	require.Contains(t, page.Body, `data-rule="household_or_residence"`)
 	require.Contains(t, page.Body, `data-rule="insured"`)
 
+	// The reviewer confirms the insurance record on the decision page; the
+	// service opens only with it.
+	rev := newAgent(t, s)
+	ru, rpw := staff(t, s, workflows.RoleReviewer)
+	rev.signIn(ru, rpw, rpw+"-changed")
+	var accounts []string
+	for _, quals := range [][]string{nil, {"insured_resident"}} {
+		id, _ := s.Register(testenv.NewPerson(), "city_card")
+		s.WaitForStatus(id, "pending")
+		require.Contains(t, rev.get("/console/applications/"+id).Body, `value="insured_resident"`)
+		d := rev.post("/console/applications/"+id+"/decision", url.Values{"decision": {"approve"}, "qualifications": quals})
+		require.Less(t, d.Status, 400, d.Body)
+		var account string
+		require.NoError(t, s.DB.Get(&account, `SELECT account_id FROM applications WHERE id = $1`, id))
+		accounts = append(accounts, account)
+	}
+	var opened []string
+	require.NoError(t, s.DB.Select(&opened, `SELECT account_id FROM account_services WHERE service_code = 'city_card'`))
+	require.Equal(t, accounts[1:], opened)
+
 	ch := ed.post("/console/services/city_card/changes", url.Values{"kind": {"rules"}, "min_age": {"18"}, "note_zh": {"年龄调整"}})
 	require.Equal(t, http.StatusSeeOther, ch.Status, ch.Body)
 	testenv.Eventually(t, 30*time.Second, "the rules change to complete", func() bool {
@@ -56,9 +76,6 @@ func TestServiceCataloguePages_C1_4_C3_4_6(t *testing.T) {
 	})
 	require.NotContains(t, ed.get("/console/services").Body, `id="manage-city_card"`)
 
-	rev := newAgent(t, s)
-	ru, rpw := staff(t, s, workflows.RoleReviewer)
-	rev.signIn(ru, rpw, rpw+"-changed")
 	require.NotContains(t, rev.get("/console").Body, `href="/console/services"`)
 	require.Equal(t, http.StatusForbidden, rev.get("/console/services").Status)
 	require.Equal(t, http.StatusForbidden, rev.post("/console/services", url.Values{"code": {"x_y"}}).Status)
