@@ -205,6 +205,26 @@ func (a *app) refusedServiceForm(c echo.Context, form url.Values, e *apiError, t
 	return a.showServices(c, e.Status, v, target)
 }
 
+// sendServiceForm calls the API for a catalogue form and answers: the
+// page again with the field errors, or back to the list with a notice.
+func (a *app) sendServiceForm(c echo.Context, form url.Values, method, path string, body map[string]any, target, notice string) error {
+	e := a.call(c, asSignedIn, method, path, body, nil)
+	if done, err := needSignIn(c, e); done {
+		return err
+	}
+	if e != nil {
+		if e.Status >= 500 || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound {
+			return fail(c, e)
+		}
+		return a.refusedServiceForm(c, form, e, target)
+	}
+	to := "/console/services?notice=" + notice
+	if target != "" {
+		to += "#svc-" + target
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
 func (a *app) createService(c echo.Context) error {
 	if _, done, err := a.staffOnly(c); done {
 		return err
@@ -217,17 +237,7 @@ func (a *app) createService(c echo.Context) error {
 			Err: &apiError{Status: http.StatusUnprocessableEntity, Code: "validation_failed"}}, "")
 	}
 	body := map[string]any{"code": strings.TrimSpace(form.Get("code")), "name_zh": form.Get("name_zh"), "name_en": form.Get("name_en"), "rules": rules}
-	e := a.call(c, asSignedIn, http.MethodPost, "/v1/services", body, nil)
-	if done, err := needSignIn(c, e); done {
-		return err
-	}
-	if e != nil {
-		if e.Status >= 500 || e.Status == http.StatusForbidden {
-			return fail(c, e)
-		}
-		return a.refusedServiceForm(c, form, e, "")
-	}
-	return c.Redirect(http.StatusSeeOther, "/console/services?notice=service_created")
+	return a.sendServiceForm(c, form, http.MethodPost, "/v1/services", body, "", "service_created")
 }
 
 func (a *app) renameService(c echo.Context) error {
@@ -242,17 +252,7 @@ func (a *app) renameService(c echo.Context) error {
 			body[k] = s
 		}
 	}
-	e := a.call(c, asSignedIn, http.MethodPatch, "/v1/services/"+url.PathEscape(code), body, nil)
-	if done, err := needSignIn(c, e); done {
-		return err
-	}
-	if e != nil {
-		if e.Status >= 500 || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound {
-			return fail(c, e)
-		}
-		return a.refusedServiceForm(c, form, e, code)
-	}
-	return c.Redirect(http.StatusSeeOther, "/console/services?notice=service_renamed#svc-"+code)
+	return a.sendServiceForm(c, form, http.MethodPatch, "/v1/services/"+url.PathEscape(code), body, code, "service_renamed")
 }
 
 func (a *app) changeService(c echo.Context) error {
@@ -271,15 +271,5 @@ func (a *app) changeService(c echo.Context) error {
 		}
 		body["rules"] = rules
 	}
-	e := a.call(c, asSignedIn, http.MethodPost, "/v1/services/"+url.PathEscape(code)+"/changes", body, nil)
-	if done, err := needSignIn(c, e); done {
-		return err
-	}
-	if e != nil {
-		if e.Status >= 500 || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound {
-			return fail(c, e)
-		}
-		return a.refusedServiceForm(c, form, e, code)
-	}
-	return c.Redirect(http.StatusSeeOther, "/console/services?notice=service_change#svc-"+code)
+	return a.sendServiceForm(c, form, http.MethodPost, "/v1/services/"+url.PathEscape(code)+"/changes", body, code, "service_change")
 }
