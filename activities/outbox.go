@@ -256,6 +256,8 @@ func renderTemplate(ctx context.Context, tx *sqlx.Tx, template string) (string, 
 		}
 		return "【上海人社】用户承诺书已修订（版本 " + ref + "），自 " + eff.In(shanghai).Format("2006-01-02") +
 			" 起生效，请登录网站查看并选择接受或拒绝。", nil
+	case "service_change":
+		return serviceChangeMessage(ctx, tx, ref)
 	}
 	return "", conflictf("unknown message template %q", template)
 }

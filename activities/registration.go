@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"hrss-backoffice/internal/eligibility"
 	"hrss-backoffice/internal/validate"
 )
 
@@ -139,6 +140,9 @@ type ApproveInput struct {
 	ReviewerID    string        `json:"reviewer_id"`
 	Reason        string        `json:"reason,omitempty"`
 	PickupWindow  time.Duration `json:"pickup_window"`
+	// Qualifications the reviewer confirmed on documents seen at the
+	// decision (eligibility.Qualifications): codes, no personal data.
+	Qualifications []string `json:"qualifications,omitempty"`
 }
 
 // ServiceRefusal mirrors workflows.ServiceRefusal (activities cannot import
@@ -270,7 +274,9 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 			return err
 		}
 
-		opened, refused, err := openServices(ctx, tx, accountID, app.Services, validate.AgeOn(app.BirthDate, now), now)
+		facts := eligibility.Facts{Age: validate.AgeOn(app.BirthDate, now), IDNumber: app.IDNumber, Address: app.Address,
+			Qualifications: in.Qualifications}
+		opened, refused, err := openServices(ctx, tx, accountID, app.Services, facts, now)
 		if err != nil {
 			return err
 		}
@@ -341,27 +347,29 @@ func loadApproval(ctx context.Context, tx *sqlx.Tx, applicationID string, res *A
 }
 
 // openServices opens each requested service the person qualifies for
-// (C3.4(6)) and reports the others with the reason.
-func openServices(ctx context.Context, tx *sqlx.Tx, accountID string, codes []string, age int, now time.Time) ([]string, []ServiceRefusal, error) {
+// under the service's rules (C3.4(6)) and reports the others with the
+// reason.
+func openServices(ctx context.Context, tx *sqlx.Tx, accountID string, codes []string, facts eligibility.Facts, now time.Time) ([]string, []ServiceRefusal, error) {
 	opened, refused := []string{}, []ServiceRefusal{}
 	for _, code := range codes {
 		var svc struct {
-			MinAge *int `db:"min_age"`
-			MaxAge *int `db:"max_age"`
-			Active bool `db:"active"`
+			Rules  []byte `db:"rules"`
+			Active bool   `db:"active"`
 		}
-		err := tx.GetContext(ctx, &svc, `SELECT min_age, max_age, active FROM services WHERE code = $1`, code)
+		err := tx.GetContext(ctx, &svc, `SELECT rules, active FROM services WHERE code = $1`, code)
 		switch {
 		case isNoRows(err) || (err == nil && !svc.Active):
 			refused = append(refused, ServiceRefusal{Code: code, Reason: "service_unavailable"})
 			continue
 		case err != nil:
 			return nil, nil, err
-		case svc.MinAge != nil && age < *svc.MinAge:
-			refused = append(refused, ServiceRefusal{Code: code, Reason: fmt.Sprintf("below_minimum_age_%d", *svc.MinAge)})
-			continue
-		case svc.MaxAge != nil && age > *svc.MaxAge:
-			refused = append(refused, ServiceRefusal{Code: code, Reason: fmt.Sprintf("above_maximum_age_%d", *svc.MaxAge)})
+		}
+		rules, err := eligibility.Decode(svc.Rules)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rules of service %s: %w", code, err)
+		}
+		if reason := eligibility.Check(rules, facts); reason != "" {
+			refused = append(refused, ServiceRefusal{Code: code, Reason: reason})
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO account_services (account_id, service_code, opened_at) VALUES ($1, $2, $3)

@@ -57,6 +57,8 @@ func (a *Activities) BeginFanout(ctx context.Context, in BeginInput) (BeginResul
 			return beginTerms(ctx, tx, in, &res)
 		case FanoutAnnouncement:
 			return beginAnnouncement(ctx, tx, in, &res)
+		case FanoutServiceChange:
+			return beginServiceChange(ctx, tx, in, &res)
 		}
 		return conflictf("unknown fan-out kind %q", in.Kind)
 	})
@@ -198,6 +200,8 @@ func (a *Activities) WriteNoticePage(ctx context.Context, in PageInput) (PageRes
 			err = termsPage(ctx, tx, in, &res)
 		case FanoutAnnouncement:
 			err = announcementPage(ctx, tx, in, &res)
+		case FanoutServiceChange:
+			err = serviceChangePage(ctx, tx, in, &res)
 		default:
 			err = conflictf("unknown fan-out kind %q", in.Kind)
 		}
@@ -258,15 +262,7 @@ func termsPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) 
 			SELECT gen_random_uuid(), $7 || t.account_id, t.account_id, 'terms_revision', $8, $9, $10, $11 FROM t
 			ON CONFLICT (operation_key) DO NOTHING
 			RETURNING account_id
-		), o AS (
-			INSERT INTO notification_outbox (operation_key, source, account_id, channel, template)
-			SELECT $12 || c.channel || '/' || n.account_id, $13, n.account_id, c.channel, $14
-			FROM n JOIN accounts a ON a.id = n.account_id JOIN people p ON p.id = a.person_id
-			CROSS JOIN LATERAL (VALUES ('sms', p.mobile <> ''), ('email', coalesce(p.email, '') <> '')) AS c(channel, present)
-			WHERE c.present
-			ON CONFLICT (operation_key) DO NOTHING
-			RETURNING 1
-		)
+		), o AS (`+outboxFromNotices("$12", "$13", "$14")+`)
 		SELECT (SELECT account_id::text FROM t ORDER BY account_id DESC LIMIT 1),
 		       (SELECT count(*) FROM t), (SELECT count(*) FROM n), (SELECT count(*) FROM o)`, args...).
 		Scan(&last, &res.Targeted, &res.Written, &res.Queued); err != nil {
@@ -285,6 +281,20 @@ func termsPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) 
 		messages_queued = messages_queued + $3, users_targeted = users_targeted + $4 WHERE terms_version = $1`,
 		in.Ref, res.Written, res.Queued, extra)
 	return err
+}
+
+// outboxFromNotices is the body of a CTE that queues an SMS and an e-mail
+// (where the person gave one) for each account in the CTE n that just got
+// its notice: operation key prefix || channel || '/' || account.
+func outboxFromNotices(keyPrefix, source, template string) string {
+	return `
+			INSERT INTO notification_outbox (operation_key, source, account_id, channel, template)
+			SELECT ` + keyPrefix + ` || chn.channel || '/' || n.account_id, ` + source + `, n.account_id, chn.channel, ` + template + `
+			FROM n JOIN accounts a ON a.id = n.account_id JOIN people p ON p.id = a.person_id
+			CROSS JOIN LATERAL (VALUES ('sms', p.mobile <> ''), ('email', coalesce(p.email, '') <> '')) AS chn(channel, present)
+			WHERE chn.present
+			ON CONFLICT (operation_key) DO NOTHING
+			RETURNING 1`
 }
 
 func announcementPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) error {
@@ -357,6 +367,9 @@ func (a *Activities) SetFanoutStatus(ctx context.Context, in StatusInput) error 
 		return conflictf("unknown campaign status %q", in.Status)
 	}
 	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+		if in.Kind == FanoutServiceChange {
+			return setServiceChangeStatus(ctx, tx, in)
+		}
 		if in.Kind == FanoutAnnouncement {
 			if in.Status == "completed" {
 				if _, err := tx.ExecContext(ctx, `UPDATE announcements SET completed_at = coalesce(completed_at, now()) WHERE id = $1`, in.Ref); err != nil {

@@ -134,6 +134,11 @@ var authzMatrix = map[string]string{
 	"GET /v1/sanctions/{id}":                         "13-13A3A3A",
 	"POST /v1/security-reports":                      "AA-1AAAAAA",
 	"GET /v1/services":                               "AA-1AAAAAA",
+	"POST /v1/services":                              "13-133A3A3",
+	"GET /v1/services/{code}":                        "AA-1AAAAAA",
+	"PATCH /v1/services/{code}":                      "13-133A3A3",
+	"POST /v1/services/{code}/changes":               "13-133A3A3",
+	"GET /v1/service-catalogue":                      "13-133A3AA",
 	"DELETE /v1/sessions/current":                    "1A-1AAAAAA",
 	"POST /v1/sessions/restricted":                   "AA-1AAAAAA",
 	"POST /v1/sessions/second-factor":                "AA-1AAAAAA",
@@ -237,6 +242,7 @@ func TestAuthorizationMatrix_C1_4(t *testing.T) {
 	random := uuid.NewString()
 	fill := func(path, id string) string {
 		path = strings.ReplaceAll(path, "{version}", "no-such-version")
+		path = strings.ReplaceAll(path, "{code}", "no_such_service")
 		return strings.ReplaceAll(path, "{id}", id)
 	}
 	var diffs []string

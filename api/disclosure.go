@@ -146,6 +146,18 @@ func (s *server) enterDisclosure(c echo.Context) error {
 			return err
 		}
 	}
+	// C2.3(3): the department needs the data to deliver a service of the
+	// website to this user, so the user must hold that service.
+	if req.Basis == workflows.BasisServiceNeed && accountID != "" && req.ServiceCode != "" && len(details) == 0 {
+		var held bool
+		if err := s.DB.GetContext(ctx, &held, `SELECT EXISTS (SELECT 1 FROM account_services s JOIN services c ON c.code = s.service_code
+			WHERE s.account_id = $1 AND s.service_code = $2 AND s.status <> 'closed' AND c.active)`, accountID, req.ServiceCode); err != nil {
+			return err
+		}
+		if !held {
+			fe("service_code", "service_not_held", "该用户未开通此服务，部门无需为此使用其数据", "the user does not hold this service, so no department needs their data for it")
+		}
+	}
 	if len(details) > 0 {
 		return errValidation(details...)
 	}

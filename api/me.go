@@ -54,9 +54,13 @@ func (s *server) me(c echo.Context) error {
 		NameEN   string    `db:"name_en" json:"name_en"`
 		Status   string    `db:"status" json:"status"`
 		OpenedAt time.Time `db:"opened_at" json:"opened_at"`
+		// A planned interruption in effect pauses the service for everyone
+		// until its end (C2.7).
+		InterruptedUntil *time.Time `db:"interrupted_until" json:"interrupted_until"`
 	}
 	services := []service{}
-	if err := s.DB.SelectContext(ctx, &services, `SELECT s.service_code, c.name_zh, c.name_en, s.status, s.opened_at
+	if err := s.DB.SelectContext(ctx, &services, `SELECT s.service_code, c.name_zh, c.name_en, s.status, s.opened_at,
+		(SELECT max(ends_at) FROM service_pauses sp WHERE sp.service_code = s.service_code AND sp.status = 'in_effect') AS interrupted_until
 		FROM account_services s JOIN services c ON c.code = s.service_code WHERE s.account_id = $1 ORDER BY s.service_code`, p.AccountID); err != nil {
 		return err
 	}
@@ -105,19 +109,4 @@ func (s *server) currentTerms(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, t)
-}
-
-func (s *server) listServices(c echo.Context) error {
-	type svc struct {
-		Code   string `db:"code" json:"code"`
-		NameZH string `db:"name_zh" json:"name_zh"`
-		NameEN string `db:"name_en" json:"name_en"`
-		MinAge *int   `db:"min_age" json:"min_age"`
-		MaxAge *int   `db:"max_age" json:"max_age"`
-	}
-	out := []svc{}
-	if err := s.DB.SelectContext(c.Request().Context(), &out, `SELECT code, name_zh, name_en, min_age, max_age FROM services WHERE active ORDER BY code`); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"services": out})
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/eligibility"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -394,19 +396,36 @@ func (s *server) decide(c echo.Context) error {
 		return errForbidden("only a reviewer or supervisor may decide", "仅审核人员或主管可以作出审核决定")
 	}
 	var req struct {
-		Decision string `json:"decision"`
-		Reason   string `json:"reason"`
+		Decision       string   `json:"decision"`
+		Reason         string   `json:"reason"`
+		Qualifications []string `json:"qualifications"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
+	req.Qualifications = dedupe(req.Qualifications)
+	var qualErrs []validate.FieldError
+	for i, q := range req.Qualifications {
+		if !contains(eligibility.Qualifications, q) {
+			qualErrs = append(qualErrs, validate.FieldError{Field: "qualifications." + strconv.Itoa(i), Code: "unknown",
+				MessageZH: "未知的资格项", MessageEN: "unknown qualification; one of " + strings.Join(eligibility.Qualifications, ", ")})
+		}
+	}
+	if len(req.Qualifications) > 0 && req.Decision != workflows.DecisionApprove {
+		qualErrs = append(qualErrs, validate.FieldError{Field: "qualifications", Code: "not_allowed",
+			MessageZH: "仅批准时确认资格", MessageEN: "qualifications are confirmed only when approving"})
+	}
+	if len(qualErrs) > 0 {
+		return errValidation(qualErrs...)
+	}
 	if (req.Decision == workflows.DecisionReject || req.Decision == workflows.DecisionRequestInfo) && req.Reason == "" {
 		return errValidation(validate.FieldError{Field: "reason", Code: "required",
 			MessageZH: "驳回或要求补充资料时须说明理由", MessageEN: "a reason is required to reject or to request information"})
 	}
 	res, err := s.update(c.Request().Context(), id, workflows.UpdateDecide,
-		workflows.DecisionRequest{Actor: caller(c).actor(), Decision: req.Decision, Reason: req.Reason})
+		workflows.DecisionRequest{Actor: caller(c).actor(), Decision: req.Decision, Reason: req.Reason,
+			Qualifications: req.Qualifications})
 	if err != nil {
 		return err
 	}

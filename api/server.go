@@ -176,7 +176,6 @@ func New(d Deps) (*echo.Echo, error) {
 		return c.Blob(http.StatusOK, "application/yaml", OpenAPIDocument)
 	})
 	v1.GET("/terms/current", s.currentTerms)
-	v1.GET("/services", s.listServices)
 
 	v1.POST("/registrations", s.submitRegistration, s.evenAnswer("already_registered", "application_open"))
 	v1.GET("/registrations/:id", s.getRegistration)
@@ -205,6 +204,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.deregistrationRoutes(v1)
 	s.exportRoutes(v1)
 	s.termsRoutes(v1)
+	s.catalogueRoutes(v1)
 	s.operationsRoutes(v1)
 	s.codecRoutes(e)
 	return e, nil

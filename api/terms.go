@@ -876,16 +876,13 @@ func (s *server) createAnnouncement(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	wfID := workflows.AnnouncementWorkflowID(id)
-	opts := client.StartWorkflowOptions{
-		ID: wfID, TaskQueue: s.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindAnnouncement), workflows.SearchStatus.ValueSet(workflows.PhaseSweep)),
+	var window *workflows.InterruptionWindow
+	if req.Kind == "service_interruption" && len(services) > 0 {
+		window = &workflows.InterruptionWindow{StartsAt: req.StartsAt.UTC(), EndsAt: req.EndsAt.UTC()}
 	}
-	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.Announcement,
-		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings()}); err != nil {
+	wfID := workflows.AnnouncementWorkflowID(id)
+	if err := s.startFanout(ctx, wfID, workflows.KindAnnouncement, workflows.Announcement,
+		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings(), Window: window}); err != nil {
 		slog.Error("start announcement", "announcement_id", id, "error", err)
 		if _, derr := s.DB.ExecContext(context.Background(), `DELETE FROM announcements WHERE id = $1 AND published_at IS NULL`, id); derr != nil {
 			slog.Error("discard announcement", "announcement_id", id, "error", derr)
@@ -894,6 +891,20 @@ func (s *server) createAnnouncement(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/announcements#"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": "publishing", "workflow_id": wfID, "workflow_url": s.workflowURL(wfID)})
+}
+
+// startFanout starts a fan-out workflow (announcement, service change)
+// once under its business ID, searchable by kind and phase.
+func (s *server) startFanout(ctx context.Context, wfID, kind string, wf, input any) error {
+	opts := client.StartWorkflowOptions{
+		ID: wfID, TaskQueue: s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet(kind), workflows.SearchStatus.ValueSet(workflows.PhaseSweep)),
+	}
+	_, err := s.Temporal.ExecuteWorkflow(ctx, opts, wf, input)
+	return err
 }
 
 // listAnnouncements shows the published announcements whose window has

@@ -154,6 +154,9 @@ type accountService struct {
 	NameEN   string    `json:"name_en"`
 	Status   string    `json:"status"`
 	OpenedAt time.Time `json:"opened_at"`
+	// InterruptedUntil: a planned interruption pauses the service until
+	// then (zero: none, C2.7).
+	InterruptedUntil time.Time `json:"interrupted_until"`
 }
 
 // meAnswer is GET /v1/me.

@@ -165,6 +165,7 @@ func funcs(lang string) template.FuncMap {
 		"clock":              func(t time.Time) string { return t.In(shanghai).Format("15:04") },
 		"sessionWarnSeconds": func() int { return int(sessionWarning.Seconds()) },
 		"list":               func(s ...string) []string { return s },
+		"join":               func(s []string) string { return strings.Join(s, ", ") },
 		"actorKind":          ActorKind,
 		"fieldname": func(f string) string {
 			name, _, _ := strings.Cut(f, ".")

@@ -62,6 +62,10 @@ func init() {
 		"review.reject":           {"驳回", "Reject"},
 		"review.request_info":     {"要求补充资料", "Ask for more information"},
 		"review.reason":           {"理由（驳回或要求补充资料时必填，申请人可见）", "Reason (required to reject or ask for information; the applicant reads it)"},
+		"review.qualifications":   {"已核验的资格（用于服务办理条件）", "Qualifications checked on documents (for the services' rules)"},
+		"qual.residence_permit":   {"本市居住证", "residence permit of the city"},
+		"qual.insured_employee":   {"职工社会保险参保记录", "insured in the employee scheme"},
+		"qual.insured_resident":   {"城乡居民社会保险参保记录", "insured in the residents' scheme"},
 		"review.submit":           {"提交决定", "Record the decision"},
 		"review.checking":         {"系统正在核验，稍后即可审核。", "The automated checks are running; the application can be reviewed in a moment."},
 		"review.closed":           {"此申请已有决定或已办结。", "This application is decided or closed."},
@@ -238,9 +242,13 @@ type decisionResult struct {
 
 func (a *app) decide(c echo.Context) error {
 	id := c.Param("id")
-	req := map[string]string{"decision": c.FormValue("decision")}
+	req := map[string]any{"decision": c.FormValue("decision")}
 	if r := strings.TrimSpace(c.FormValue("reason")); r != "" {
 		req["reason"] = r
+	}
+	// Qualifications seen on documents, for the services' rules (C3.4(6)).
+	if form, _ := c.FormParams(); len(form["qualifications"]) > 0 && c.FormValue("decision") == "approve" {
+		req["qualifications"] = form["qualifications"]
 	}
 	var res decisionResult
 	e := a.call(c, asSignedIn, http.MethodPost, "/v1/registrations/"+url.PathEscape(id)+"/decision", req, &res)

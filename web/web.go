@@ -45,6 +45,7 @@ func Mount(e *echo.Echo) {
 	a.casePages()
 	a.accountConsolePages()
 	a.termsConsolePages()
+	a.cataloguePages()
 	a.auditPages()
 	a.disclosurePages()
 	a.caseOpenPages()

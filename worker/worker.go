@@ -45,4 +45,5 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.DisclosureRequest)
 	r.RegisterWorkflow(workflows.TermsCampaign)
 	r.RegisterWorkflow(workflows.Announcement)
+	r.RegisterWorkflow(workflows.ServiceChange)
 }

@@ -183,6 +183,9 @@ type DecisionRequest struct {
 	Actor    Actor  `json:"actor"`
 	Decision string `json:"decision"`
 	Reason   string `json:"reason,omitempty"`
+	// Qualifications the reviewer confirmed on documents (residence
+	// permit, insurance record) for the services' rules (C3.4(6)).
+	Qualifications []string `json:"qualifications,omitempty"`
 }
 
 // ServiceRefusal says why a requested service was not opened.

@@ -282,7 +282,7 @@ func (r *registration) applyDecision(ctx workflow.Context, d DecisionRequest) (D
 	switch d.Decision {
 	case DecisionApprove:
 		in := activities.ApproveInput{ApplicationID: r.in.ApplicationID, ReviewerID: d.Actor.ID, Reason: d.Reason,
-			PickupWindow: r.sl.PickupWindow}
+			PickupWindow: r.sl.PickupWindow, Qualifications: d.Qualifications}
 		var out activities.ApproveResult
 		if err := workflow.ExecuteActivity(ctx, a.ApproveApplication, in).Get(ctx, &out); err != nil {
 			return DecisionResult{}, err

@@ -42,12 +42,60 @@ func Announcement(ctx workflow.Context, in AnnouncementInput) (CampaignResult, e
 		f.st = *in.State
 	}
 	done, err := f.start(ctx)
-	if err != nil || done {
+	if err != nil {
+		return f.result(), err
+	}
+	if done {
+		if in.Window != nil && workflow.GetVersion(ctx, "interruption-window", workflow.DefaultVersion, 1) == 1 {
+			err = interruptServices(ctx, in.AnnouncementID, *in.Window)
+		}
 		return f.result(), err
 	}
 	next := in
 	next.State = &f.st
 	return CampaignResult{}, workflow.NewContinueAsNewError(ctx, Announcement, next)
+}
+
+// interruptServices pauses the announced services when the window starts
+// and gives them back when it ends: timers, so the status returns by
+// itself.
+func interruptServices(ctx workflow.Context, announcementID string, w InterruptionWindow) error {
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	in := activities.ServicePauseInput{AnnouncementID: announcementID}
+	if wait := w.StartsAt.Sub(workflow.Now(ctx)); wait > 0 {
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	if workflow.Now(ctx).Before(w.EndsAt) {
+		if err := workflow.ExecuteActivity(ctx, a.BeginServicePause, in).Get(ctx, nil); err != nil {
+			return err
+		}
+		if err := workflow.Sleep(ctx, w.EndsAt.Sub(workflow.Now(ctx))); err != nil {
+			return err
+		}
+	}
+	return workflow.ExecuteActivity(ctx, a.EndServicePause, in).Get(ctx, nil)
+}
+
+// ServiceChange tells the users holding a service about new eligibility
+// rules or its retirement (C2.7), and on retirement closes the service for
+// each of them once, in the same page as the notice. It is the terms
+// campaign's fan-out without the catch-up: the change is applied in its
+// first activity, so a later approval already meets the new catalogue.
+func ServiceChange(ctx workflow.Context, in ServiceChangeInput) (CampaignResult, error) {
+	f := &fanout{kind: activities.FanoutServiceChange, ref: in.ChangeID, source: activities.ServiceChangeSource(in.ChangeID),
+		publishedBy: in.RequestedBy, set: in.Settings.WithDefaults()}
+	if in.State != nil {
+		f.st = *in.State
+	}
+	done, err := f.start(ctx)
+	if err != nil || done {
+		return f.result(), err
+	}
+	next := in
+	next.State = &f.st
+	return CampaignResult{}, workflow.NewContinueAsNewError(ctx, ServiceChange, next)
 }
 
 type fanout struct {
@@ -58,8 +106,11 @@ type fanout struct {
 }
 
 func (f *fanout) searchKind() string {
-	if f.kind == activities.FanoutAnnouncement {
+	switch f.kind {
+	case activities.FanoutAnnouncement:
 		return KindAnnouncement
+	case activities.FanoutServiceChange:
+		return KindServiceChange
 	}
 	return KindTermsCampaign
 }
@@ -212,6 +263,9 @@ func (f *fanout) run(ctx workflow.Context) (bool, error) {
 		case PhaseDispatch:
 			if more, err = f.dispatch(ctx); err == nil && !more {
 				f.st.Phase = PhaseCatchUp
+				if f.kind == activities.FanoutServiceChange {
+					f.st.Phase = PhaseDone // the change is in the catalogue before the first page
+				}
 			}
 		case PhaseCatchUp:
 			var finished bool

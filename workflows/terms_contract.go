@@ -8,6 +8,7 @@ import "time"
 const (
 	KindTermsCampaign = "terms_campaign"
 	KindAnnouncement  = "announcement"
+	KindServiceChange = "service_change"
 )
 
 // Phases of a fan-out, also HrssStatus values (with "paused").
@@ -98,9 +99,30 @@ type CampaignInput struct {
 
 // AnnouncementInput starts or continues the fan-out of an announcement.
 type AnnouncementInput struct {
-	AnnouncementID string           `json:"announcement_id"`
-	Settings       CampaignSettings `json:"settings"`
-	State          *CampaignState   `json:"state,omitempty"`
+	AnnouncementID string `json:"announcement_id"`
+	// Window is set for a service interruption naming services: they are
+	// paused from its start to its end (C2.7).
+	Window   *InterruptionWindow `json:"window,omitempty"`
+	Settings CampaignSettings    `json:"settings"`
+	State    *CampaignState      `json:"state,omitempty"`
+}
+
+// ServiceChangeWorkflowID is the business ID of a service change's fan-out.
+func ServiceChangeWorkflowID(id string) string { return "service-change/" + id }
+
+// ServiceChangeInput starts or continues the fan-out of a service change
+// (new rules or retirement, C2.7). RequestedBy is the staff ID.
+type ServiceChangeInput struct {
+	ChangeID    string           `json:"change_id"`
+	RequestedBy string           `json:"requested_by,omitempty"`
+	Settings    CampaignSettings `json:"settings"`
+	State       *CampaignState   `json:"state,omitempty"`
+}
+
+// InterruptionWindow is the window of a planned service interruption.
+type InterruptionWindow struct {
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
 }
 
 // Shard is one slice [Lo, Hi) of the account-ID key space; After is the
