@@ -36,6 +36,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -81,23 +82,15 @@ func (s *server) resetStaffSecondFactor(c echo.Context) error {
 		return errForbidden("another administrator must reset your own second factor", "不能重置自己的动态验证码，请由另一位管理员办理")
 	}
 	ctx := c.Request().Context()
-	var username string
-	if err := getOne(ctx, s.DB, &username, `SELECT username FROM staff WHERE id = $1`, id); err != nil {
+	if _, err := s.staffUsername(ctx, id); err != nil {
 		return err
 	}
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM second_factors WHERE subject_kind = 'staff' AND subject_id = $1`, id)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, "staff.second_factor_reset", "staff", id, map[string]any{"had_factor": n > 0})
-	})
+	res, err := s.requestStaffChange(c, "second_factor", id, activities.StaffChangeDetail{})
 	if err != nil {
 		return err
+	}
+	if res.Pending {
+		return s.pendingAnswer(c, res.ID)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
