@@ -122,6 +122,9 @@ func (a *Activities) ApplyStaffChange(ctx context.Context, in StaffChangeDecisio
 		if r.Status == "failed" {
 			return nil
 		}
+		if c, ok := detail["changes"].(map[string]any); ok && len(c) == 0 {
+			return nil // the same values again: nothing changed, nothing to audit
+		}
 		return writeAuditWithRequest(ctx, tx, AuditEntry{OperationKey: "staff-change/" + r.ID + "/applied", ActorKind: "staff",
 			ActorID: r.RequestedBy, Action: staffActionOf[r.Kind], RecordKind: "staff", RecordID: r.TargetID, Detail: detail}, in.HTTPRequestID)
 	})

@@ -39,8 +39,7 @@ func TestStaffSecondFactorEnrolmentAndSignIn_C1_4_C3_3_1(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.Status, call)
 		require.Equal(t, "second_factor_enrolment_required", r.ErrorCode(), call)
 	}
-	r := s.Do("POST", "/v1/staff", map[string]any{"username": "sneaky.one", "name": "x", "roles": []string{"administrator"},
-		"password": "Long-enough-pass-1"}, tok)
+	r := s.Do("POST", "/v1/staff", map[string]any{"username": "sneaky.one", "name": "x", "roles": []string{"administrator"}}, tok)
 	require.Equal(t, "second_factor_enrolment_required", r.ErrorCode())
 	me := s.Expect(s.Do("GET", "/v1/me", nil, tok), http.StatusOK)
 	require.Equal(t, true, me.Body["must_enrol_second_factor"])
@@ -222,7 +221,7 @@ func TestSensitiveActionsNeedARecentCode_C1_4_C2_3(t *testing.T) {
 		require.NoError(t, err)
 	}
 	age()
-	body := map[string]any{"username": "late.one", "name": "迟到", "roles": []string{"reviewer"}, "password": "Long-enough-pass-1"}
+	body := map[string]any{"username": "late.one", "name": "迟到", "roles": []string{"reviewer"}}
 	r := s.Do("POST", "/v1/staff", body, testenv.Bearer(admin))
 	require.Equal(t, http.StatusForbidden, r.Status)
 	require.Equal(t, "reauthentication_required", r.ErrorCode())
@@ -245,10 +244,9 @@ func TestAdministratorResetsAMembersSecondFactor_C1_4(t *testing.T) {
 	admin := s.Admin()
 	var adminID string
 	require.NoError(t, s.DB.Get(&adminID, `SELECT id FROM staff WHERE username = $1`, testenv.AdminUsername))
-	memberID := s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": "lost.phone", "name": "丢手机", "roles": []string{"reviewer"},
-		"password": "Lost-Phone-First-1"}, testenv.Bearer(admin)), http.StatusCreated).Str("id")
-	member := s.SignIn("lost.phone", "Lost-Phone-First-1")
-	s.ChangePassword(member, "Lost-Phone-First-1", "Lost-Phone-Second-2") // enrols
+	memberID, first := s.NewStaff("lost.phone", "reviewer")
+	member := s.SignIn("lost.phone", first)
+	s.ChangePassword(member, first, "Lost-Phone-Second-2") // enrols
 	s.Expect(s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(member)), http.StatusOK)
 
 	require.Equal(t, http.StatusForbidden, s.Do("DELETE", "/v1/staff/"+adminID+"/second-factor", nil, testenv.Bearer(admin)).Status, "not one's own")

@@ -355,11 +355,7 @@ var staffSeq atomic.Int64
 func (s *Stack) Staff(roles ...string) (token, id string) {
 	s.T.Helper()
 	username := fmt.Sprintf("staff%d.%s", staffSeq.Add(1), uuid.NewString()[:6])
-	requester := s.Admin()
-	if n := len(s.admins); n > 0 {
-		requester = s.admins[n-1].token
-	}
-	id, first := s.CreateStaff(requester, username, roles...)
+	id, first := s.NewStaff(username, roles...)
 	tok := s.SignIn(username, first)
 	s.ChangePassword(tok, first, first+"-changed")
 	if slices.Contains(roles, workflows.RoleAdministrator) {
@@ -369,6 +365,35 @@ func (s *Stack) Staff(roles ...string) (token, id string) {
 }
 
 type stackAdmin struct{ token, username string }
+
+// requester is the administrator that asks for the stack's staff changes:
+// the newest one Staff created, else the bootstrap administrator.
+func (s *Stack) requester() string {
+	if n := len(s.admins); n > 0 {
+		return s.admins[n-1].token
+	}
+	return s.Admin()
+}
+
+// NewStaff creates a staff member without signing in and returns the ID and
+// the generated first password.
+func (s *Stack) NewStaff(username string, roles ...string) (id, initialPassword string) {
+	s.T.Helper()
+	return s.CreateStaff(s.requester(), username, roles...)
+}
+
+// ResetStaffPassword gives a staff member a new generated first password
+// (PUT /v1/staff/{id}/password, approved if need be) and returns it.
+func (s *Stack) ResetStaffPassword(id, reason string) string {
+	s.T.Helper()
+	req := s.requester()
+	r := s.AsAdmin(req, "PUT", "/v1/staff/"+id+"/password", map[string]any{"reason": reason})
+	if r.Status == http.StatusOK {
+		return r.Str("initial_password")
+	}
+	s.Expect(r, http.StatusAccepted)
+	return s.ApproveStaffChange(r.Str("staff_change", "id"), req).Str("initial_password")
+}
 
 // CreateStaff creates a staff member as admin and returns its ID and the
 // generated first password (initial_password): at once while admin is the
