@@ -773,6 +773,17 @@ func (s *server) decideAppeal(c echo.Context) error {
 		Decision   string `json:"decision"`
 		ReasonCode string `json:"reason_code"`
 	}
+	// Four eyes (issue 15): the investigator who opened the case does not
+	// decide its appeal; the sanction workflow's validator refuses it too.
+	var opener sql.NullString
+	if err := s.DB.GetContext(c.Request().Context(), &opener, `SELECT c.opened_by::text FROM sanctions sn JOIN cases c ON c.id = sn.case_id
+		WHERE sn.id::text = $1`, c.Param("id")); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if p := caller(c); p != nil && opener.Valid && opener.String == p.StaffID {
+		return newError(http.StatusForbidden, "four_eyes", "开立案件的调查员不得决定该案处分的申诉，请由另一位工作人员决定",
+			"the investigator who opened the case may not decide the appeal against its sanction; another staff member must")
+	}
 	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, []string{workflows.RoleSupervisor, workflows.RoleInvestigator},
 		func(a workflows.Actor, b body) any {
 			return workflows.AppealDecision{Actor: a, Decision: b.Decision, ReasonCode: b.ReasonCode}
