@@ -197,7 +197,7 @@ func TestUserMayTurnOnSecondFactor_C3_3_1(t *testing.T) {
 	u := s.NewUser(reviewer)
 	me := s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
 	require.Equal(t, map[string]any{"enrolled": false}, me.Body["second_factor"])
-	codes := s.Enrol(u.Token, u.IDNumber)
+	codes := s.Enrol(u.Token, u.IDNumber, u.Password)
 	require.Len(t, codes, 10)
 	me = s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
 	require.Equal(t, map[string]any{"enrolled": true}, me.Body["second_factor"])
@@ -267,7 +267,7 @@ func TestCounterResetRemovesAUsersSecondFactor_C3_3_2(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	u := s.NewUser(reviewer)
-	require.Len(t, s.Enrol(u.Token, u.IDNumber), 10)
+	require.Len(t, s.Enrol(u.Token, u.IDNumber, u.Password), 10)
 	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_kind = 'user' AND subject_id = '`+u.AccountID+`'`))
 
 	reset := map[string]any{"identity_document": "resident_id_card", "document_checked": true, "office": "静安区服务窗口"}
@@ -278,4 +278,42 @@ func TestCounterResetRemovesAUsersSecondFactor_C3_3_2(t *testing.T) {
 	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": u.IDNumber, "password": pw}), http.StatusCreated)
 	require.NotEmpty(t, r.Str("token"))
 	require.Nil(t, r.Body["second_factor_required"])
+}
+
+// C1.4 (issue 15 review): re-authentication for the most sensitive actions
+// takes only a current code from the app; a recovery code (for getting in
+// when the device is lost) is refused there and stays unused.
+func TestReauthenticationRefusesARecoveryCode_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	s.Admin()
+	id, first := s.NewStaff("recovery.holder", workflows.RoleAuditor)
+	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": "recovery.holder", "password": first}), http.StatusCreated)
+	tok := r.Str("token")
+	s.Expect(s.Do("PUT", "/v1/me/password", map[string]string{"old_password": first, "new_password": "Recovery-Holder-Pass-9"},
+		testenv.Bearer(tok)), http.StatusNoContent)
+	codes := s.Enrol(tok, "recovery.holder")
+	bad := s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": codes[0]}, testenv.Bearer(tok))
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, string(bad.Raw))
+	require.Equal(t, []string{"code"}, bad.DetailFields())
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM recovery_codes WHERE subject_id = '`+id+`' AND used_at IS NOT NULL`),
+		"the recovery code stays unused")
+	s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code("recovery.holder")}, testenv.Bearer(tok)), http.StatusOK)
+}
+
+// C3.3(1) (issue 15 review): a user turning a second factor on in "my
+// account" enters the password again, so that a stolen session cannot
+// lock the owner out with a factor of its own; a wrong one counts toward
+// the sign-in limits.
+func TestUserTurningOnASecondFactorReentersThePassword_C3_3_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	none := s.Do("POST", "/v1/me/second-factor", nil, testenv.Bearer(u.Token))
+	require.Equal(t, http.StatusUnprocessableEntity, none.Status, string(none.Raw))
+	require.Equal(t, []string{"password"}, none.DetailFields())
+	wrong := s.Do("POST", "/v1/me/second-factor", map[string]string{"password": "Not-The-Password-1"}, testenv.Bearer(u.Token))
+	require.Equal(t, http.StatusUnprocessableEntity, wrong.Status, string(wrong.Raw))
+	require.Equal(t, []string{"password"}, wrong.DetailFields())
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_id = '`+u.AccountID+`'`))
+	s.Expect(s.Do("POST", "/v1/me/second-factor", map[string]string{"password": u.Password}, testenv.Bearer(u.Token)), http.StatusCreated)
 }
