@@ -194,7 +194,7 @@ func TestBootstrapAdminAndStaffCreation_C1_4(t *testing.T) {
 		testenv.Bearer(admin))
 	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
 	require.Contains(t, bad.DetailFields(), "roles.0")
-	bad = s.Do("POST", "/v1/staff", map[string]any{"username": "Bad Name", "name": "", "roles": []string{"reviewer"}},
+	bad = s.Do("POST", "/v1/staff", map[string]any{"username": "Bad Name", "name": "   ", "roles": []string{"reviewer"}},
 		testenv.Bearer(admin))
 	require.ElementsMatch(t, []string{"username", "name"}, bad.DetailFields())
 	chosen := s.Do("POST", "/v1/staff", map[string]any{"username": "rev.chosen", "name": "x", "roles": []string{"reviewer"},
