@@ -831,9 +831,15 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 	var req struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
+		Code     string `json:"code"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
+	}
+	if req.Code != "" {
+		if fe := codeProblem("code", req.Code); fe != nil {
+			return errValidation(*fe)
+		}
 	}
 	ctx := c.Request().Context()
 	var candidates []struct {
@@ -863,14 +869,34 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 	}
 	if accountID == "" {
 		attempt.failed()
-	} else {
-		attempt.chk.AccountID = accountID
-		if err := attempt.succeeded("success"); err != nil {
+		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
+	}
+	attempt.chk.AccountID = accountID
+	// A user with a second factor gives a code too (issue 15): the password
+	// alone answers 200 second_factor_required; a wrong code counts as a
+	// failed sign-in. A recovery code works, as at the normal sign-in.
+	has, err := s.hasConfirmedFactor(ctx, "user", accountID)
+	if err != nil {
+		return err
+	}
+	if has && req.Code == "" {
+		if err := attempt.succeeded(""); err != nil { // neither a failure nor a sign-in yet
 			return err
 		}
+		return c.JSON(http.StatusOK, map[string]any{"second_factor_required": true})
 	}
-	if accountID == "" {
-		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
+	if has {
+		ok, err := s.checkCode(ctx, c, "user", accountID, req.Code, true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			attempt.failed()
+			return errSecondFactorFailed()
+		}
+	}
+	if err := attempt.succeeded("success"); err != nil {
+		return err
 	}
 	token, err := newToken()
 	if err != nil {

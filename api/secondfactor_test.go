@@ -317,3 +317,28 @@ func TestUserTurningOnASecondFactorReentersThePassword_C3_3_1(t *testing.T) {
 	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_id = '`+u.AccountID+`'`))
 	s.Expect(s.Do("POST", "/v1/me/second-factor", map[string]string{"password": u.Password}, testenv.Bearer(u.Token)), http.StatusCreated)
 }
+
+// C3.3(1) (issue 15 review): the restricted sign-in of a suspended user
+// asks for the second factor when the user has one: the password alone
+// answers 200 second_factor_required and no session; a wrong code is
+// refused and counted; a current code (or a recovery code) opens it.
+func TestRestrictedSignInAsksForTheSecondFactor_C3_3_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	codes := s.Enrol(u.Token, u.IDNumber, u.Password)
+	_, err := s.DB.Exec(`UPDATE accounts SET status = 'suspended' WHERE id = $1`, u.AccountID)
+	require.NoError(t, err)
+	creds := map[string]string{"username": u.IDNumber, "password": u.Password}
+	first := s.Expect(s.Do("POST", "/v1/sessions/restricted", creds), http.StatusOK)
+	require.Equal(t, true, first.Body["second_factor_required"])
+	require.Empty(t, first.Str("token"))
+	wrong := s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": u.IDNumber, "password": u.Password, "code": "000000"})
+	require.Equal(t, http.StatusUnauthorized, wrong.Status, string(wrong.Raw))
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM sign_in_attempts WHERE NOT success`), "the wrong code counts")
+	ok := s.Expect(s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": u.IDNumber, "password": u.Password,
+		"code": s.Code(u.IDNumber)}), http.StatusCreated)
+	require.NotEmpty(t, ok.Str("token"))
+	s.Expect(s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": u.IDNumber, "password": u.Password,
+		"code": codes[1]}), http.StatusCreated)
+}
