@@ -3,8 +3,8 @@
 // workflows, and reads lists and details from Postgres. Workflow-owned
 // state is never written here; the API writes only what it owns: intake
 // documents (applications, supplements) before their workflow starts,
-// sessions, sign-in records, staff, and the single pickup of an initial
-// password.
+// sessions, sign-in records, a staff-change request before its workflow
+// starts, and the single pickup of an initial password.
 package api
 
 import (

@@ -15,17 +15,22 @@ import (
 	"hrss-backoffice/workflows"
 )
 
-// Staff accounts are not owned by any workflow: like sessions and sign-in
-// records, the API writes them directly, in one transaction with their
-// audit row (C1.4: staff act only within the roles an administrator gave
-// them, and every change is on record).
+// Changes of staff accounts by an administrator (creation, roles, office,
+// active flag, password and second-factor resets) are requests that the
+// staff-change workflow carries out (api/staffchange.go, dual control,
+// issue 15); the API checks them, stores the request and answers. A
+// member's own password change and second-factor enrolment stay the API's
+// to write, like sessions and sign-in records (C1.4: staff act only within
+// the roles an administrator gave them, and every change is on record).
 
-// updateStaff changes a staff member's roles, office or active flag
-// (PATCH /v1/staff/{id}; administrator). A reason is required and goes to
-// the audit row with the old and new values. Deactivating ends the
-// member's sessions at once. Two rules keep the office from locking itself
-// out: administrators cannot take away their own administrator role or
-// deactivate themselves, and the last active administrator stays one.
+// updateStaff asks to change a staff member's roles, office or active flag
+// (PATCH /v1/staff/{id}; administrator): at once for the sole
+// administrator, else a request for a second one (202). A reason is
+// required and goes to the audit row with the old and new values.
+// Deactivating ends the member's sessions at once. Two rules keep the
+// office from locking itself out: administrators cannot take away their
+// own administrator role or deactivate themselves, and the last active
+// administrator stays one (checked again when the change is applied).
 func (s *server) updateStaff(c echo.Context) error {
 	p := caller(c)
 	if !p.hasRole(workflows.RoleAdministrator) {
