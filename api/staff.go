@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
 
@@ -122,12 +120,6 @@ func (s *server) updateStaff(c echo.Context) error {
 		Changed           bool `json:"changed"`
 		SoleAdministrator bool `json:"sole_administrator"`
 	}{after, changed, true})
-}
-
-// endStaffSessions revokes every open session of a staff member.
-func endStaffSessions(ctx context.Context, tx *sqlx.Tx, staffID string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, staffID)
-	return err
 }
 
 // staffRow is a staff member as the API shows it (never the password hash).
