@@ -56,13 +56,16 @@ type staffChangeRow struct {
 	Detail      json.RawMessage `db:"detail"`
 	Status      string          `db:"status"`
 	Code        string          `db:"outcome_code"`
+	Roles       pq.StringArray  `db:"requester_roles"`
+	SourceIP    string          `db:"source_ip"`
+	RequestID   string          `db:"request_id"`
 }
 
 func loadStaffChange(ctx context.Context, tx *sqlx.Tx, id string) (staffChangeRow, StaffChangeDetail, error) {
 	var r staffChangeRow
 	var d StaffChangeDetail
-	if err := tx.GetContext(ctx, &r, `SELECT id, kind, target_id, requested_by, sole_admin, detail, status, outcome_code
-		FROM staff_change_requests WHERE id = $1 FOR UPDATE`, id); err != nil {
+	if err := tx.GetContext(ctx, &r, `SELECT id, kind, target_id, requested_by, sole_admin, detail, status, outcome_code,
+		requester_roles, source_ip, request_id FROM staff_change_requests WHERE id = $1 FOR UPDATE`, id); err != nil {
 		return r, d, err
 	}
 	err := json.Unmarshal(r.Detail, &d)
@@ -125,8 +128,10 @@ func (a *Activities) ApplyStaffChange(ctx context.Context, in StaffChangeDecisio
 		if c, ok := detail["changes"].(map[string]any); ok && len(c) == 0 {
 			return nil // the same values again: nothing changed, nothing to audit
 		}
-		return writeAuditWithRequest(ctx, tx, AuditEntry{OperationKey: "staff-change/" + r.ID + "/applied", ActorKind: "staff",
-			ActorID: r.RequestedBy, Action: staffActionOf[r.Kind], RecordKind: "staff", RecordID: r.TargetID, Detail: detail}, in.HTTPRequestID)
+		// On record as the requester's change, with the requester's roles,
+		// address and request ID (the approval has its own row above).
+		return writeRequesterAudit(ctx, tx, r, AuditEntry{OperationKey: "staff-change/" + r.ID + "/applied", ActorKind: "staff",
+			ActorID: r.RequestedBy, Action: staffActionOf[r.Kind], RecordKind: "staff", RecordID: r.TargetID, Detail: detail})
 	})
 	return out, err
 }
@@ -281,6 +286,24 @@ func writeAuditWithRequest(ctx context.Context, tx *sqlx.Tx, e AuditEntry, httpR
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (operation_key) DO NOTHING`,
 		e.OperationKey, e.ActorKind, e.ActorID, e.Action, e.RecordKind, e.RecordID, detail, httpRequestID)
+	return err
+}
+
+// writeRequesterAudit appends the audit row of an applied change once.
+func writeRequesterAudit(ctx context.Context, tx *sqlx.Tx, r staffChangeRow, e AuditEntry) error {
+	detail, err := json.Marshal(orEmpty(e.Detail))
+	if err != nil {
+		return err
+	}
+	roles := r.Roles
+	if roles == nil {
+		roles = pq.StringArray{}
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO audit_log (operation_key, actor_kind, actor_id, actor_roles, action, record_kind, record_id, detail, source_ip, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (operation_key) DO NOTHING`,
+		e.OperationKey, e.ActorKind, e.ActorID, roles, e.Action, e.RecordKind, e.RecordID, detail, r.SourceIP, r.RequestID)
 	return err
 }
 

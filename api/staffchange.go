@@ -29,6 +29,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -177,8 +178,10 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 			return errForbidden("only an administrator may change staff", "仅管理员可以修改工作人员")
 		}
 		sole = len(admins) == 1
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_change_requests (id, kind, target_id, requested_by, sole_admin, detail, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, res.ID, kind, targetID, p.StaffID, sole, raw, expires); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_change_requests (id, kind, target_id, requested_by, sole_admin, detail, expires_at,
+			requester_roles, source_ip, request_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, res.ID, kind, targetID, p.StaffID, sole, raw, expires,
+			pq.Array(p.Roles), c.RealIP(), httpRequestID(c)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "staff_change.requested", "staff_change", res.ID, map[string]any{"kind": kind, "target_id": targetID,

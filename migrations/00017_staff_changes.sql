@@ -10,6 +10,11 @@ CREATE TABLE staff_change_requests (
     kind            text NOT NULL CHECK (kind IN ('create', 'update', 'password', 'second_factor')),
     target_id       uuid NOT NULL,
     requested_by    uuid NOT NULL REFERENCES staff(id),
+    -- the requester's roles, address and request ID, for the audit row of
+    -- the change (which is on record as the requester's)
+    requester_roles text[] NOT NULL DEFAULT '{}',
+    source_ip       text NOT NULL DEFAULT '',
+    request_id      text NOT NULL DEFAULT '',
     sole_admin      boolean NOT NULL,
     -- username, name, roles, office, active, reason: never a password.
     detail          jsonb NOT NULL DEFAULT '{}',
