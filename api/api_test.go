@@ -113,7 +113,7 @@ func TestRolesAreEnforcedOnStaffEndpoints_C1_4(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(auditor)).Status)
 	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(admin)).Status)
 	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/staff", map[string]any{"username": "x.y.z", "name": "n",
-		"roles": []string{"administrator"}, "password": "Long-enough-pass-1"}, testenv.Bearer(reviewer)).Status)
+		"roles": []string{"administrator"}}, testenv.Bearer(reviewer)).Status)
 	require.Equal(t, http.StatusForbidden, s.Do("GET", "/v1/staff", nil, testenv.Bearer(reviewer)).Status)
 	require.Equal(t, http.StatusOK, s.Do("GET", "/v1/staff", nil, testenv.Bearer(admin)).Status)
 	require.Equal(t, "pending", queryStatus(t, s, id), "refused decisions changed nothing")
@@ -142,8 +142,7 @@ func TestSignInIsGenericAndThrottled_C3_4_8(t *testing.T) {
 
 	// A fresh staff member (known username) and an unknown one lock alike.
 	known := "locked." + strings.ToLower(testenv.NewPerson().IDNumber[10:16])
-	s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": known, "name": "员工", "roles": []string{"reviewer"},
-		"password": "Right-Password-123"}, testenv.Bearer(s.Admin())), http.StatusCreated)
+	s.NewStaff(known, "reviewer")
 	for _, user := range []string{known, "no.such.user"} {
 		for range 5 {
 			require.Equal(t, http.StatusUnauthorized, s.Do("POST", "/v1/sessions", map[string]string{"username": user, "password": "bad-guess"}).Status)
@@ -181,23 +180,26 @@ func TestSessionsAreRevocable_C3_3_2(t *testing.T) {
 func TestBootstrapAdminAndStaffCreation_C1_4(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	first := s.SignIn(testenv.AdminUsername, testenv.AdminPassword)
-	r := s.Do("POST", "/v1/staff", map[string]any{"username": "rev.one", "name": "审核员", "roles": []string{"reviewer"},
-		"password": "Long-enough-pass-1"}, testenv.Bearer(first))
+	r := s.Do("POST", "/v1/staff", map[string]any{"username": "rev.one", "name": "审核员", "roles": []string{"reviewer"}},
+		testenv.Bearer(first))
 	require.Equal(t, http.StatusForbidden, r.Status)
 	require.Equal(t, "password_change_required", r.ErrorCode())
 	admin := s.Admin()
-	body := map[string]any{"username": "rev.one", "name": "审核员", "roles": []string{"reviewer", "reviewer"},
-		"password": "Long-enough-pass-1"}
+	body := map[string]any{"username": "rev.one", "name": "审核员", "roles": []string{"reviewer", "reviewer"}}
 	created := s.Expect(s.Do("POST", "/v1/staff", body, testenv.Bearer(admin)), http.StatusCreated)
 	require.Equal(t, []any{"reviewer"}, created.Body["roles"])
+	require.NotEmpty(t, created.Str("initial_password"), "generated, shown once")
 	require.Equal(t, http.StatusConflict, s.Do("POST", "/v1/staff", body, testenv.Bearer(admin)).Status)
-	bad := s.Do("POST", "/v1/staff", map[string]any{"username": "Bad Name", "name": "x", "roles": []string{"wizard"},
-		"password": "short"}, testenv.Bearer(admin))
+	bad := s.Do("POST", "/v1/staff", map[string]any{"username": "Bad Name", "name": "x", "roles": []string{"wizard"}},
+		testenv.Bearer(admin))
 	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
 	require.Contains(t, bad.DetailFields(), "roles.0")
-	bad = s.Do("POST", "/v1/staff", map[string]any{"username": "Bad Name", "name": "x", "roles": []string{"reviewer"},
-		"password": "short"}, testenv.Bearer(admin))
-	require.ElementsMatch(t, []string{"username", "password"}, bad.DetailFields())
+	bad = s.Do("POST", "/v1/staff", map[string]any{"username": "Bad Name", "name": "   ", "roles": []string{"reviewer"}},
+		testenv.Bearer(admin))
+	require.ElementsMatch(t, []string{"username", "name"}, bad.DetailFields())
+	chosen := s.Do("POST", "/v1/staff", map[string]any{"username": "rev.chosen", "name": "x", "roles": []string{"reviewer"},
+		"password": "Chosen-Password-123"}, testenv.Bearer(admin))
+	require.Equal(t, http.StatusUnprocessableEntity, chosen.Status, "the administrator no longer chooses a first password")
 	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM staff`))
 	require.Positive(t, count(t, s, `SELECT count(*) FROM audit_log WHERE action = 'staff.created'`))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
 
+	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -394,6 +395,11 @@ func (s *server) changePassword(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// createStaff adds a staff member (POST /v1/staff; administrator). The
+// first password is generated, never chosen (api/staffchange.go): the sole
+// administrator gets 201 with the member and initial_password, once; with
+// two or more active administrators the answer is 202 with the request,
+// and the approving administrator gets the password.
 func (s *server) createStaff(c echo.Context) error {
 	p := caller(c)
 	if !p.hasRole(workflows.RoleAdministrator) {
@@ -404,7 +410,6 @@ func (s *server) createStaff(c echo.Context) error {
 		Name     string   `json:"name"`
 		Roles    []string `json:"roles"`
 		Office   string   `json:"office"`
-		Password string   `json:"password"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -417,33 +422,32 @@ func (s *server) createStaff(c echo.Context) error {
 	if fe := validate.Text("name", req.Name, true, 1, 100); fe != nil {
 		details = append(details, *fe)
 	}
-	details = append(details, passwordPolicy("password", req.Password, req.Username)...)
 	if len(details) > 0 {
 		return errValidation(details...)
 	}
 	roles := dedupe(req.Roles)
-	hash, err := passwords.Hash(req.Password, s.Hash)
-	if err != nil {
+	ctx := c.Request().Context()
+	var taken bool
+	if err := s.DB.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM staff WHERE username = $1)`, req.Username); err != nil {
 		return err
 	}
-	id := uuid.NewString()
-	ctx := c.Request().Context()
-	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, username, name, roles, office, password_hash, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, req.Username, strings.TrimSpace(req.Name), pq.Array(roles), req.Office, hash, p.StaffID); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, "staff.created", "staff", id, map[string]any{"roles": roles})
-	})
-	if isUniqueViolation(err) {
+	if taken {
 		return newError(http.StatusConflict, "username_taken", "该用户名已被使用", "the username is taken")
 	}
+	id := uuid.NewString()
+	office := strings.TrimSpace(req.Office)
+	res, err := s.requestStaffChange(c, "create", id, activities.StaffChangeDetail{Username: req.Username,
+		Name: strings.TrimSpace(req.Name), Roles: &roles, Office: &office})
 	if err != nil {
 		return err
+	}
+	if res.Pending {
+		return s.pendingAnswer(c, res.ID)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/staff/"+id)
 	return c.JSON(http.StatusCreated, map[string]any{"id": id, "username": req.Username, "name": strings.TrimSpace(req.Name),
-		"roles": roles, "office": req.Office, "active": true, "must_change_password": true})
+		"roles": roles, "office": office, "active": true, "must_change_password": true,
+		"initial_password": res.InitialPassword, "sole_administrator": true, "staff_change_id": res.ID})
 }
 
 func (s *server) listStaff(c echo.Context) error {

@@ -773,6 +773,17 @@ func (s *server) decideAppeal(c echo.Context) error {
 		Decision   string `json:"decision"`
 		ReasonCode string `json:"reason_code"`
 	}
+	// Four eyes (issue 15): the investigator who opened the case does not
+	// decide its appeal; the sanction workflow's validator refuses it too.
+	var opener sql.NullString
+	if err := s.DB.GetContext(c.Request().Context(), &opener, `SELECT c.opened_by::text FROM sanctions sn JOIN cases c ON c.id = sn.case_id
+		WHERE sn.id::text = $1`, c.Param("id")); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if p := caller(c); p != nil && opener.Valid && opener.String == p.StaffID {
+		return newError(http.StatusForbidden, "four_eyes", "开立案件的调查员不得决定该案处分的申诉，请由另一位工作人员决定",
+			"the investigator who opened the case may not decide the appeal against its sanction; another staff member must")
+	}
 	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, []string{workflows.RoleSupervisor, workflows.RoleInvestigator},
 		func(a workflows.Actor, b body) any {
 			return workflows.AppealDecision{Actor: a, Decision: b.Decision, ReasonCode: b.ReasonCode}
@@ -820,9 +831,15 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 	var req struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
+		Code     string `json:"code"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
+	}
+	if req.Code != "" {
+		if fe := codeProblem("code", req.Code); fe != nil {
+			return errValidation(*fe)
+		}
 	}
 	ctx := c.Request().Context()
 	var candidates []struct {
@@ -852,14 +869,34 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 	}
 	if accountID == "" {
 		attempt.failed()
-	} else {
-		attempt.chk.AccountID = accountID
-		if err := attempt.succeeded("success"); err != nil {
+		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
+	}
+	attempt.chk.AccountID = accountID
+	// A user with a second factor gives a code too (issue 15): the password
+	// alone answers 200 second_factor_required; a wrong code counts as a
+	// failed sign-in. A recovery code works, as at the normal sign-in.
+	has, err := s.hasConfirmedFactor(ctx, "user", accountID)
+	if err != nil {
+		return err
+	}
+	if has && req.Code == "" {
+		if err := attempt.succeeded(""); err != nil { // neither a failure nor a sign-in yet
 			return err
 		}
+		return c.JSON(http.StatusOK, map[string]any{"second_factor_required": true})
 	}
-	if accountID == "" {
-		return newError(http.StatusUnauthorized, "sign_in_failed", signInGenericZ, signInGenericE)
+	if has {
+		ok, err := s.checkCode(ctx, c, "user", accountID, req.Code, true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			attempt.failed()
+			return errSecondFactorFailed()
+		}
+	}
+	if err := attempt.succeeded("success"); err != nil {
+		return err
 	}
 	token, err := newToken()
 	if err != nil {

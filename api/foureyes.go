@@ -19,11 +19,12 @@ const fourEyesCooling = "30 days"
 var staffChangeActions = []string{"staff.created", "staff.updated", "staff.password_set", "staff.second_factor_reset"}
 
 // changedByRequester reports whether requester changed approver's account
-// within the cooling period.
+// within the cooling period: asked for the change, or approved it as the
+// second administrator (who then received any first password).
 func (s *server) changedByRequester(ctx context.Context, requesterID, approverID string) (bool, error) {
 	var changed bool
 	err := s.DB.GetContext(ctx, &changed, `SELECT EXISTS (SELECT 1 FROM audit_log
-		WHERE actor_kind = 'staff' AND actor_id = $1 AND record_kind = 'staff' AND record_id = $2
+		WHERE actor_kind = 'staff' AND (actor_id = $1 OR detail->>'approved_by' = $1) AND record_kind = 'staff' AND record_id = $2
 		  AND action = ANY($3) AND at > now() - $4::interval)`, requesterID, approverID, pq.Array(staffChangeActions), fourEyesCooling)
 	return changed, err
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -81,23 +82,15 @@ func (s *server) resetStaffSecondFactor(c echo.Context) error {
 		return errForbidden("another administrator must reset your own second factor", "不能重置自己的动态验证码，请由另一位管理员办理")
 	}
 	ctx := c.Request().Context()
-	var username string
-	if err := getOne(ctx, s.DB, &username, `SELECT username FROM staff WHERE id = $1`, id); err != nil {
+	if _, err := s.staffUsername(ctx, id); err != nil {
 		return err
 	}
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM second_factors WHERE subject_kind = 'staff' AND subject_id = $1`, id)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c, "staff.second_factor_reset", "staff", id, map[string]any{"had_factor": n > 0})
-	})
+	res, err := s.requestStaffChange(c, "second_factor", id, activities.StaffChangeDetail{})
 	if err != nil {
 		return err
+	}
+	if res.Pending {
+		return s.pendingAnswer(c, res.ID)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -462,6 +455,30 @@ func (s *server) enrolSecondFactor(c echo.Context) error {
 	p := caller(c)
 	ctx := c.Request().Context()
 	kind, id := p.subject()
+	if p.Kind == "user" {
+		// A user turns the factor on with the password entered again: a
+		// stolen session must not be able to lock the owner out with a
+		// factor of its own. A wrong password counts toward the limits.
+		var req struct {
+			Password string `json:"password"`
+		}
+		if c.Request().ContentLength != 0 {
+			if err := bind(c, &req); err != nil {
+				return err
+			}
+		}
+		if req.Password == "" {
+			return errValidation(validate.FieldError{Field: "password", Code: "required",
+				MessageZH: "请输入当前密码以开启动态验证码", MessageEN: "enter your current password to turn the second factor on"})
+		}
+		fe, err := s.confirmPassword(c, p, req.Password)
+		if err != nil {
+			return err
+		}
+		if fe != nil {
+			return errValidation(*fe)
+		}
+	}
 	has, err := s.hasConfirmedFactor(ctx, kind, id)
 	if err != nil {
 		return err
@@ -600,8 +617,12 @@ func (s *server) reauthenticate(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if fe := codeProblem("code", req.Code); fe != nil {
-		return errValidation(*fe)
+	// Only a current code from the app: a recovery code is for getting in
+	// when the device is lost, not for confirming a sensitive action.
+	if !totpCodeFormat.MatchString(strings.TrimSpace(req.Code)) {
+		return errValidation(validate.FieldError{Field: "code", Code: "totp_required",
+			MessageZH: "请输入验证器应用中当前的6位动态验证码（恢复码不能用于再次验证）",
+			MessageEN: "enter the current 6-digit code from the app; a recovery code does not re-authenticate"})
 	}
 	p := caller(c)
 	ctx := c.Request().Context()

@@ -39,8 +39,7 @@ func TestStaffSecondFactorEnrolmentAndSignIn_C1_4_C3_3_1(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.Status, call)
 		require.Equal(t, "second_factor_enrolment_required", r.ErrorCode(), call)
 	}
-	r := s.Do("POST", "/v1/staff", map[string]any{"username": "sneaky.one", "name": "x", "roles": []string{"administrator"},
-		"password": "Long-enough-pass-1"}, tok)
+	r := s.Do("POST", "/v1/staff", map[string]any{"username": "sneaky.one", "name": "x", "roles": []string{"administrator"}}, tok)
 	require.Equal(t, "second_factor_enrolment_required", r.ErrorCode())
 	me := s.Expect(s.Do("GET", "/v1/me", nil, tok), http.StatusOK)
 	require.Equal(t, true, me.Body["must_enrol_second_factor"])
@@ -198,7 +197,7 @@ func TestUserMayTurnOnSecondFactor_C3_3_1(t *testing.T) {
 	u := s.NewUser(reviewer)
 	me := s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
 	require.Equal(t, map[string]any{"enrolled": false}, me.Body["second_factor"])
-	codes := s.Enrol(u.Token, u.IDNumber)
+	codes := s.Enrol(u.Token, u.IDNumber, u.Password)
 	require.Len(t, codes, 10)
 	me = s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(u.Token)), http.StatusOK)
 	require.Equal(t, map[string]any{"enrolled": true}, me.Body["second_factor"])
@@ -222,7 +221,7 @@ func TestSensitiveActionsNeedARecentCode_C1_4_C2_3(t *testing.T) {
 		require.NoError(t, err)
 	}
 	age()
-	body := map[string]any{"username": "late.one", "name": "迟到", "roles": []string{"reviewer"}, "password": "Long-enough-pass-1"}
+	body := map[string]any{"username": "late.one", "name": "迟到", "roles": []string{"reviewer"}}
 	r := s.Do("POST", "/v1/staff", body, testenv.Bearer(admin))
 	require.Equal(t, http.StatusForbidden, r.Status)
 	require.Equal(t, "reauthentication_required", r.ErrorCode())
@@ -245,10 +244,9 @@ func TestAdministratorResetsAMembersSecondFactor_C1_4(t *testing.T) {
 	admin := s.Admin()
 	var adminID string
 	require.NoError(t, s.DB.Get(&adminID, `SELECT id FROM staff WHERE username = $1`, testenv.AdminUsername))
-	memberID := s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": "lost.phone", "name": "丢手机", "roles": []string{"reviewer"},
-		"password": "Lost-Phone-First-1"}, testenv.Bearer(admin)), http.StatusCreated).Str("id")
-	member := s.SignIn("lost.phone", "Lost-Phone-First-1")
-	s.ChangePassword(member, "Lost-Phone-First-1", "Lost-Phone-Second-2") // enrols
+	memberID, first := s.NewStaff("lost.phone", "reviewer")
+	member := s.SignIn("lost.phone", first)
+	s.ChangePassword(member, first, "Lost-Phone-Second-2") // enrols
 	s.Expect(s.Do("GET", "/v1/review/queue", nil, testenv.Bearer(member)), http.StatusOK)
 
 	require.Equal(t, http.StatusForbidden, s.Do("DELETE", "/v1/staff/"+adminID+"/second-factor", nil, testenv.Bearer(admin)).Status, "not one's own")
@@ -269,7 +267,7 @@ func TestCounterResetRemovesAUsersSecondFactor_C3_3_2(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	u := s.NewUser(reviewer)
-	require.Len(t, s.Enrol(u.Token, u.IDNumber), 10)
+	require.Len(t, s.Enrol(u.Token, u.IDNumber, u.Password), 10)
 	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_kind = 'user' AND subject_id = '`+u.AccountID+`'`))
 
 	reset := map[string]any{"identity_document": "resident_id_card", "document_checked": true, "office": "静安区服务窗口"}
@@ -280,4 +278,67 @@ func TestCounterResetRemovesAUsersSecondFactor_C3_3_2(t *testing.T) {
 	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": u.IDNumber, "password": pw}), http.StatusCreated)
 	require.NotEmpty(t, r.Str("token"))
 	require.Nil(t, r.Body["second_factor_required"])
+}
+
+// C1.4 (issue 15 review): re-authentication for the most sensitive actions
+// takes only a current code from the app; a recovery code (for getting in
+// when the device is lost) is refused there and stays unused.
+func TestReauthenticationRefusesARecoveryCode_C1_4(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	s.Admin()
+	id, first := s.NewStaff("recovery.holder", workflows.RoleAuditor)
+	r := s.Expect(s.Do("POST", "/v1/sessions", map[string]string{"username": "recovery.holder", "password": first}), http.StatusCreated)
+	tok := r.Str("token")
+	s.Expect(s.Do("PUT", "/v1/me/password", map[string]string{"old_password": first, "new_password": "Recovery-Holder-Pass-9"},
+		testenv.Bearer(tok)), http.StatusNoContent)
+	codes := s.Enrol(tok, "recovery.holder")
+	bad := s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": codes[0]}, testenv.Bearer(tok))
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, string(bad.Raw))
+	require.Equal(t, []string{"code"}, bad.DetailFields())
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM recovery_codes WHERE subject_id = '`+id+`' AND used_at IS NOT NULL`),
+		"the recovery code stays unused")
+	s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code("recovery.holder")}, testenv.Bearer(tok)), http.StatusOK)
+}
+
+// C3.3(1) (issue 15 review): a user turning a second factor on in "my
+// account" enters the password again, so that a stolen session cannot
+// lock the owner out with a factor of its own; a wrong one counts toward
+// the sign-in limits.
+func TestUserTurningOnASecondFactorReentersThePassword_C3_3_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	none := s.Do("POST", "/v1/me/second-factor", nil, testenv.Bearer(u.Token))
+	require.Equal(t, http.StatusUnprocessableEntity, none.Status, string(none.Raw))
+	require.Equal(t, []string{"password"}, none.DetailFields())
+	wrong := s.Do("POST", "/v1/me/second-factor", map[string]string{"password": "Not-The-Password-1"}, testenv.Bearer(u.Token))
+	require.Equal(t, http.StatusUnprocessableEntity, wrong.Status, string(wrong.Raw))
+	require.Equal(t, []string{"password"}, wrong.DetailFields())
+	require.Equal(t, 0, count(t, s, `SELECT count(*) FROM second_factors WHERE subject_id = '`+u.AccountID+`'`))
+	s.Expect(s.Do("POST", "/v1/me/second-factor", map[string]string{"password": u.Password}, testenv.Bearer(u.Token)), http.StatusCreated)
+}
+
+// C3.3(1) (issue 15 review): the restricted sign-in of a suspended user
+// asks for the second factor when the user has one: the password alone
+// answers 200 second_factor_required and no session; a wrong code is
+// refused and counted; a current code (or a recovery code) opens it.
+func TestRestrictedSignInAsksForTheSecondFactor_C3_3_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewer, _ := s.Staff(workflows.RoleReviewer)
+	u := s.NewUser(reviewer)
+	codes := s.Enrol(u.Token, u.IDNumber, u.Password)
+	_, err := s.DB.Exec(`UPDATE accounts SET status = 'suspended' WHERE id = $1`, u.AccountID)
+	require.NoError(t, err)
+	creds := map[string]string{"username": u.IDNumber, "password": u.Password}
+	first := s.Expect(s.Do("POST", "/v1/sessions/restricted", creds), http.StatusOK)
+	require.Equal(t, true, first.Body["second_factor_required"])
+	require.Empty(t, first.Str("token"))
+	wrong := s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": u.IDNumber, "password": u.Password, "code": "000000"})
+	require.Equal(t, http.StatusUnauthorized, wrong.Status, string(wrong.Raw))
+	require.Equal(t, 1, count(t, s, `SELECT count(*) FROM sign_in_attempts WHERE NOT success`), "the wrong code counts")
+	ok := s.Expect(s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": u.IDNumber, "password": u.Password,
+		"code": s.Code(u.IDNumber)}), http.StatusCreated)
+	require.NotEmpty(t, ok.Str("token"))
+	s.Expect(s.Do("POST", "/v1/sessions/restricted", map[string]string{"username": u.IDNumber, "password": u.Password,
+		"code": codes[1]}), http.StatusCreated)
 }

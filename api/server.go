@@ -3,8 +3,8 @@
 // workflows, and reads lists and details from Postgres. Workflow-owned
 // state is never written here; the API writes only what it owns: intake
 // documents (applications, supplements) before their workflow starts,
-// sessions, sign-in records, staff, and the single pickup of an initial
-// password.
+// sessions, sign-in records, a staff-change request before its workflow
+// starts, and the single pickup of an initial password.
 package api
 
 import (
@@ -87,6 +87,10 @@ type Deps struct {
 	// StaffSecondFactorOff turns off the second factor that staff need by
 	// default (STAFF_SECOND_FACTOR=off; api/secondfactor.go).
 	StaffSecondFactorOff bool
+	// StaffChangeTTL is how long a staff-change request waits for a
+	// second administrator before it expires (STAFF_CHANGE_TTL; default
+	// 24 h; api/staffchange.go).
+	StaffChangeTTL time.Duration
 	// IntakeSettleWait bounds how long a request waits to learn what
 	// became of a workflow call whose outcome is unknown (api/intake.go);
 	// default 10s.
@@ -206,6 +210,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.termsRoutes(v1)
 	s.catalogueRoutes(v1)
 	s.operationsRoutes(v1)
+	s.staffChangeRoutes(v1)
 	s.codecRoutes(e)
 	return e, nil
 }

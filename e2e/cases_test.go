@@ -103,6 +103,7 @@ func TestFraudSuspensionEndsSessionsAndAppealUndoesIt_C2_2(t *testing.T) {
 	byImposer := s.Do("POST", "/v1/sanctions/"+sanctionID+"/appeal-decision", map[string]string{"decision": "overturned",
 		"reason_code": "new_evidence"}, bearer(inv))
 	require.Equal(t, http.StatusForbidden, byImposer.Status, string(byImposer.Raw))
+	require.Equal(t, "four_eyes", byImposer.ErrorCode(), "C3.3(4): the investigator who opened the case does not decide its appeal")
 	ov := s.Expect(s.Do("POST", "/v1/sanctions/"+sanctionID+"/appeal-decision", map[string]string{"decision": "overturned",
 		"reason_code": "new_evidence"}, bearer(sup)), http.StatusOK)
 	require.Equal(t, "overturned", ov.Str("state"))

@@ -25,9 +25,7 @@ import (
 func staffAccount(t *testing.T, s *testenv.Stack, roles ...string) (username, password string) {
 	t.Helper()
 	username = "web." + uuid.NewString()[:8]
-	password = "First-Pass-" + uuid.NewString()[:8]
-	s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": username, "name": "窗口审核员", "roles": roles,
-		"password": password}, testenv.Bearer(s.Admin())), http.StatusCreated)
+	_, password = s.NewStaff(username, roles...)
 	return username, password
 }
 

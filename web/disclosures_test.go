@@ -21,9 +21,7 @@ import (
 func consoleAgent(t *testing.T, s *testenv.Stack, roles ...string) (*agent, string) {
 	t.Helper()
 	username := "disc." + uuid.NewString()[:8]
-	first := "First-Pass-" + uuid.NewString()[:8]
-	id := s.Expect(s.Do("POST", "/v1/staff", map[string]any{"username": username, "name": "测试员", "roles": roles,
-		"password": first}, testenv.Bearer(s.Admin())), http.StatusCreated).Str("id")
+	id, first := s.NewStaff(username, roles...)
 	a := newAgent(t, s)
 	a.signIn(username, first, first+"-changed")
 	return a, id

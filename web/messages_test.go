@@ -57,7 +57,8 @@ func TestTemplatesParse(t *testing.T) {
 			"audit/audit.html", "myaccount/restricted.html", "staff/member.html", "cases/open_fraud.html",
 			"cases/open_violation.html", "datachanges/queue.html", "datachanges/change.html", "disclosures/list.html",
 			"disclosures/new.html", "disclosures/detail.html", "disclosures/export.html", "notices/notices.html", "myaccount/details.html", "account/report.html", "account/report_done.html",
-			"account/code.html", "account/enrol.html", "account/recovery.html", "account/reauth.html", "myaccount/export.html"} {
+			"account/code.html", "account/enrol.html", "account/recovery.html", "account/reauth.html", "myaccount/export.html",
+			"staff/changes.html", "staff/initial_password.html"} {
 			if templates[lang][page] == nil {
 				t.Errorf("%s: page %s missing", lang, page)
 			}

@@ -73,6 +73,8 @@ func init() {
 		"event.corrected":                           {"更正已确认", "correction confirmed"},
 		"restricted.link":                           {"账户已被暂停或注销？登录查看处理决定并申诉", "Account suspended or cancelled? Sign in to see the decision and appeal"},
 		"restricted.title":                          {"查看处理决定并申诉", "See the decision and appeal"},
+		"restricted.code":                           {"动态验证码或恢复码（已设置动态验证码的用户须填写）", "Second-factor code or a recovery code (if you set one up)"},
+		"restricted.code_needed":                    {"您已设置动态验证码：请再次输入密码，并填写验证器应用中的动态验证码或一个恢复码。", "You have a second factor: enter the password again with the code from your app or a recovery code."},
 		"restricted.intro":                          {"账户被暂停或注销的用户可在此登录，只能查看与本人有关的案件、处理决定并提出申诉或报告更正。", "A suspended or cancelled user signs in here to read their cases and sanctions and to appeal or report corrections; nothing else."},
 		"restricted.banner":                         {"您正在使用受限登录：只能查看案件和处理决定并申诉。", "You are in a restricted session: cases and sanctions, and appeals, only."},
 		"case.correction":                           {"报告已完成更正", "Report the correction made"},
@@ -471,12 +473,19 @@ func (a *app) restrictedSignIn(c echo.Context) error {
 		Token     string    `json:"token"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	if e := a.call(c, anonymous, http.MethodPost, "/v1/sessions/restricted",
-		map[string]string{"username": username, "password": c.FormValue("password")}, &s); e != nil {
+	body := map[string]string{"username": username, "password": c.FormValue("password")}
+	if code := c.FormValue("code"); code != "" {
+		body["code"] = code
+	}
+	if e := a.call(c, anonymous, http.MethodPost, "/v1/sessions/restricted", body, &s); e != nil {
 		if e.Status >= 500 {
 			return fail(c, e)
 		}
 		return render(c, e.Status, "myaccount/restricted.html", view{Title: "restricted.title", Err: e,
+			Form: url.Values{"username": {username}}})
+	}
+	if s.Token == "" { // second_factor_required: the code too
+		return render(c, http.StatusOK, "myaccount/restricted.html", view{Title: "restricted.title", Problem: "restricted.code_needed",
 			Form: url.Values{"username": {username}}})
 	}
 	setCookie(c, restrictedCookie, s.Token, 0) // a session cookie; the API ends the token at its expiry

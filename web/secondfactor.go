@@ -50,6 +50,7 @@ func init() {
 		"recovery.once":     {"这些恢复码只显示这一次。请打印或抄下，妥善保管；手机丢失时，每个恢复码可代替动态验证码使用一次。", "These recovery codes are shown this once. Print or copy them and keep them safe: each one replaces a code once if you lose your phone."},
 		"recovery.print":    {"打印", "Print"},
 		"recovery.continue": {"继续", "Continue"},
+		"enrol.password":    {"当前密码（开启前须再次输入）", "Your current password (entered again to turn it on)"},
 		"reauth.title":      {"再次验证身份", "Confirm it is you"},
 		"reauth.intro":      {"导出数据、修改工作人员等敏感操作前，须在10分钟内输入过动态验证码。验证后请重新提交。", "Sensitive actions (exports, staff changes) need a code entered within the last 10 minutes. After this, submit again."},
 		"reauth.submit":     {"验证", "Verify"},
@@ -117,12 +118,20 @@ func (a *app) startEnrolment(c echo.Context) error {
 		Secret string `json:"secret"`
 		URI    string `json:"otpauth_uri"`
 	}
-	if e := a.call(c, asSignedIn, http.MethodPost, "/v1/me/second-factor", nil, &out); e != nil {
+	// A user confirms with the current password (staff forms have none).
+	var body any
+	if pw := c.FormValue("password"); pw != "" {
+		body = map[string]string{"password": pw}
+	}
+	if e := a.call(c, asSignedIn, http.MethodPost, "/v1/me/second-factor", body, &out); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err
 		}
 		if e.Code == "second_factor_already_enrolled" {
 			return c.Redirect(http.StatusSeeOther, "/second-factor")
+		}
+		if e.Status == http.StatusUnprocessableEntity || e.Status == http.StatusTooManyRequests {
+			return render(c, e.Status, "account/enrol.html", view{Title: "enrol.title", Err: e, Back: "/second-factor", Data: enrolView{}})
 		}
 		return fail(c, e)
 	}

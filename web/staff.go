@@ -10,15 +10,18 @@ import (
 )
 
 // Staff management for administrators: the list (GET /v1/staff), a new
-// staff member with roles and a first password (POST /v1/staff), and a
-// member's page to change roles, office or active flag with a reason
-// (PATCH /v1/staff/{id}).
+// staff member with roles (POST /v1/staff; the first password is
+// generated and shown once), and a member's page to change roles, office
+// or active flag with a reason (PATCH /v1/staff/{id}). While two or more
+// administrators are active each change is a request that another
+// administrator approves on /console/staff-changes (web/staffchanges.go).
 func (a *app) staffPages() {
 	a.get("/console/staff", a.staffPage)
 	a.post("/console/staff", a.createStaff)
 	a.get("/console/staff/:id", a.staffMemberPage)
 	a.post("/console/staff/:id", a.updateStaff)
 	a.post("/console/staff/:id/password", a.setStaffPassword)
+	a.staffChangePages()
 }
 
 // roles are the staff roles, in the order the form lists them.
@@ -29,7 +32,7 @@ func init() {
 		"staff.title":               {"工作人员管理", "Staff"},
 		"staff.list":                {"工作人员", "Staff members"},
 		"staff.create":              {"新增工作人员", "Add a staff member"},
-		"staff.create_hint":         {"首次登录时须修改此密码。", "They must change this password at their first sign-in."},
+		"staff.create_hint":         {"初始密码由系统生成，只显示一次，请当面交给本人；首次登录时须修改。", "The first password is generated and shown once: hand it over in person; it must be changed at the first sign-in."},
 		"staff.active":              {"在职", "Active"},
 		"staff.must_change":         {"待改初始密码", "Must change password"},
 		"staff.submit":              {"新增", "Add"},
@@ -47,7 +50,7 @@ func init() {
 		"staff.save":                {"保存修改", "Save the change"},
 		"staff.back":                {"返回工作人员列表", "Back to the staff list"},
 		"staff.set_password":        {"设置新的初始密码", "Set a new first password"},
-		"staff.set_password_hint":   {"用于忘记密码的工作人员：其所有登录立即失效，下次登录时须修改此密码。", "For a member who lost the password: every session ends at once and the password must be changed at the next sign-in."},
+		"staff.set_password_hint":   {"用于忘记密码的工作人员：新密码由系统生成、只显示一次；其所有登录立即失效，下次登录时须修改。", "For a member who lost the password: the new one is generated and shown once; every session ends at once and it must be changed at the next sign-in."},
 		"staff.set_password_submit": {"设置密码", "Set the password"},
 		"field.password_reason":     {"设置原因", "Reason"},
 		"notice.staff_password_set": {"已设置新的初始密码。", "The new first password is set."},
@@ -107,8 +110,9 @@ func (a *app) createStaff(c echo.Context) error {
 		rs = []string{}
 	}
 	req := map[string]any{"username": form.Get("username"), "name": form.Get("name"), "roles": rs,
-		"office": form.Get("office"), "password": form.Get("password")}
-	e := a.call(c, asSignedIn, http.MethodPost, "/v1/staff", req, nil)
+		"office": form.Get("office")}
+	var out changeAnswer
+	e := a.call(c, asSignedIn, http.MethodPost, "/v1/staff", req, &out)
 	if done, err := needSignIn(c, e); done {
 		return err
 	}
@@ -117,10 +121,9 @@ func (a *app) createStaff(c echo.Context) error {
 			return fail(c, e)
 		}
 		form.Del("csrf")
-		form.Del("password")
 		return a.showStaff(c, e.Status, view{Err: e, Form: form})
 	}
-	return c.Redirect(http.StatusSeeOther, "/console/staff?notice=staff_created")
+	return a.afterStaffChange(c, out, form.Get("username"), "staff_created")
 }
 
 // staffMemberData is one member's page: the member as the list shows it
@@ -157,8 +160,9 @@ func (a *app) staffMemberPage(c echo.Context) error {
 }
 
 func (a *app) setStaffPassword(c echo.Context) error {
-	body := map[string]any{"password": c.FormValue("password"), "reason": c.FormValue("password_reason")}
-	e := a.call(c, asSignedIn, http.MethodPut, "/v1/staff/"+url.PathEscape(c.Param("id"))+"/password", body, nil)
+	body := map[string]any{"reason": c.FormValue("password_reason")}
+	var out changeAnswer
+	e := a.call(c, asSignedIn, http.MethodPut, "/v1/staff/"+url.PathEscape(c.Param("id"))+"/password", body, &out)
 	if done, err := needSignIn(c, e); done {
 		return err
 	}
@@ -173,7 +177,7 @@ func (a *app) setStaffPassword(c echo.Context) error {
 		}
 		return a.showStaffMember(c, e.Status, view{Err: e})
 	}
-	return c.Redirect(http.StatusSeeOther, "/console/staff?notice=staff_password_set")
+	return a.afterStaffChange(c, out, out.Username, "staff_password_set")
 }
 
 func (a *app) updateStaff(c echo.Context) error {
@@ -186,9 +190,7 @@ func (a *app) updateStaff(c echo.Context) error {
 	// The form always sends the whole set; the API writes only what differs.
 	req := map[string]any{"roles": rs, "office": form.Get("office"), "active": form.Get("active") == "true",
 		"reason": form.Get("reason")}
-	var out struct {
-		Changed bool `json:"changed"`
-	}
+	var out changeAnswer
 	e := a.call(c, asSignedIn, http.MethodPatch, "/v1/staff/"+url.PathEscape(c.Param("id")), req, &out)
 	if done, err := needSignIn(c, e); done {
 		return err
@@ -199,7 +201,10 @@ func (a *app) updateStaff(c echo.Context) error {
 		}
 		return a.showStaffMember(c, e.Status, view{Err: e, Form: form})
 	}
-	notice := "staff_updated"
+	if out.StaffChange != nil {
+		return c.Redirect(http.StatusSeeOther, "/console/staff-changes?notice=staff_change_requested")
+	}
+	notice := "staff_updated_sole"
 	if !out.Changed {
 		notice = "staff_same"
 	}

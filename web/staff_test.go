@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,7 +57,7 @@ func TestStaffMemberRolesAndDeactivationOnThePage_C1_4(t *testing.T) {
 	ok := admin.post("/console/staff/"+memberID, url.Values{"roles": {"reviewer", "investigator"}, "office": {"西城网点"},
 		"active": {"true"}, "reason": {"兼任调查"}})
 	require.Equal(t, http.StatusSeeOther, ok.Status, ok.Body)
-	require.Equal(t, "/console/staff?notice=staff_updated", ok.Location)
+	require.Equal(t, "/console/staff?notice=staff_updated_sole", ok.Location, "at once, marked: the sole administrator")
 	require.Equal(t, []string{"investigator", "reviewer"}, roles())
 	require.Equal(t, http.StatusOK, member.get("/console/cases").Status, "the new role on the next page")
 	same := admin.post("/console/staff/"+memberID, url.Values{"roles": {"reviewer", "investigator"}, "office": {"西城网点"},
@@ -66,16 +68,17 @@ func TestStaffMemberRolesAndDeactivationOnThePage_C1_4(t *testing.T) {
 	require.Equal(t, http.StatusConflict, self.Status)
 	require.Contains(t, self.Body, `id="problem"`)
 
-	// A member who lost the password gets a new first password.
-	weak := admin.post("/console/staff/"+memberID+"/password", url.Values{"password": {"short"}, "password_reason": {"忘记密码"}})
-	require.Equal(t, http.StatusUnprocessableEntity, weak.Status, weak.Body)
-	require.Contains(t, weak.Body, `id="password-error"`)
-	noReason := admin.post("/console/staff/"+memberID+"/password", url.Values{"password": {"Member-New-First-88"}, "password_reason": {""}})
+	// A member who lost the password gets a new, generated first password,
+	// shown once on the answer's page.
+	noReason := admin.post("/console/staff/"+memberID+"/password", url.Values{"password_reason": {""}})
 	require.Contains(t, noReason.Body, `id="password_reason-error"`)
-	set := admin.post("/console/staff/"+memberID+"/password", url.Values{"password": {"Member-New-First-88"}, "password_reason": {"忘记密码"}})
-	require.Equal(t, "/console/staff?notice=staff_password_set", set.Location, set.Body)
+	set := admin.post("/console/staff/"+memberID+"/password", url.Values{"password_reason": {"忘记密码"}})
+	require.Equal(t, http.StatusOK, set.Status, set.Body)
+	fresh := between(t, set.Body, `<code id="initial-password">`, `</code>`)
+	require.GreaterOrEqual(t, len(fresh), 12)
+	require.Contains(t, set.Body, `id="sole-administrator"`)
 	require.Contains(t, member.get("/console/cases").Location, "/signin", "the member's session ended")
-	member.signIn(u, "Member-New-First-88", "Member-Changed-Again-88")
+	member.signIn(u, fresh, "Member-Changed-Again-88")
 	require.Equal(t, http.StatusOK, member.get("/console/cases").Status)
 
 	off := admin.post("/console/staff/"+memberID, url.Values{"roles": {"reviewer", "investigator"}, "active": {"false"}, "reason": {"离职"}})
@@ -84,4 +87,15 @@ func TestStaffMemberRolesAndDeactivationOnThePage_C1_4(t *testing.T) {
 	r := member.get("/console/cases")
 	require.Equal(t, http.StatusSeeOther, r.Status, "the member's session has ended")
 	require.Contains(t, r.Location, "/signin")
+}
+
+// between is the text of body between the first open and the next close.
+func between(t *testing.T, body, open, close string) string {
+	t.Helper()
+	i := strings.Index(body, open)
+	require.GreaterOrEqual(t, i, 0, "no %s in the page", open)
+	rest := body[i+len(open):]
+	j := strings.Index(rest, close)
+	require.GreaterOrEqual(t, j, 0)
+	return html.UnescapeString(rest[:j])
 }

@@ -43,6 +43,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.Deregistration)
 	r.RegisterWorkflow(workflows.ServiceCancellation)
 	r.RegisterWorkflow(workflows.DisclosureRequest)
+	r.RegisterWorkflow(workflows.StaffChange)
 	r.RegisterWorkflow(workflows.TermsCampaign)
 	r.RegisterWorkflow(workflows.Announcement)
 	r.RegisterWorkflow(workflows.ServiceChange)

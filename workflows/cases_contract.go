@@ -231,6 +231,9 @@ type SanctionInput struct {
 	FalseData   bool     `json:"false_data"`           // C2.2: a cancellation blocks the ID number
 	ImposedBy   string   `json:"imposed_by"`           // staff ID; for an escalation, the case's opener
 	ImposedKind string   `json:"imposed_kind"`         // staff | system
+	// OpenedBy is the investigator who opened the case (staff ID; empty in
+	// runs started before it was passed): they do not decide its appeal.
+	OpenedBy string `json:"opened_by,omitempty"`
 	// AppealServiceLevel: while an appeal waits for its decision the
 	// investigators are reminded, then the supervisors told; zero fields
 	// take DefaultCaseServiceLevel.

@@ -271,7 +271,7 @@ func (f *fraudCase) applyDecision(ctx workflow.Context, d FraudDecision) error {
 			}
 			if err := startSanction(ctx, SanctionInput{SanctionID: sid, CaseID: f.in.CaseID, AccountID: f.in.AccountID, Kind: kind,
 				ReasonCode: d.ReasonCode, Clause: ClauseFraud, Evidence: d.Evidence, Conditions: conditions, FalseData: true,
-				ImposedBy: d.Actor.ID, ImposedKind: "staff"}); err != nil {
+				ImposedBy: d.Actor.ID, ImposedKind: "staff", OpenedBy: f.in.OpenedBy}); err != nil {
 				return err
 			}
 			closeIn.SanctionID = sid

@@ -90,7 +90,7 @@ func (s *fraudSuite) TestSuspensionStartsSanctionRun_C2_2() {
 	sid := SanctionIDFor(caseID)
 	s.env.OnWorkflow(Sanction, mock.Anything, SanctionInput{SanctionID: sid, CaseID: caseID, AccountID: accountID, Kind: SanctionSuspension,
 		ReasonCode: "false_address", Clause: ClauseFraud, Evidence: []string{"doc:1"}, Conditions: []string{"address"}, FalseData: true,
-		ImposedBy: investigator2.ID, ImposedKind: "staff"}).Return(SanctionResult{}, nil).Once()
+		ImposedBy: investigator2.ID, ImposedKind: "staff", OpenedBy: openerID}).Return(SanctionResult{}, nil).Once()
 	s.env.OnActivity(a.CloseCase, mock.Anything, activities.CloseCaseInput{CaseID: caseID, State: CaseSuspended, Outcome: FraudSuspend,
 		DecidedBy: investigator2.ID, DecidedKind: "staff", ReasonCode: "false_address", Clause: ClauseFraud, Evidence: []string{"doc:1"},
 		Corrections: []string{"address"}, SanctionID: sid}).Return(nil).Once()

@@ -118,6 +118,9 @@ func (s *sanction) validateAppealDecision(req AppealDecision) error {
 	if req.Actor.ID == s.in.ImposedBy {
 		return forbidden("the staff member who imposed the sanction may not decide its appeal")
 	}
+	if s.in.OpenedBy != "" && req.Actor.ID == s.in.OpenedBy {
+		return forbidden("four eyes: the investigator who opened the case may not decide its appeal")
+	}
 	if req.Decision != AppealUpheld && req.Decision != AppealOverturned {
 		return invalid(fmt.Sprintf("unknown decision %q", req.Decision))
 	}

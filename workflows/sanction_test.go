@@ -193,3 +193,25 @@ func (s *sanctionSuite) TestPendingAppealRemindsThenEscalates_C2_2() {
 	s.WithinDuration(s.start.Add(4*24*time.Hour), fired["reminder"], time.Minute)
 	s.WithinDuration(s.start.Add(8*24*time.Hour), fired["escalation"], time.Minute)
 }
+
+// Four eyes (issue 15, C3.3(4)): the investigator who opened the case does
+// not decide the appeal against its sanction even when a supervisor imposed
+// it; the validator refuses them and another staff member decides.
+func (s *sanctionSuite) TestCaseOpenerDoesNotDecideTheAppeal_C3_3_4() {
+	in := s.input(SanctionSuspension, "address")
+	in.OpenedBy = "staff-case-opener"
+	s.expectImposed(in)
+	s.env.OnActivity(a.AcceptSanctionSubmission, mock.Anything, activities.SanctionSubmissionInput{SanctionID: sanctionID,
+		SubmissionID: "ap-1", Kind: "appeal"}).Return(nil).Once()
+	s.env.OnActivity(a.EndSanction, mock.Anything, activities.EndSanctionInput{SanctionID: sanctionID, State: SanctionOverturned,
+		Via: "appeal", ByID: supervisor, ReasonCode: "evidence_insufficient"}).Return(nil).Once()
+	sendUpdate[SanctionResult](s.env, time.Hour, UpdateSanctionAppeal, SanctionAppeal{Actor: user, SubmissionID: "ap-1"})
+	byOpener := sendUpdate[SanctionResult](s.env, 2*time.Hour, UpdateSanctionAppealDec, AppealDecision{
+		Actor: Actor{Kind: "staff", ID: "staff-case-opener", Roles: []string{RoleInvestigator}}, Decision: AppealOverturned, ReasonCode: "evidence_insufficient"})
+	overturn := sendUpdate[SanctionResult](s.env, 3*time.Hour, UpdateSanctionAppealDec, AppealDecision{Actor: super,
+		Decision: AppealOverturned, ReasonCode: "evidence_insufficient"})
+	s.env.ExecuteWorkflow(Sanction, in)
+	s.Equal(ErrTypeForbidden, errType(byOpener.err))
+	s.Contains(byOpener.err.Error(), "opened the case")
+	s.NoError(overturn.err)
+}

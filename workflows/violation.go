@@ -264,7 +264,8 @@ func (v *violation) impose(ctx workflow.Context, outcome, imposedBy, imposedKind
 	}
 	sid := SanctionIDFor(v.in.CaseID)
 	if err := startSanction(ctx, SanctionInput{SanctionID: sid, CaseID: v.in.CaseID, AccountID: v.in.AccountID, Kind: kind,
-		ReasonCode: reason, Clause: ClauseViolation, Conditions: conditions, ImposedBy: imposedBy, ImposedKind: imposedKind}); err != nil {
+		ReasonCode: reason, Clause: ClauseViolation, Conditions: conditions, ImposedBy: imposedBy, ImposedKind: imposedKind,
+		OpenedBy: v.in.OpenedBy}); err != nil {
 		return err
 	}
 	v.st.SanctionID = sid

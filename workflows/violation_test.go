@@ -95,7 +95,7 @@ func (s *violationSuite) TestNotCorrectedInTimeEscalatesToSuspension_C2_5() {
 		Run(func(mock.Arguments) { remindedAt = s.env.Now().Sub(s.start) }).Return(nil).Once()
 	sid := SanctionIDFor(caseID)
 	s.env.OnWorkflow(Sanction, mock.Anything, SanctionInput{SanctionID: sid, CaseID: caseID, AccountID: accountID, Kind: SanctionSuspension,
-		ReasonCode: ReasonNotCorrected, Clause: ClauseViolation, Conditions: []string{"correction"}, ImposedBy: openerID, ImposedKind: "system"}).
+		ReasonCode: ReasonNotCorrected, Clause: ClauseViolation, Conditions: []string{"correction"}, ImposedBy: openerID, ImposedKind: "system", OpenedBy: openerID}).
 		Run(func(mock.Arguments) { escalatedAt = s.env.Now().Sub(s.start) }).Return(SanctionResult{}, nil).Once()
 	s.env.OnActivity(a.CloseCase, mock.Anything, activities.CloseCaseInput{CaseID: caseID, State: CaseSuspended, Outcome: "escalated",
 		DecidedKind: "system", ReasonCode: ReasonNotCorrected, Clause: ClauseViolation, SanctionID: sid}).Return(nil).Once()
@@ -137,7 +137,7 @@ func (s *violationSuite) TestLateRejectionEscalatesAndWaitingReviewIsEscalated_C
 func (s *violationSuite) TestDirectCancellation_C2_5() {
 	in := ViolationInput{CaseID: caseID, AccountID: accountID, Rule: "C3.4(8)", Action: ViolationCancel, OpenedBy: openerID}
 	s.env.OnWorkflow(Sanction, mock.Anything, SanctionInput{SanctionID: SanctionIDFor(caseID), CaseID: caseID, AccountID: accountID,
-		Kind: SanctionCancellation, ReasonCode: "C3.4(8)", Clause: ClauseViolation, ImposedBy: openerID, ImposedKind: "staff"}).
+		Kind: SanctionCancellation, ReasonCode: "C3.4(8)", Clause: ClauseViolation, ImposedBy: openerID, ImposedKind: "staff", OpenedBy: openerID}).
 		Return(SanctionResult{}, nil).Once()
 	s.env.OnActivity(a.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
 		return in.State == CaseCancelled && in.DecidedBy == openerID

@@ -310,7 +310,7 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: cfg.TaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, ServiceLevel: cfg.ServiceLevel, SessionTTL: cfg.SessionTTL, Hash: cfg.Hash, TrustedProxies: cfg.TrustedProxies,
 		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
-		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout,
+		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout, StaffChangeTTL: cfg.StaffChangeTTL,
 		InitialPasswordTTL: cfg.InitialPasswordTTL, CodecOrigin: codecOrigin,
 		StaffSecondFactorOff: cfg.StaffSecondFactor == "off"})
 	if err != nil {

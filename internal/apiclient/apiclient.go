@@ -98,11 +98,17 @@ func (c *Client) NewReviewer(adminUser, adminPw string, changeAdmin bool) (strin
 		}
 	}
 	name := "bench." + uuid.NewString()[:8]
-	first, second := "Bench-First-"+uuid.NewString()[:8], "Bench-Second-"+uuid.NewString()[:8]
+	second := "Bench-Second-" + uuid.NewString()[:8]
+	var created struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	// The first password is generated (initial_password); the bench admin
+	// is the sole administrator, so the creation takes effect at once.
 	if err := c.Do("POST", "/v1/staff", admin, map[string]any{"username": name, "name": "压测审核员",
-		"roles": []string{"reviewer"}, "password": first}, nil); err != nil {
+		"roles": []string{"reviewer"}}, &created); err != nil {
 		return "", fmt.Errorf("create reviewer: %w", err)
 	}
+	first := created.InitialPassword
 	tok, _, err := c.SignIn(name, first)
 	if err != nil {
 		return "", err

@@ -53,6 +53,9 @@ type Config struct {
 	SessionTTL             time.Duration
 	// StaffIdleTimeout ends a staff session unused this long.
 	StaffIdleTimeout time.Duration
+	// StaffChangeTTL: a staff-change request not decided by a second
+	// administrator within this expires (issue 15).
+	StaffChangeTTL time.Duration
 	// InitialPasswordTTL: an initial password never changed stops working
 	// this long after it was issued.
 	InitialPasswordTTL time.Duration
@@ -114,6 +117,7 @@ func Load() (Config, error) {
 		{"PICKUP_WINDOW", &c.ServiceLevel.PickupWindow, workflows.DefaultServiceLevel.PickupWindow},
 		{"SESSION_TTL", &c.SessionTTL, 8 * time.Hour},
 		{"STAFF_IDLE_TIMEOUT", &c.StaffIdleTimeout, 15 * time.Minute},
+		{"STAFF_CHANGE_TTL", &c.StaffChangeTTL, workflows.DefaultStaffChangeTTL},
 		{"INITIAL_PASSWORD_TTL", &c.InitialPasswordTTL, 7 * 24 * time.Hour},
 		{"METRICS_REFRESH", &c.MetricsRefresh, 30 * time.Second},
 		{"ANON_ANSWER_FLOOR", &c.AnswerFloor, 500 * time.Millisecond},

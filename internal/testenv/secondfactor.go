@@ -86,10 +86,15 @@ func (s *Stack) Code(username string) string {
 
 // Enrol sets up the second factor of the session's holder through the API
 // (POST /v1/me/second-factor, then …/confirm) and returns the recovery
-// codes; the secret is remembered for Code.
-func (s *Stack) Enrol(token, username string) []string {
+// codes; the secret is remembered for Code. A user passes the current
+// password, which the API asks for again.
+func (s *Stack) Enrol(token, username string, password ...string) []string {
 	s.T.Helper()
-	r := s.Expect(s.Do("POST", "/v1/me/second-factor", nil, Bearer(token)), http.StatusCreated)
+	var body any
+	if len(password) > 0 {
+		body = map[string]string{"password": password[0]}
+	}
+	r := s.Expect(s.Do("POST", "/v1/me/second-factor", body, Bearer(token)), http.StatusCreated)
 	s.RememberSecret(username, r.Str("secret"))
 	c := s.Expect(s.Do("POST", "/v1/me/second-factor/confirm", map[string]string{"code": s.Code(username)}, Bearer(token)), http.StatusOK)
 	var codes []string

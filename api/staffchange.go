@@ -1,0 +1,391 @@
+package api
+
+// Dual control of staff changes (C1.4, issue 15). Creating a staff member,
+// changing roles, office or the active flag, resetting a member's password
+// or second factor: while two or more administrators are active, each is a
+// request (202, Location /v1/staff-changes/{id}) that a second
+// administrator approves or refuses; it expires after STAFF_CHANGE_TTL
+// (24 h). While only one administrator is active (the bootstrap) the
+// change takes effect at once, marked "sole administrator" in the audit
+// log and in the answer. Either way the staff-change workflow is the single
+// writer of the change (workflows/staff_change.go): the API stores the
+// request, starts the workflow and sends the decision as an Update.
+//
+// A first password is generated, never chosen: the apply activity seals it
+// for a single pickup by the administrator who made the change effective,
+// and the answer that made it effective takes it once (initial_password).
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/lib/pq"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
+)
+
+func (s *server) staffChangeRoutes(v1 *echo.Group) {
+	v1.GET("/staff-changes", s.listStaffChanges, s.requireStaff)
+	v1.GET("/staff-changes/:id", s.getStaffChange, s.requireStaff)
+	v1.POST("/staff-changes/:id/approve", s.approveStaffChange, s.requireStaff, s.requireReauth)
+	v1.POST("/staff-changes/:id/refuse", s.refuseStaffChange, s.requireStaff, s.requireReauth)
+}
+
+// staffChangeView is a request as the API shows it.
+type staffChangeView struct {
+	ID          string          `db:"id" json:"id"`
+	Kind        string          `db:"kind" json:"kind"`
+	TargetID    string          `db:"target_id" json:"target_id"`
+	RequestedBy string          `db:"requested_by" json:"requested_by"`
+	SoleAdmin   bool            `db:"sole_admin" json:"sole_administrator"`
+	Status      string          `db:"status" json:"status"`
+	Code        string          `db:"outcome_code" json:"outcome_code,omitempty"`
+	DecidedBy   *string         `db:"decided_by" json:"decided_by,omitempty"`
+	CreatedAt   time.Time       `db:"created_at" json:"created_at"`
+	ExpiresAt   time.Time       `db:"expires_at" json:"expires_at"`
+	DecidedAt   *time.Time      `db:"decided_at" json:"decided_at,omitempty"`
+	Raw         json.RawMessage `db:"detail" json:"-"`
+	// From the stored detail: what is asked for (never a password).
+	Username string    `db:"-" json:"username,omitempty"`
+	Name     string    `db:"-" json:"name,omitempty"`
+	Roles    *[]string `db:"-" json:"roles,omitempty"`
+	Office   *string   `db:"-" json:"office,omitempty"`
+	Active   *bool     `db:"-" json:"active,omitempty"`
+	Reason   string    `db:"-" json:"reason,omitempty"`
+	// TargetUsername names the member changed (empty for a creation not yet
+	// applied).
+	TargetUsername string `db:"target_username" json:"target_username,omitempty"`
+}
+
+const staffChangeColumns = `r.id, r.kind, r.target_id, r.requested_by, r.sole_admin, r.status, r.outcome_code, r.decided_by,
+	r.created_at, r.expires_at, r.decided_at, r.detail, coalesce(st.username, '') AS target_username`
+
+const staffChangeFrom = ` FROM staff_change_requests r LEFT JOIN staff st ON st.id = r.target_id`
+
+func (v *staffChangeView) fill() {
+	var d activities.StaffChangeDetail
+	if json.Unmarshal(v.Raw, &d) == nil {
+		v.Username, v.Name, v.Roles, v.Office, v.Active, v.Reason = d.Username, d.Name, d.Roles, d.Office, d.Active, d.Reason
+	}
+}
+
+func (s *server) loadStaffChange(ctx context.Context, id string) (staffChangeView, error) {
+	var v staffChangeView
+	if _, err := uuid.Parse(id); err != nil {
+		return v, errNotFound()
+	}
+	if err := getOne(ctx, s.DB, &v, `SELECT `+staffChangeColumns+staffChangeFrom+` WHERE r.id = $1`, id); err != nil {
+		return v, err
+	}
+	v.fill()
+	return v, nil
+}
+
+func requireAdministrator(c echo.Context) error {
+	if !caller(c).hasRole(workflows.RoleAdministrator) {
+		return errForbidden("only an administrator may see or decide staff changes", "仅管理员可以查看或审批工作人员变更")
+	}
+	return nil
+}
+
+// listStaffChanges lists requests, newest first (GET /v1/staff-changes;
+// administrator); ?status=pending for the ones waiting.
+func (s *server) listStaffChanges(c echo.Context) error {
+	if err := requireAdministrator(c); err != nil {
+		return err
+	}
+	status := c.QueryParam("status")
+	if status != "" && !slices.Contains([]string{workflows.StaffChangePending, workflows.StaffChangeApplied, workflows.StaffChangeRefused,
+		workflows.StaffChangeExpired, workflows.StaffChangeFailed}, status) {
+		return errValidation(validate.FieldError{Field: "status", Code: "enum", MessageZH: "状态取值无效",
+			MessageEN: "status must be pending, applied, refused, expired or failed"})
+	}
+	rows := []staffChangeView{}
+	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+staffChangeColumns+staffChangeFrom+`
+		WHERE ($1 = '' OR r.status = $1) ORDER BY r.created_at DESC, r.id LIMIT 200`, status); err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].fill()
+	}
+	return c.JSON(http.StatusOK, map[string]any{"staff_changes": rows})
+}
+
+func (s *server) getStaffChange(c echo.Context) error {
+	if err := requireAdministrator(c); err != nil {
+		return err
+	}
+	v, err := s.loadStaffChange(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"staff_change": v, "workflow_url": s.workflowURL(workflows.StaffChangeWorkflowID(v.ID))})
+}
+
+// staffChangeTTL is how long a request waits for a second administrator.
+func (s *server) staffChangeTTL() time.Duration {
+	if s.StaffChangeTTL > 0 {
+		return s.StaffChangeTTL
+	}
+	return workflows.DefaultStaffChangeTTL
+}
+
+// staffChangeResult is what requestStaffChange reports.
+type staffChangeResult struct {
+	ID      string
+	Pending bool // waits for a second administrator (the answer is 202)
+	Status  workflows.StaffChangeStatus
+	// InitialPassword was taken from its single pickup (create, password).
+	InitialPassword string
+}
+
+// requestStaffChange stores a request, starts its workflow and, when the
+// caller is the sole active administrator, makes it effective at once with
+// the caller's own approval. With two or more active administrators it
+// returns Pending.
+func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detail activities.StaffChangeDetail) (staffChangeResult, error) {
+	p := caller(c)
+	ctx := c.Request().Context()
+	res := staffChangeResult{ID: uuid.NewString()}
+	expires := s.now().Add(s.staffChangeTTL()).UTC()
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		return res, err
+	}
+	var sole bool
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var admins []string
+		if err := tx.SelectContext(ctx, &admins, `SELECT id FROM staff WHERE active AND 'administrator' = ANY(roles)
+			ORDER BY id FOR SHARE`); err != nil {
+			return err
+		}
+		if !slices.Contains(admins, p.StaffID) {
+			return errForbidden("only an administrator may change staff", "仅管理员可以修改工作人员")
+		}
+		sole = len(admins) == 1
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_change_requests (id, kind, target_id, requested_by, sole_admin, detail, expires_at,
+			requester_roles, source_ip, request_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, res.ID, kind, targetID, p.StaffID, sole, raw, expires,
+			pq.Array(p.Roles), c.RealIP(), httpRequestID(c)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "staff_change.requested", "staff_change", res.ID, map[string]any{"kind": kind, "target_id": targetID,
+			"sole_administrator": sole})
+	})
+	if err != nil {
+		return res, err
+	}
+	in := workflows.StaffChangeInput{RequestID: res.ID, RequestedBy: p.StaffID, TargetID: targetID, SoleAdmin: sole, ExpiresAt: expires}
+	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.StaffChangeWorkflowID(res.ID), TaskQueue: s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindStaffChange),
+			workflows.SearchStatus.ValueSet(workflows.StaffChangePending)),
+	}, workflows.StaffChange, in); err != nil {
+		slog.Error("start staff change", "staff_change_id", res.ID, "error", err)
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, derr := s.DB.ExecContext(dctx, `UPDATE staff_change_requests SET status = 'failed', outcome_code = 'not_started'
+			WHERE id = $1 AND status = 'pending'`, res.ID); derr != nil {
+			slog.Error("fail staff change", "staff_change_id", res.ID, "error", derr)
+		}
+		return res, errUnavailable()
+	}
+	if !sole {
+		res.Pending = true
+		return res, nil
+	}
+	st, pw, err := s.decideStaffChange(c, res.ID, "approve")
+	res.Status, res.InitialPassword = st, pw
+	return res, err
+}
+
+// decideStaffChange sends the decision to the request's workflow, maps a
+// change that could not be applied to its error, and takes a generated
+// first password from its single pickup.
+func (s *server) decideStaffChange(c echo.Context, id, decision string) (workflows.StaffChangeStatus, string, error) {
+	ctx := c.Request().Context()
+	p := caller(c)
+	var st workflows.StaffChangeStatus
+	if err := s.updateWorkflow(ctx, workflows.StaffChangeWorkflowID(id), workflows.UpdateDecideStaffChange, workflows.StaffChangeDecision{
+		Actor: p.actor(), Decision: decision, HTTPRequestID: httpRequestID(c)}, &st); err != nil {
+		return st, "", err
+	}
+	if st.Status == workflows.StaffChangeFailed {
+		return st, "", staffChangeFailure(st.Code)
+	}
+	if !st.Pickup {
+		return st, "", nil
+	}
+	pw, err := s.takeStaffPickup(c, id)
+	return st, pw, err
+}
+
+func staffChangeFailure(code string) error {
+	switch code {
+	case "username_taken":
+		return newError(http.StatusConflict, "username_taken", "该用户名已被使用", "the username is taken")
+	case "last_administrator":
+		return newError(http.StatusConflict, "last_administrator", "这是最后一位在职管理员，须保留", "this is the last active administrator; keep one")
+	case "not_found":
+		return errNotFound()
+	}
+	return newError(http.StatusConflict, "conflict", "该变更未能生效", "the change could not be applied: "+code)
+}
+
+// takeStaffPickup hands out a generated first password once, to the
+// administrator it was issued to, within its window; the sealed copy is
+// destroyed in the same transaction and the pickup is on record.
+func (s *server) takeStaffPickup(c echo.Context, requestID string) (string, error) {
+	p := caller(c)
+	ctx := c.Request().Context()
+	key := activities.StaffPickupKey(requestID)
+	var plain []byte
+	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var row struct {
+			StaffID    string       `db:"staff_id"`
+			IssuedTo   string       `db:"issued_to"`
+			Ciphertext []byte       `db:"ciphertext"`
+			ExpiresAt  time.Time    `db:"expires_at"`
+			PickedUpAt sql.NullTime `db:"picked_up_at"`
+		}
+		if err := getOne(ctx, tx, &row, `SELECT staff_id, issued_to, ciphertext, expires_at, picked_up_at
+			FROM staff_credential_pickups WHERE operation_key = $1 FOR UPDATE`, key); err != nil {
+			return err
+		}
+		if row.IssuedTo != p.StaffID {
+			return errForbidden("the first password is issued to the administrator who made the change effective",
+				"初始密码仅发放给使变更生效的管理员")
+		}
+		if row.Ciphertext == nil || !s.now().Before(row.ExpiresAt) {
+			if row.PickedUpAt.Valid {
+				return newError(http.StatusGone, "already_picked_up", "初始密码已被领取", "the initial password was already picked up")
+			}
+			return newError(http.StatusGone, "pickup_expired", "领取时限已过，请重新重置密码", "the pickup window has passed; reset the password again")
+		}
+		var err error
+		plain, err = s.Box.Open(row.Ciphertext, []byte(key))
+		if err != nil {
+			return fmt.Errorf("open sealed password: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_credential_pickups SET ciphertext = NULL, picked_up_at = now() WHERE operation_key = $1`,
+			key); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "staff.initial_password_picked_up", "staff", row.StaffID, map[string]any{"request_id": requestID})
+	})
+	return string(plain), err
+}
+
+// approveStaffChange: a second administrator approves a pending request
+// (POST /v1/staff-changes/{id}/approve). Refused (403 four_eyes) from the
+// requester, from the member the request changes, and from a member whose
+// account the requester changed in the last 30 days (api/foureyes.go); the
+// workflow's validator refuses the first two as well.
+func (s *server) approveStaffChange(c echo.Context) error {
+	return s.decideStaffChangeRoute(c, "approve")
+}
+
+// refuseStaffChange: a second administrator refuses a pending request
+// (POST /v1/staff-changes/{id}/refuse), with an optional reason that goes to
+// the audit log only.
+func (s *server) refuseStaffChange(c echo.Context) error {
+	return s.decideStaffChangeRoute(c, "refuse")
+}
+
+func (s *server) decideStaffChangeRoute(c echo.Context, decision string) error {
+	if err := requireAdministrator(c); err != nil {
+		return err
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+	}
+	if fe := validate.Text("reason", req.Reason, false, 0, 500); fe != nil {
+		return errValidation(*fe)
+	}
+	ctx := c.Request().Context()
+	v, err := s.loadStaffChange(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p := caller(c)
+	if v.RequestedBy == p.StaffID {
+		return newError(http.StatusForbidden, "four_eyes", "提出变更的管理员不得审批自己的请求，请由另一位管理员办理",
+			"the administrator who asked for a staff change may not decide it; another administrator must")
+	}
+	if v.TargetID == p.StaffID {
+		return newError(http.StatusForbidden, "four_eyes", "变更涉及您本人的账户，须由另一位管理员审批",
+			"the change is to your own account; another administrator must decide it")
+	}
+	if decision == "approve" {
+		if err := s.refuseHandPickedApprover(ctx, v.RequestedBy, p.StaffID); err != nil { // api/foureyes.go
+			return err
+		}
+	}
+	if v.Status != workflows.StaffChangePending {
+		return newError(http.StatusConflict, "conflict", "该请求已"+v.Status, "the staff change request is "+v.Status)
+	}
+	_, pw, err := s.decideStaffChange(c, v.ID, decision)
+	if err != nil {
+		return err
+	}
+	if decision == "refuse" && strings.TrimSpace(req.Reason) != "" {
+		if err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			return audit(ctx, tx, c, "staff_change.refusal_reason", "staff_change", v.ID, map[string]any{"reason": strings.TrimSpace(req.Reason)})
+		}); err != nil {
+			slog.Error("record refusal reason", "staff_change_id", v.ID, "error", err)
+		}
+	}
+	v, err = s.loadStaffChange(ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"staff_change": v}
+	if pw != "" {
+		out["initial_password"] = pw
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// pendingAnswer is the 202 of a change that waits for a second
+// administrator.
+func (s *server) pendingAnswer(c echo.Context, id string) error {
+	v, err := s.loadStaffChange(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/staff-changes/"+id)
+	return c.JSON(http.StatusAccepted, map[string]any{"staff_change": v})
+}
+
+// staffUsername reads a member's username; 404 for an unknown or
+// malformed staff ID.
+func (s *server) staffUsername(ctx context.Context, id string) (string, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return "", errNotFound()
+	}
+	var username string
+	err := getOne(ctx, s.DB, &username, `SELECT username FROM staff WHERE id = $1`, id)
+	return username, err
+}
