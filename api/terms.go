@@ -19,7 +19,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
@@ -236,10 +235,9 @@ func (s *server) publishTerms(c echo.Context) error {
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindTermsCampaign),
-			workflows.SearchStatus.ValueSet(workflows.PhaseSweep)),
 	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindTermsCampaign, RecordID: version, Clause: "C2.7",
+		Console: "/console/terms/" + version}, workflows.PhaseSweep)
 	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.TermsCampaign,
 		workflows.CampaignInput{Version: version, PublishedBy: caller(c).StaffID, Settings: campaignSettings()})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -881,9 +879,9 @@ func (s *server) createAnnouncement(c echo.Context) error {
 		ID: wfID, TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindAnnouncement), workflows.SearchStatus.ValueSet(workflows.PhaseSweep)),
 	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindAnnouncement, RecordID: id, Clause: "C2.7",
+		Console: "/console/terms"}, workflows.PhaseSweep)
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.Announcement,
 		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings()}); err != nil {
 		slog.Error("start announcement", "announcement_id", id, "error", err)
