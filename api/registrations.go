@@ -180,7 +180,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 	// a workflow command, readable without the codec) and search
 	// attributes: codes and IDs only (docs/operations.md).
 	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1",
-		Channel: req.Channel, Console: "/console/applications/" + id}, workflows.StatusPending)
+		Console: "/console/applications/" + id}, workflows.StatusPending)
 	err = s.settleIntake(ctx, "registration", id, repeat,
 		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}),
 		func(ctx context.Context) {

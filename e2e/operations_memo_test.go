@@ -77,7 +77,7 @@ func TestOperatorFindsRunsByRecordAndOfficeAndReadsPlainMemo_C2_1_C3_3_2(t *test
 	since := searchText(run, "HrssSince")
 	require.NotEmpty(t, since)
 	rec := plainRecord(t, run.GetMemo())
-	require.Equal(t, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1", Channel: "counter",
+	require.Equal(t, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1",
 		Console: "/console/applications/" + id}, rec)
 
 	// In the history (raw, as stored): the start's memo is plain, its

@@ -38,7 +38,6 @@ type RunRecord struct {
 	RecordID string `json:"record_id,omitempty"`
 	Clause   string `json:"clause"`
 	Office   string `json:"office,omitempty"`
-	Channel  string `json:"channel,omitempty"`
 	Console  string `json:"console"`
 }
 
