@@ -36,7 +36,7 @@ func init() {
 }
 
 // pickupWarningMax is how long before a pickup window's end its notice
-// shows (less for a short window: a third of what is left).
+// shows (less for a short window: half of what is left).
 const pickupWarningMax = 5 * time.Minute
 
 // deadline reads a fixed end given as a time or as JSON's RFC 3339 text
