@@ -143,13 +143,9 @@ func (s *server) touchStaffSession(c echo.Context, p *principal) error {
 }
 
 // idleGrain is how often a staff session's use is noted: every half
-// minute, more often under a short idle timeout (tests).
+// minute, more often under a short idle timeout (tests). The pages use the
+// same rule (web/idle.go, IdleGrain) to warn before the earliest idle end.
 func (s *server) idleGrain() time.Duration { return min(30*time.Second, s.StaffIdleTimeout/6) }
-
-// idleWindow is how long a staff session surely lasts unused after any
-// request (the idle timeout less the grain of noting its use): what the
-// pages count down to warn before the idle end (docs/web.md).
-func (s *server) idleWindow() time.Duration { return s.StaffIdleTimeout - s.idleGrain() }
 
 func (s *server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -298,7 +298,7 @@ func (s *server) startSession(c echo.Context, kind, id string, must bool, roles 
 	out := map[string]any{"token": token, "must_change_password": must,
 		"must_enrol_second_factor": mustEnrol, "expires_at": expires, "kind": kind, "roles": roles}
 	if kind == "staff" {
-		out["idle_timeout_seconds"] = int(s.idleWindow() / time.Second)
+		out["idle_timeout_seconds"] = int(s.StaffIdleTimeout / time.Second)
 	}
 	return c.JSON(http.StatusCreated, out)
 }

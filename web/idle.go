@@ -68,8 +68,8 @@ func (a *app) idlePages() {
 	a.post("/session/extend", a.extendSession)
 }
 
-// setIdleWindow keeps the seconds a staff session surely lasts unused
-// (the API's idle_timeout_seconds), for the pages' notice; zero clears it.
+// setIdleWindow keeps the seconds a staff session lasts unused (the API's
+// idle_timeout_seconds), for the pages' notice; zero clears it.
 func setIdleWindow(c echo.Context, seconds int) {
 	if seconds <= 0 {
 		if cookieValue(c, idleCookie) != "" {
@@ -80,29 +80,38 @@ func setIdleWindow(c echo.Context, seconds int) {
 	setCookie(c, idleCookie, strconv.Itoa(seconds), 0)
 }
 
-// idleWindow reads it back: zero when absent or implausible (the cookie is
-// the client's and only times a notice; the API decides when a session ends).
-func idleWindow(c echo.Context) time.Duration {
+// idleTimeout reads it back: zero when absent or implausible (the cookie
+// is the client's and only times a notice; the API decides when a session
+// ends).
+func idleTimeout(c echo.Context) time.Duration {
 	n, err := strconv.Atoi(cookieValue(c, idleCookie))
-	if err != nil || n < 5 || n > 24*3600 {
+	if err != nil || n < 6 || n > 24*3600 {
 		return 0
 	}
 	return time.Duration(n) * time.Second
 }
 
-// idleNotice gives the idle end counted from now (this request is a use)
-// and how long before it the notice shows; zero when there is none to give
-// (not staff, or the fixed end comes first).
-func idleNotice(c echo.Context, sessionEnd time.Time) (end time.Time, warn time.Duration) {
-	w := idleWindow(c)
-	if w == 0 {
-		return time.Time{}, 0
+// IdleGrain is how often the API notes a staff session's use (api/auth.go,
+// idleGrain): the idle end comes between the timeout less this and the
+// timeout after the last request.
+func IdleGrain(timeout time.Duration) time.Duration { return min(30*time.Second, timeout/6) }
+
+// idleNotice counts from now (this request is a use): the earliest idle
+// end, which the notice warns before (warn ahead), and the latest, after
+// which the session has surely ended. Zero when there is none to give (not
+// staff, or the fixed end comes first).
+func idleNotice(c echo.Context, sessionEnd time.Time) (end, ended time.Time, warn time.Duration) {
+	timeout := idleTimeout(c)
+	if timeout == 0 {
+		return time.Time{}, time.Time{}, 0
 	}
-	end = time.Now().Add(w)
+	now := time.Now()
+	w := timeout - IdleGrain(timeout)
+	end, ended = now.Add(w), now.Add(timeout)
 	if !sessionEnd.IsZero() && !end.Before(sessionEnd) {
-		return time.Time{}, 0
+		return time.Time{}, time.Time{}, 0
 	}
-	return end, min(idleWarningMax, w/3)
+	return end, ended, min(idleWarningMax, w/3)
 }
 
 // extendSession: an authenticated call (GET /v1/me), which the API counts
@@ -120,12 +129,12 @@ func (a *app) extendSession(c echo.Context) error {
 		return fail(c, e)
 	}
 	if json {
-		end, warn := idleNotice(c, sessionEnd(c))
+		end, ended, warn := idleNotice(c, sessionEnd(c))
 		if end.IsZero() {
 			return c.JSON(http.StatusOK, map[string]any{})
 		}
-		return c.JSON(http.StatusOK, map[string]any{"idle_end": end.Unix(), "warn": int(warn.Seconds()),
-			"clock": end.In(shanghai).Format("15:04:05")})
+		return c.JSON(http.StatusOK, map[string]any{"idle_end": end.Unix(), "ended_at": ended.Unix(),
+			"warn": int(warn.Seconds()), "clock": end.In(shanghai).Format("15:04:05")})
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("back")))
 }

@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	idleBanner   = regexp.MustCompile(`id="idle-warning" role="status" hidden data-end="(\d+)" data-warn="(\d+)"`)
+	idleBanner   = regexp.MustCompile(`id="idle-warning" role="status" hidden data-end="(\d+)" data-ended="(\d+)" data-warn="(\d+)"`)
 	pickupBanner = regexp.MustCompile(`id="pickup-warning" role="status" hidden data-deadline="(\d+)" data-warn="(\d+)"`)
 )
 
@@ -45,7 +45,8 @@ func TestStaffPagesWarnBeforeIdleEndAndStaySignedIn_C3_3_1(t *testing.T) {
 	m := idleBanner.FindStringSubmatch(page.Body)
 	require.NotNil(t, m, "the console carries the idle notice")
 	unixNear(t, m[1], time.Now().Add(15*time.Minute-30*time.Second), 5*time.Second)
-	require.Equal(t, "120", m[2])
+	unixNear(t, m[2], time.Now().Add(15*time.Minute), 5*time.Second)
+	require.Equal(t, "120", m[3])
 	require.Contains(t, page.Body, `id="idle-extend"`)
 	require.Contains(t, page.Body, "15 分钟", "the notice names the idle time")
 

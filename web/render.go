@@ -34,6 +34,7 @@ type view struct {
 	// IdleEnd: when a staff session ends unless used again (zero: none
 	// to show), and IdleWarn the seconds before it that the notice shows.
 	IdleEnd     time.Time
+	IdleEnded   time.Time // the latest idle end: after it the session has surely ended
 	IdleWarn    int
 	IdleMinutes int
 	CSRF        string
@@ -232,9 +233,9 @@ func render(c echo.Context, status int, page string, v view) error {
 	v.Restricted = !v.SignedIn && restrictedToken(c) != ""
 	v.StaffSession = v.SignedIn && cookieValue(c, kindCookie) == "staff"
 	if v.StaffSession {
-		end, warn := idleNotice(c, v.SessionEnd)
-		v.IdleEnd, v.IdleWarn = end, int(warn.Seconds())
-		v.IdleMinutes = max(1, int((idleWindow(c)+30*time.Second)/time.Minute))
+		end, ended, warn := idleNotice(c, v.SessionEnd)
+		v.IdleEnd, v.IdleEnded, v.IdleWarn = end, ended, int(warn.Seconds())
+		v.IdleMinutes = max(1, int((idleTimeout(c)+30*time.Second)/time.Minute))
 	}
 	v.Staff = strings.HasPrefix(v.Path, "/console")
 	if v.Back == "" {

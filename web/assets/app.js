@@ -100,8 +100,9 @@
       timers.forEach(window.clearTimeout);
       var end = Number(idle.getAttribute("data-end")) * 1000;
       var warn = Number(idle.getAttribute("data-warn")) * 1000;
+      var gone = Number(idle.getAttribute("data-ended")) * 1000;
       timers = [window.setTimeout(function () { idle.hidden = false; }, Math.max(0, end - warn - Date.now())),
-        window.setTimeout(ended, Math.max(0, end - Date.now()))];
+        window.setTimeout(ended, Math.max(0, gone - Date.now()))];
     };
     idleForm.addEventListener("submit", function (ev) {
       if (!window.fetch || !window.URLSearchParams) { return; }
@@ -113,6 +114,7 @@
         .then(function (d) {
           if (!d.idle_end) { idle.hidden = true; timers.forEach(window.clearTimeout); return; }
           idle.setAttribute("data-end", d.idle_end);
+          idle.setAttribute("data-ended", d.ended_at);
           idle.setAttribute("data-warn", d.warn);
           document.getElementById("idle-clock").textContent = d.clock;
           idle.hidden = true;
