@@ -132,16 +132,21 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // touchStaffSession notes that a staff session is in use, at most every
-// half minute: a staff session unused for StaffIdleTimeout ends (C3.3(1);
+// idleGrain: a staff session unused for StaffIdleTimeout ends (C3.3(1);
 // counter tablets are shared).
 func (s *server) touchStaffSession(c echo.Context, p *principal) error {
 	if p.Kind != "staff" {
 		return nil
 	}
 	_, err := s.DB.ExecContext(c.Request().Context(), `UPDATE sessions SET last_seen_at = now()
-		WHERE token_hash = $1 AND last_seen_at < now() - interval '30 seconds'`, p.TokenHash)
+		WHERE token_hash = $1 AND last_seen_at < now() - $2::interval`, p.TokenHash, s.idleGrain().String())
 	return err
 }
+
+// idleGrain is how often a staff session's use is noted: every half
+// minute, more often under a short idle timeout (tests). The pages use the
+// same rule (web/idle.go, IdleGrain) to warn before the earliest idle end.
+func (s *server) idleGrain() time.Duration { return min(30*time.Second, s.StaffIdleTimeout/6) }
 
 func (s *server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -20,7 +20,6 @@ import (
 	"github.com/lib/pq"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -348,9 +347,12 @@ func (s *server) startCase(ctx context.Context, id string, repeat bool, wfID, ki
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(kind), workflows.SearchStatus.ValueSet(workflows.CaseReported)),
 	}
+	clause := workflows.ClauseFraud
+	if kind == workflows.KindViolation {
+		clause = workflows.ClauseViolation
+	}
+	startRecord(&opts, workflows.RunRecord{Kind: kind, RecordID: id, Clause: clause, Console: "/console/cases/" + id}, workflows.CaseReported)
 	err := s.settleIntake(ctx, "case", id, repeat, s.startIntake(opts, wf, in), func(ctx context.Context) {
 		s.discardIntake(ctx, id, `DELETE FROM case_events WHERE case_id = $1`, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`)
 	})

@@ -396,7 +396,8 @@ func (s *server) changeService(c echo.Context) error {
 		return err
 	}
 	wfID := workflows.ServiceChangeWorkflowID(id)
-	if err := s.startFanout(ctx, wfID, workflows.KindServiceChange, workflows.ServiceChange,
+	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindServiceChange, RecordID: id, Clause: "C2.7",
+		Console: "/console/services"}, workflows.ServiceChange,
 		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: campaignSettings()}); err != nil {
 		slog.Error("start service change", "change_id", id, "error", err)
 		if _, derr := s.DB.ExecContext(context.Background(), `DELETE FROM service_changes WHERE id = $1 AND applied_at IS NULL`, id); derr != nil {

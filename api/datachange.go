@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -233,10 +232,9 @@ func (s *server) requestDataChange(c echo.Context) error {
 		// One run per change: asking again after an unknown outcome
 		// reaches it ("already started").
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindDataChange),
-			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
 	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindDataChange, RecordID: id, Clause: "C3.2",
+		Console: "/console/data-changes/" + id}, workflows.StatusPending)
 	err = s.settleIntake(ctx, "data_change", id, repeat, s.startIntake(opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}),
 		func(ctx context.Context) {
 			// No review can run: withdraw the request so the user can file it again.

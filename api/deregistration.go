@@ -18,7 +18,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -239,23 +238,25 @@ func (s *server) requestDeregistration(c echo.Context) error {
 
 func (s *server) startClosure(ctx context.Context, scope, requestID, accountID string) error {
 	if scope == "services" {
-		_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		opts := client.StartWorkflowOptions{
 			ID: workflows.ServiceCancellationWorkflowID(requestID), TaskQueue: s.TaskQueue,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindServiceCancellation),
-				workflows.SearchStatus.ValueSet("received")),
-		}, workflows.ServiceCancellation, workflows.ServiceCancellationInput{RequestID: requestID, AccountID: accountID})
+		}
+		startRecord(&opts, workflows.RunRecord{Kind: workflows.KindServiceCancellation, RecordID: requestID, Clause: "C3.5",
+			Console: "/console/accounts/" + accountID}, "received")
+		_, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.ServiceCancellation, workflows.ServiceCancellationInput{RequestID: requestID, AccountID: accountID})
 		return err
 	}
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID: workflows.DeregistrationWorkflowID(accountID), TaskQueue: s.TaskQueue,
 		// A withdrawn request's run has ended; a new request starts anew.
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindDeregistration),
-			workflows.SearchStatus.ValueSet("received")),
-	}, workflows.Deregistration, workflows.DeregistrationInput{RequestID: requestID, AccountID: accountID})
+	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindDeregistration, RecordID: requestID, Clause: "C3.5",
+		Console: "/console/accounts/" + accountID}, "received")
+	_, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.Deregistration, workflows.DeregistrationInput{RequestID: requestID, AccountID: accountID})
 	return err
 }
 

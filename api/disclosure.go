@@ -17,7 +17,6 @@ import (
 	"github.com/lib/pq"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
@@ -189,13 +188,14 @@ func (s *server) enterDisclosure(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID: workflows.DisclosureWorkflowID(id), TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindDisclosure),
-			workflows.SearchStatus.ValueSet("received")),
-	}, workflows.DisclosureRequest, workflows.DisclosureInput{RequestID: id})
+	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindDisclosure, RecordID: id, Clause: "C2.3",
+		Console: "/console/disclosures/" + id}, "received")
+	_, err = s.Temporal.ExecuteWorkflow(ctx, opts, workflows.DisclosureRequest, workflows.DisclosureInput{RequestID: id})
 	if err != nil {
 		slog.Error("start disclosure request", "disclosure_id", id, "error", err)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/workflows"
 )
 
 // An intake document (an application, a supplement, a case, a case
@@ -219,4 +220,11 @@ func intakeError(err error) error {
 		return e
 	}
 	return errUnavailable()
+}
+
+// startRecord gives a run's start options its memo (the RunRecord, plain)
+// and its search attributes (kind, status, since, record ID, office), what
+// an operator reads first (docs/operations.md).
+func startRecord(opts *client.StartWorkflowOptions, rec workflows.RunRecord, status string) {
+	opts.TypedSearchAttributes, opts.Memo = rec.Search(status, time.Now()), rec.Memo()
 }

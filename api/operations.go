@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,16 +37,23 @@ const (
 
 // attentionRun is one run that needs an operator: IDs and codes only.
 type attentionRun struct {
-	WorkflowID string    `json:"workflow_id"`
-	RunID      string    `json:"run_id"`
-	Type       string    `json:"workflow_type"`
-	Kind       string    `json:"kind,omitempty"`
-	Status     string    `json:"status,omitempty"`
-	Reason     string    `json:"reason"` // failed | timed_out | retrying
-	Since      time.Time `json:"since"`
-	Activity   string    `json:"activity,omitempty"`
-	Attempt    int32     `json:"attempt,omitempty"`
-	URL        string    `json:"workflow_url"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Type       string `json:"workflow_type"`
+	Kind       string `json:"kind,omitempty"`
+	Status     string `json:"status,omitempty"`
+	// From HrssSince, HrssRecordId, HrssOffice and the run's plain memo
+	// (workflows.RunRecord); absent on runs started before them.
+	StatusSince *time.Time `json:"status_since,omitempty"`
+	RecordID    string     `json:"record_id,omitempty"`
+	Office      string     `json:"office,omitempty"`
+	Clause      string     `json:"clause,omitempty"`
+	Console     string     `json:"console,omitempty"`
+	Reason      string     `json:"reason"` // failed | timed_out | retrying
+	Since       time.Time  `json:"since"`
+	Activity    string     `json:"activity,omitempty"`
+	Attempt     int32      `json:"attempt,omitempty"`
+	URL         string     `json:"workflow_url"`
 }
 
 func (s *server) operationsRoutes(g *echo.Group) {
@@ -137,16 +145,39 @@ func (s *server) listRuns(ctx context.Context, query string, limit int) ([]*work
 	return out, nil
 }
 
-// runOf gives the IDs and codes of a run: its kind and status from the
-// HrssKind and HrssStatus search attributes (plain keywords, no payload).
+// runOf gives the IDs and codes of a run: its kind, status, since when,
+// record and office from the search attributes (plain, no payload), and
+// the clause and console path from its memo when that is a plain
+// RunRecord (never decoded: an encrypted memo is left out).
 func (s *server) runOf(e *workflowpb.WorkflowExecutionInfo) attentionRun {
 	r := attentionRun{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
 		Type: e.GetType().GetName(), URL: s.workflowURL(e.GetExecution().GetWorkflowId())}
 	fields := e.GetSearchAttributes().GetIndexedFields()
 	r.Kind = keyword(fields[workflows.SearchKind.GetName()])
 	r.Status = keyword(fields[workflows.SearchStatus.GetName()])
+	r.RecordID = keyword(fields[workflows.SearchRecordID.GetName()])
+	r.Office = keyword(fields[workflows.SearchOffice.GetName()])
+	if p := fields[workflows.SearchSince.GetName()]; p != nil {
+		var at time.Time
+		if err := converter.GetDefaultDataConverter().FromPayload(p, &at); err == nil && !at.IsZero() {
+			r.StatusSince = &at
+		}
+	}
+	if p := e.GetMemo().GetFields()[workflows.MemoRecord]; p != nil && string(p.GetMetadata()[converter.MetadataEncoding]) == converter.MetadataEncodingJSON {
+		var rec workflows.RunRecord
+		if err := converter.GetDefaultDataConverter().FromPayload(p, &rec); err == nil {
+			r.Clause = rec.Clause
+			if consolePath.MatchString(rec.Console) {
+				r.Console = rec.Console
+			}
+		}
+	}
 	return r
 }
+
+// consolePath: a memo's console link is shown as a link only when it is a
+// console path of letters, digits and the characters of our IDs.
+var consolePath = regexp.MustCompile(`^/console/[a-z-]+(/[A-Za-z0-9._-]+)?$`)
 
 func keyword(p *commonpb.Payload) string {
 	if p == nil {

@@ -15,7 +15,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
@@ -78,14 +77,14 @@ func (s *server) lockForReport(ctx context.Context, accountID, reportID string) 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	wfID := workflows.CompromiseWorkflowID(accountID)
-	op := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                       wfID,
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindCompromise),
-			workflows.SearchStatus.ValueSet(workflows.StatusLocked)),
-	}, workflows.CompromiseLock, workflows.CompromiseInput{AccountID: accountID, ReportID: reportID,
+	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindCompromise, RecordID: accountID, Clause: "C3.3(3)",
+		Console: "/console/accounts/" + accountID}, workflows.StatusLocked)
+	op := s.Temporal.NewWithStartWorkflowOperation(opts, workflows.CompromiseLock, workflows.CompromiseInput{AccountID: accountID, ReportID: reportID,
 		RemindEvery: s.Password.CompromiseRemindEvery, PickupWindow: s.ServiceLevel.PickupWindow})
 	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
@@ -349,7 +348,7 @@ func (s *server) resetPassword(c echo.Context) error {
 		if acct.LockedAt.Valid {
 			res, err = s.resetLocked(ctx, accountID, resetID, p)
 		} else {
-			res, err = s.resetUnlocked(ctx, resetID)
+			res, err = s.resetUnlocked(ctx, resetID, accountID, office)
 		}
 		return err
 	}
@@ -391,19 +390,19 @@ func (s *server) resetLocked(ctx context.Context, accountID, resetID string, p *
 // resetUnlocked starts the reset's own workflow, or joins it when it runs
 // already (asked again after an unknown outcome: the same Update ID finds
 // the first outcome), and waits until the new initial password is issued.
-func (s *server) resetUnlocked(ctx context.Context, resetID string) (workflows.ResetResult, error) {
+func (s *server) resetUnlocked(ctx context.Context, resetID, accountID, office string) (workflows.ResetResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	wfID := workflows.PasswordResetWorkflowID(resetID)
-	op := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                       wfID,
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindPasswordReset),
-			workflows.SearchStatus.ValueSet(workflows.StatusIssuing)),
-	}, workflows.PasswordReset, workflows.PasswordResetInput{ResetID: resetID, PickupWindow: s.ServiceLevel.PickupWindow})
+	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindPasswordReset, RecordID: resetID, Clause: "C3.3(2)",
+		Office: office, Console: "/console/accounts/" + accountID}, workflows.StatusIssuing)
+	op := s.Temporal.NewWithStartWorkflowOperation(opts, workflows.PasswordReset, workflows.PasswordResetInput{ResetID: resetID, PickupWindow: s.ServiceLevel.PickupWindow})
 	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: workflows.UpdateAwaitIssued, UpdateID: resetID,

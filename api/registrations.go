@@ -21,7 +21,6 @@ import (
 	"github.com/lib/pq"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/eligibility"
@@ -179,14 +178,12 @@ func (s *server) submitRegistration(c echo.Context) error {
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindRegistration),
-			workflows.SearchStatus.ValueSet(workflows.StatusPending)),
-		// What an operator asks first, in the run's memo (set at the start,
-		// not a workflow command): codes and IDs only (docs/operations.md).
-		Memo: map[string]any{"record": map[string]string{"kind": workflows.KindRegistration, "record_id": id,
-			"clause": "C2.1", "channel": req.Channel, "console": "/console/applications/" + id}},
 	}
+	// What an operator asks first, in the run's memo (set at the start, not
+	// a workflow command, readable without the codec) and search
+	// attributes: codes and IDs only (docs/operations.md).
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1",
+		Console: "/console/applications/" + id}, workflows.StatusPending)
 	err = s.settleIntake(ctx, "registration", id, repeat,
 		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}),
 		func(ctx context.Context) {

@@ -288,8 +288,12 @@ func (s *server) startSession(c echo.Context, kind, id string, must bool, roles 
 		}
 		mustEnrol = !has
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": token, "must_change_password": must,
-		"must_enrol_second_factor": mustEnrol, "expires_at": expires, "kind": kind, "roles": roles})
+	out := map[string]any{"token": token, "must_change_password": must,
+		"must_enrol_second_factor": mustEnrol, "expires_at": expires, "kind": kind, "roles": roles}
+	if kind == "staff" {
+		out["idle_timeout_seconds"] = int(s.StaffIdleTimeout / time.Second)
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 func errSecondFactorFailed() *Error {

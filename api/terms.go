@@ -19,7 +19,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
@@ -236,10 +235,9 @@ func (s *server) publishTerms(c echo.Context) error {
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindTermsCampaign),
-			workflows.SearchStatus.ValueSet(workflows.PhaseSweep)),
 	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindTermsCampaign, RecordID: version, Clause: "C2.7",
+		Console: "/console/terms/" + version}, workflows.PhaseSweep)
 	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.TermsCampaign,
 		workflows.CampaignInput{Version: version, PublishedBy: caller(c).StaffID, Settings: campaignSettings()})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -881,7 +879,8 @@ func (s *server) createAnnouncement(c echo.Context) error {
 		window = &workflows.InterruptionWindow{StartsAt: req.StartsAt.UTC(), EndsAt: req.EndsAt.UTC()}
 	}
 	wfID := workflows.AnnouncementWorkflowID(id)
-	if err := s.startFanout(ctx, wfID, workflows.KindAnnouncement, workflows.Announcement,
+	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindAnnouncement, RecordID: id, Clause: "C2.7",
+		Console: "/console/terms"}, workflows.Announcement,
 		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings(), Window: window}); err != nil {
 		slog.Error("start announcement", "announcement_id", id, "error", err)
 		if _, derr := s.DB.ExecContext(context.Background(), `DELETE FROM announcements WHERE id = $1 AND published_at IS NULL`, id); derr != nil {
@@ -895,14 +894,13 @@ func (s *server) createAnnouncement(c echo.Context) error {
 
 // startFanout starts a fan-out workflow (announcement, service change)
 // once under its business ID, searchable by kind and phase.
-func (s *server) startFanout(ctx context.Context, wfID, kind string, wf, input any) error {
+func (s *server) startFanout(ctx context.Context, wfID string, rec workflows.RunRecord, wf, input any) error {
 	opts := client.StartWorkflowOptions{
 		ID: wfID, TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(kind), workflows.SearchStatus.ValueSet(workflows.PhaseSweep)),
 	}
+	startRecord(&opts, rec, workflows.PhaseSweep)
 	_, err := s.Temporal.ExecuteWorkflow(ctx, opts, wf, input)
 	return err
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"hrss-backoffice/workflows"
 )
 
 const repoRoot = ".."
@@ -449,8 +451,9 @@ func TestNamespaceAndSearchAttributesAreRegisteredBeforeTheAppStarts(t *testing.
 	require.Equal(t, "default", s.Environment["TEMPORAL_NAMESPACE"], "the workflows live in namespace `default`")
 
 	declared := strings.Fields(s.Environment["HRSS_SEARCH_ATTRIBUTES"])
-	for _, want := range []string{"HrssStatus=Keyword", "HrssKind=Keyword"} {
-		require.Containsf(t, declared, want, "temporal-namespace must register search attribute %s", want)
+	// Every search attribute the workflows set (workflows.SearchAttributeNames).
+	for name, typ := range workflows.SearchAttributeNames {
+		require.Containsf(t, declared, name+"="+typ, "temporal-namespace must register search attribute %s", name)
 	}
 	script := scriptsOf(t, s)
 	for _, want := range []string{

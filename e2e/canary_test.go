@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -84,8 +85,9 @@ func TestCanaryMarkersNeverLeave_C4(t *testing.T) {
 	ctx := testenv.Context(t)
 	var ids []string
 	var visibility []string
+	var infos []*workflowpb.WorkflowExecutionInfo
 	testenv.Eventually(t, 30*time.Second, "the visibility store to list the workflows", func() bool {
-		ids, visibility = nil, nil
+		ids, visibility, infos = nil, nil, nil
 		var token []byte
 		for {
 			resp, err := s.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
@@ -95,6 +97,7 @@ func TestCanaryMarkersNeverLeave_C4(t *testing.T) {
 			}
 			for _, e := range resp.Executions {
 				ids = append(ids, e.Execution.WorkflowId)
+				infos = append(infos, e)
 				// Search attributes (plain) and memo (decoded), raw bytes.
 				if err := payloadcodec.DecodeMessage(ctx, s.Codec, e); err != nil {
 					return false
@@ -109,6 +112,14 @@ func TestCanaryMarkersNeverLeave_C4(t *testing.T) {
 		return len(ids) >= 4
 	})
 	t.Logf("scanned %d workflows, %d markers", len(ids), len(markers))
+	// Every run, of every kind here, says in clear what it is about.
+	for _, e := range infos {
+		rec := plainRecord(t, e.GetMemo())
+		require.Equal(t, searchText(e, "HrssKind"), rec.Kind, e.GetExecution().GetWorkflowId())
+		require.NotEmpty(t, rec.Clause)
+		require.True(t, strings.HasPrefix(rec.Console, "/console/"), rec.Console)
+		require.NotEmpty(t, searchText(e, "HrssSince"), e.GetExecution().GetWorkflowId())
+	}
 	require.Contains(t, ids, workflows.RegistrationWorkflowID(u.ApplicationID))
 	AssertNoSecretsInHistory(t, s, ids, markers...)
 	// Control: the scan reads decoded payloads (an ID, which may be there,

@@ -46,6 +46,11 @@ func TestRunbookStuckActivityCompletesAfterRowRepair_C2_1(t *testing.T) {
 	require.Equal(t, "ApproveApplication", item["activity"])
 	require.Equal(t, workflows.KindRegistration, item["kind"])
 	require.Equal(t, workflows.StatusPending, item["status"])
+	// What the run is about, from its search attributes and plain memo.
+	require.Equal(t, id, item["record_id"])
+	require.Equal(t, "C2.1", item["clause"])
+	require.Equal(t, "/console/applications/"+id, item["console"])
+	require.NotEmpty(t, item["status_since"])
 	require.Contains(t, item["workflow_url"], "/namespaces/default/workflows/registration%2F"+id)
 	// Not yet retrying for ten minutes: the default threshold leaves it out.
 	r := s.Expect(s.Do("GET", "/v1/operations/runs", nil, testenv.Bearer(operator)), http.StatusOK)
@@ -87,7 +92,7 @@ func TestRunbookResetOfRegistrationReviewIssuesNoSecondPassword_C2_1(t *testing.
 	// payloads): codes and IDs only.
 	var memo map[string]string
 	require.NoError(t, payloadcodec.DataConverter(s.Codec).FromPayload(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["record"], &memo))
-	require.Equal(t, map[string]string{"kind": "registration", "record_id": id, "clause": "C2.1", "channel": "counter",
+	require.Equal(t, map[string]string{"kind": "registration", "record_id": id, "clause": "C2.1",
 		"console": "/console/applications/" + id}, memo)
 	// The reset point: the last workflow task completed before the decision
 	// was accepted (what `temporal workflow reset --event-id` is given).

@@ -573,7 +573,8 @@ pg_app_url() {
 # temporal_start LOG_FILE PID_FILE PORT UI_PORT [EXTRA_START_DEV_ARGS...]
 #
 # Starts `temporal server start-dev` in the background on 127.0.0.1:PORT with
-# the default namespace and the HrssStatus/HrssKind keyword search attributes,
+# the default namespace and the search attributes HrssStatus, HrssKind,
+# HrssRecordId, HrssOffice (keywords) and HrssSince (datetime),
 # writes its PID to PID_FILE and to TEMPORAL_PID, then waits (deadline
 # TEMPORAL_START_TIMEOUT, default 120s) until it is healthy and the search
 # attributes are registered. Extra args: e.g. --headless, --db-filename FILE.
@@ -598,6 +599,9 @@ temporal_start() {
 		--namespace default \
 		--search-attribute HrssStatus=Keyword \
 		--search-attribute HrssKind=Keyword \
+		--search-attribute HrssRecordId=Keyword \
+		--search-attribute HrssOffice=Keyword \
+		--search-attribute HrssSince=Datetime \
 		--log-level warn \
 		"$@" </dev/null >>"$log_file" 2>&1 &
 	TEMPORAL_PID=$!
@@ -618,5 +622,6 @@ temporal_ready() {
 	"$TEMPORAL_BIN" operator cluster health "${common[@]}" >/dev/null 2>&1 || return 1
 	"$TEMPORAL_BIN" operator namespace describe --namespace default "${common[@]}" >/dev/null 2>&1 || return 1
 	attrs="$("$TEMPORAL_BIN" operator search-attribute list --namespace default "${common[@]}" 2>/dev/null)" || return 1
-	[[ "$attrs" == *HrssStatus* && "$attrs" == *HrssKind* ]]
+	[[ "$attrs" == *HrssStatus* && "$attrs" == *HrssKind* && "$attrs" == *HrssRecordId* &&
+		"$attrs" == *HrssOffice* && "$attrs" == *HrssSince* ]]
 }

@@ -77,6 +77,8 @@ type sessionAnswer struct {
 	MustEnrol  bool      `json:"must_enrol_second_factor"`
 	Kind       string    `json:"kind"`
 	ExpiresAt  time.Time `json:"expires_at"`
+	// IdleSeconds: staff only, the session ends after this long unused.
+	IdleSeconds int `json:"idle_timeout_seconds"`
 	// A right password of someone with a second factor: the challenge
 	// (expires_at is then the challenge's).
 	Required  bool   `json:"second_factor_required"`
@@ -108,7 +110,7 @@ func (a *app) signIn(c echo.Context) error {
 }
 
 func clearSession(c echo.Context) {
-	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie, sessionEndCookie} {
+	for _, name := range []string{sessionCookie, kindCookie, restrictedCookie, sessionEndCookie, idleCookie} {
 		if cookieValue(c, name) != "" {
 			setCookie(c, name, "", -1)
 		}

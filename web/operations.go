@@ -27,6 +27,9 @@ func init() {
 		"ops.run":              {"运行", "Run"},
 		"ops.kind":             {"类型", "Kind"},
 		"ops.status":           {"业务状态", "Status"},
+		"ops.status_since":     {"进入该状态：", "in it since "},
+		"ops.record":           {"业务记录", "Record"},
+		"ops.office":           {"经办机构", "Office"},
 		"ops.reason":           {"原因", "Reason"},
 		"ops.since":            {"自", "Since"},
 		"ops.activity":         {"活动（第几次尝试）", "Activity (attempt)"},
@@ -43,16 +46,21 @@ func init() {
 }
 
 type attentionRun struct {
-	WorkflowID string    `json:"workflow_id"`
-	RunID      string    `json:"run_id"`
-	Type       string    `json:"workflow_type"`
-	Kind       string    `json:"kind"`
-	Status     string    `json:"status"`
-	Reason     string    `json:"reason"`
-	Since      time.Time `json:"since"`
-	Activity   string    `json:"activity"`
-	Attempt    int       `json:"attempt"`
-	URL        string    `json:"workflow_url"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Type       string `json:"workflow_type"`
+	Kind       string `json:"kind"`
+	Status     string `json:"status"`
+	// StatusSince is nil on runs started before HrssSince.
+	StatusSince *time.Time `json:"status_since"`
+	RecordID    string     `json:"record_id"`
+	Office      string     `json:"office"`
+	Console     string     `json:"console"`
+	Reason      string     `json:"reason"`
+	Since       time.Time  `json:"since"`
+	Activity    string     `json:"activity"`
+	Attempt     int        `json:"attempt"`
+	URL         string     `json:"workflow_url"`
 }
 
 type operationsData struct {

@@ -31,11 +31,17 @@ type view struct {
 	Elder bool // the elder-friendly mode is on
 	// SessionEnd: when the signed-in session ends (zero: unknown).
 	SessionEnd time.Time
-	CSRF       string
-	Idem       string // the forms' idempotency key (web/idempotency.go)
-	Path       string
-	SignedIn   bool
-	Staff      bool // a console page
+	// IdleEnd: when a staff session ends unless used again (zero: none
+	// to show), and IdleWarn the seconds before it that the notice shows.
+	IdleEnd     time.Time
+	IdleEnded   time.Time // the latest idle end: after it the session has surely ended
+	IdleWarn    int
+	IdleMinutes int
+	CSRF        string
+	Idem        string // the forms' idempotency key (web/idempotency.go)
+	Path        string
+	SignedIn    bool
+	Staff       bool // a console page
 	// StaffSession: the session belongs to staff (a display hint from the
 	// kind cookie; the API decides what anyone may do).
 	StaffSession bool
@@ -161,8 +167,16 @@ func funcs(lang string) template.FuncMap {
 			}
 			return false
 		},
-		"htmlLang":           func() string { return pick("zh-CN", "en") },
-		"clock":              func(t time.Time) string { return t.In(shanghai).Format("15:04") },
+		"htmlLang":     func() string { return pick("zh-CN", "en") },
+		"clock":        func(t time.Time) string { return t.In(shanghai).Format("15:04") },
+		"clockSeconds": func(t time.Time) string { return t.In(shanghai).Format("15:04:05") },
+		"deadlineUnix": func(v any) int64 {
+			if t := deadline(v); !t.IsZero() {
+				return t.Unix()
+			}
+			return 0
+		},
+		"deadlineWarn":       deadlineWarn,
 		"sessionWarnSeconds": func() int { return int(sessionWarning.Seconds()) },
 		"list":               func(s ...string) []string { return s },
 		"join":               func(s []string) string { return strings.Join(s, ", ") },
@@ -221,6 +235,11 @@ func render(c echo.Context, status int, page string, v view) error {
 	}
 	v.Restricted = !v.SignedIn && restrictedToken(c) != ""
 	v.StaffSession = v.SignedIn && cookieValue(c, kindCookie) == "staff"
+	if v.StaffSession {
+		end, ended, warn := idleNotice(c, v.SessionEnd)
+		v.IdleEnd, v.IdleEnded, v.IdleWarn = end, ended, int(warn.Seconds())
+		v.IdleMinutes = max(1, int((idleTimeout(c)+30*time.Second)/time.Minute))
+	}
 	v.Staff = strings.HasPrefix(v.Path, "/console")
 	if v.Back == "" {
 		// Pages shown in answer to a POST name their GET page themselves.

@@ -187,6 +187,7 @@ type reviewData struct {
 	SearchURL    string
 	Result       *decisionResult
 	PickupBefore string
+	PickupEnd    time.Time
 }
 
 // temporalSearchURL is the Temporal web UI's list of runs filtered by the
@@ -263,6 +264,7 @@ func (a *app) decide(c echo.Context) error {
 		}
 		d.Result = &res
 		d.PickupBefore = res.PickupExpiresAt.In(shanghai).Format("15:04")
+		d.PickupEnd = res.PickupExpiresAt
 		return render(c, http.StatusOK, "review/approved.html", view{Title: "approved.title", Data: d, Back: "/console"})
 	case e == nil:
 		return c.Redirect(http.StatusSeeOther, "/console/applications/"+url.PathEscape(id)+"?notice=decided")

@@ -206,6 +206,7 @@ func startSignedIn(c echo.Context, s sessionAnswer) error {
 	setCookie(c, sessionCookie, s.Token, 0)
 	setCookie(c, kindCookie, s.Kind, 0)
 	setSessionEnd(c, s.ExpiresAt)
+	setIdleWindow(c, s.IdleSeconds)
 	renewCSRF(c)
 	switch {
 	case s.MustChange:

@@ -23,8 +23,11 @@ const (
 	// sessionEndCookie: when the session ends (Unix seconds), for the
 	// warning before it does (web/access.go).
 	sessionEndCookie = "hrss_session_end"
-	followCookie     = "hrss_follow" // application ID and follow token, after the applicant opened the follow page
-	kindCookie       = "hrss_kind"   // user | staff: which menu to show (the API decides what is allowed)
+	// idleCookie: seconds a staff session surely lasts unused, for the
+	// notice before the idle end (web/idle.go).
+	idleCookie   = "hrss_idle"
+	followCookie = "hrss_follow" // application ID and follow token, after the applicant opened the follow page
+	kindCookie   = "hrss_kind"   // user | staff: which menu to show (the API decides what is allowed)
 	// restrictedCookie holds a suspended or cancelled user's restricted
 	// token (X-Restricted-Token), which opens their cases and sanctions only.
 	restrictedCookie = "hrss_restricted"

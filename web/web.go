@@ -54,6 +54,7 @@ func Mount(e *echo.Echo) {
 	a.myDetailsPages()
 	a.publicReportPages()
 	a.operationsPages()
+	a.idlePages()
 }
 
 // get and post register a page with the page middleware (security headers,
@@ -69,7 +70,8 @@ func (a *app) post(path string, h echo.HandlerFunc) {
 
 // contentSecurityPolicy allows nothing but this origin's own styles,
 // scripts and images, and no framing.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+// connect-src: the "stay signed in" button's request (web/idle.go).
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func pageMiddleware(next echo.HandlerFunc) echo.HandlerFunc {

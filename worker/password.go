@@ -1,11 +1,12 @@
 package worker
 
 import (
+	"time"
+
 	"context"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/workflows"
 )
@@ -20,10 +21,9 @@ func EnsurePasswordAgeReminder(ctx context.Context, c client.Client, taskQueue s
 		ID:                       workflows.PasswordAgeWorkflowID(taskQueue),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindPasswordAge),
-			workflows.SearchStatus.ValueSet(workflows.StatusIdle)),
 	}
+	rec := workflows.RunRecord{Kind: workflows.KindPasswordAge, Clause: "C3.3(2)", Console: "/console/operations"}
+	opts.TypedSearchAttributes, opts.Memo = rec.Search(workflows.StatusIdle, time.Now()), rec.Memo()
 	_, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalPasswordAgeSettings, settings, opts,
 		workflows.PasswordAgeReminder, workflows.PasswordAgeInput{Settings: settings})
 	return err
@@ -37,10 +37,9 @@ func EnsureIntakeSweeper(ctx context.Context, c client.Client, taskQueue string,
 		ID:                       workflows.IntakeSweepWorkflowID(taskQueue),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet(workflows.KindIntakeSweep),
-			workflows.SearchStatus.ValueSet(workflows.StatusIdle)),
 	}
+	rec := workflows.RunRecord{Kind: workflows.KindIntakeSweep, Clause: "C1.5", Console: "/console/operations"}
+	opts.TypedSearchAttributes, opts.Memo = rec.Search(workflows.StatusIdle, time.Now()), rec.Memo()
 	_, err := c.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalIntakeSweepSettings, settings, opts,
 		workflows.IntakeSweeper, workflows.IntakeSweepInput{Settings: settings})
 	return err

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -14,20 +13,20 @@ import (
 // setSearch upserts the run's typed search attributes (kind and state
 // codes, never personal data).
 func setSearch(ctx workflow.Context, kind, status string) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(kind), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, kind, status)
 }
 
 // startSanction starts the sanction's own run as a child that outlives the
 // case (the case closes; the sanction waits for appeal or reinstatement).
 // It returns once the child has started.
 func startSanction(ctx workflow.Context, in SanctionInput) error {
+	rec := RunRecord{Kind: KindSanction, RecordID: in.SanctionID, Clause: in.Clause, Console: "/console/sanctions/" + in.SanctionID}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            SanctionWorkflowID(in.SanctionID),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(SearchKind.ValueSet(KindSanction), SearchStatus.ValueSet(SanctionInForce)),
+		TypedSearchAttributes: rec.Search(SanctionInForce, workflow.Now(ctx)),
+		Memo:                  rec.Memo(),
 	})
 	var exec workflow.Execution
 	return workflow.ExecuteChildWorkflow(cctx, Sanction, in).GetChildWorkflowExecution().Get(ctx, &exec)

@@ -199,9 +199,7 @@ func (c *compromise) carryOut(ctx workflow.Context, act *compromiseAction) {
 
 func (c *compromise) setStatus(ctx workflow.Context, status string) {
 	c.st.Status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindCompromise), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindCompromise, status)
 }
 
 // issueReset runs the reset activity and turns a refusal into a Conflict

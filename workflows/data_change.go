@@ -107,7 +107,5 @@ func (d *dataChange) decide(ctx workflow.Context, req DataChangeDecision) (DataC
 
 func (d *dataChange) setStatus(ctx workflow.Context, status string) {
 	d.status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindDataChange), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindDataChange, status)
 }

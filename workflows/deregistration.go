@@ -242,9 +242,7 @@ func (d *deregistration) applyRetention(ctx workflow.Context) {
 
 func (d *deregistration) setStatus(ctx workflow.Context, status string) {
 	d.st.Status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindDeregistration), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindDeregistration, status)
 }
 
 // finish answers a withdrawal that arrived too late and lets running
@@ -271,9 +269,6 @@ func ServiceCancellation(ctx workflow.Context, in ServiceCancellationInput) ([]s
 	if err := workflow.ExecuteActivity(ctx, a.CancelServices, ref).Get(ctx, &closed); err != nil {
 		return nil, err
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindServiceCancellation),
-		SearchStatus.ValueSet("completed")); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindServiceCancellation, "completed")
 	return closed, nil
 }

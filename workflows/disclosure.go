@@ -207,9 +207,7 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureStatus, error) {
 
 func (d *disclosure) setStatus(ctx workflow.Context, status string) {
 	d.st.Status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindDisclosure), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindDisclosure, status)
 }
 
 func (d *disclosure) finish(ctx workflow.Context, err error) (DisclosureStatus, error) {

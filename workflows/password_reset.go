@@ -26,9 +26,7 @@ func PasswordReset(ctx workflow.Context, in PasswordResetInput) (ResetResult, er
 		return ResetResult{}, err
 	}
 	setStatus := func(status string) {
-		if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindPasswordReset), SearchStatus.ValueSet(status)); err != nil {
-			workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-		}
+		upsertStatus(ctx, KindPasswordReset, status)
 	}
 	actx := workflow.WithActivityOptions(ctx, activityOptions)
 	res, resErr = issueReset(actx, activities.ResetInput{ResetID: in.ResetID, PickupWindow: in.PickupWindow})

@@ -326,9 +326,7 @@ func (r *registration) close(ctx workflow.Context, in activities.CloseInput) err
 
 func (r *registration) setStatus(ctx workflow.Context, status string) {
 	r.st.Status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindRegistration), SearchStatus.ValueSet(status)); err != nil {
-		logger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindRegistration, status)
 }
 
 // finish waits out the pickup window of an approval, destroys an initial

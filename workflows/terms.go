@@ -216,9 +216,7 @@ func (f *fanout) showStatus(ctx workflow.Context) {
 		return
 	}
 	f.shownStatus = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(f.searchKind()), SearchStatus.ValueSet(status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, f.searchKind(), status)
 }
 
 // ---- main body ----

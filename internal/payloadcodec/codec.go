@@ -29,7 +29,53 @@ import (
 const (
 	Encoding      = "binary/encrypted"
 	MetadataKeyID = "encryption-key-id"
+	// MetadataClear ("1") marks a payload made from a Clear value: the
+	// codec leaves it in clear both ways.
+	MetadataClear = "hrss-clear"
 )
+
+// Clear is implemented by values that hold codes and IDs only (never
+// personal data or secrets) and that operators must read without the
+// codec: the memos of runs (what the run is about, docs/operations.md).
+// Their payloads are plain JSON marked with MetadataClear, and the codec
+// passes them through; every other value is encrypted.
+type Clear interface{ ClearPayload() }
+
+// clearConverter turns Clear values into marked JSON payloads; other values
+// are left to the converters after it. Its Encoding is a key of its own in
+// the composite (the payloads it makes are json/plain and read back with
+// the JSON converter).
+type clearConverter struct{ json converter.PayloadConverter }
+
+func (c clearConverter) ToPayload(v any) (*commonpb.Payload, error) {
+	if _, ok := v.(Clear); !ok {
+		return nil, nil
+	}
+	p, err := c.json.ToPayload(v)
+	if err != nil || p == nil {
+		return p, err
+	}
+	p.Metadata[MetadataClear] = []byte("1")
+	return p, nil
+}
+
+func (c clearConverter) FromPayload(p *commonpb.Payload, to any) error {
+	return c.json.FromPayload(p, to)
+}
+func (c clearConverter) ToString(p *commonpb.Payload) string { return c.json.ToString(p) }
+func (clearConverter) Encoding() string                      { return "json/plain+hrss-clear" }
+
+// payloadConverter is the SDK's default set with Clear values first.
+var payloadConverter = converter.NewCompositeDataConverter(
+	clearConverter{json: converter.NewJSONPayloadConverter()},
+	converter.NewNilPayloadConverter(),
+	converter.NewByteSlicePayloadConverter(),
+	converter.NewProtoJSONPayloadConverter(),
+	converter.NewProtoPayloadConverter(),
+	converter.NewJSONPayloadConverter(),
+)
+
+func isClear(p *commonpb.Payload) bool { return string(p.GetMetadata()[MetadataClear]) == "1" }
 
 // Codec is a converter.PayloadCodec.
 type Codec struct {
@@ -80,11 +126,16 @@ func (c *Codec) CurrentKeyID() string { return c.current }
 
 // Encode encrypts each payload (its whole protobuf form, metadata
 // included) under the current key; the key ID is additional data, so a
-// payload cannot be passed off under another key.
+// payload cannot be passed off under another key. Payloads of Clear values
+// (MetadataClear) pass through.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	aead := c.keys[c.current]
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
+		if isClear(p) {
+			out[i] = p
+			continue
+		}
 		plain, err := proto.Marshal(p)
 		if err != nil {
 			return nil, err
@@ -103,7 +154,7 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 }
 
 // Decode decrypts encrypted payloads with the key named in them and passes
-// plain payloads through.
+// plain payloads (Clear values among them) through.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
@@ -132,13 +183,14 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// DataConverter is the default converter with this codec, for the client
-// of the API and the worker; nil c gives the default converter.
+// DataConverter is the default converter (with Clear values as marked
+// plain JSON) with this codec, for the client of the API and the worker;
+// nil c gives the converter without a codec.
 func DataConverter(c *Codec) converter.DataConverter {
 	if c == nil {
-		return converter.GetDefaultDataConverter()
+		return payloadConverter
 	}
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+	return converter.NewCodecDataConverter(payloadConverter, c)
 }
 
 // FailureConverter also encodes failure messages and stack traces, which

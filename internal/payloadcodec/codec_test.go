@@ -104,3 +104,49 @@ func TestDataConverterRoundTripAndHistoryDecoding(t *testing.T) {
 	bin, _ = proto.Marshal(h)
 	require.True(t, bytes.Contains(bin, []byte("application-id")))
 }
+
+// clearMemo is a value of codes and IDs only, marked to stay readable.
+type clearMemo struct {
+	Kind     string `json:"kind"`
+	RecordID string `json:"record_id"`
+}
+
+func (clearMemo) ClearPayload() {}
+
+// A run's memo (codes and IDs, marked Clear) stays plain JSON through the
+// codec so that an operator reads it without decoding; every other value
+// (inputs, results) is still encrypted; both read back through the data
+// converter, and a marked payload decodes unchanged.
+func TestClearValuesStayPlainOthersEncrypted_C4(t *testing.T) {
+	c, err := payloadcodec.Parse(payloadcodec.NewKey("k1"))
+	require.NoError(t, err)
+	dc := payloadcodec.DataConverter(c)
+
+	memo := clearMemo{Kind: "registration", RecordID: "0b7c1c3e-5f55-4d2e-8f43-000000000001"}
+	mp, err := dc.ToPayload(memo)
+	require.NoError(t, err)
+	require.Equal(t, "json/plain", string(mp.Metadata[converter.MetadataEncoding]))
+	require.Equal(t, "1", string(mp.Metadata[payloadcodec.MetadataClear]))
+	require.JSONEq(t, `{"kind":"registration","record_id":"0b7c1c3e-5f55-4d2e-8f43-000000000001"}`, string(mp.Data))
+	var back clearMemo
+	require.NoError(t, dc.FromPayload(mp, &back))
+	require.Equal(t, memo, back)
+	dec, err := c.Decode([]*commonpb.Payload{mp})
+	require.NoError(t, err)
+	require.Same(t, mp, dec[0], "decode passes a clear payload through")
+
+	// The same fields in an unmarked value are encrypted.
+	in, err := dc.ToPayload(map[string]string{"kind": "registration", "record_id": memo.RecordID})
+	require.NoError(t, err)
+	require.Equal(t, payloadcodec.Encoding, string(in.Metadata[converter.MetadataEncoding]))
+	require.False(t, bytes.Contains(in.Data, []byte(memo.RecordID)))
+	ins, err := dc.ToPayloads("x", memo)
+	require.NoError(t, err)
+	require.Equal(t, payloadcodec.Encoding, string(ins.Payloads[0].Metadata[converter.MetadataEncoding]))
+	require.Equal(t, "json/plain", string(ins.Payloads[1].Metadata[converter.MetadataEncoding]))
+
+	// Without a codec the marked value is plain JSON too.
+	np, err := payloadcodec.DataConverter(nil).ToPayload(memo)
+	require.NoError(t, err)
+	require.Equal(t, "1", string(np.Metadata[payloadcodec.MetadataClear]))
+}

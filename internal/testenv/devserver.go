@@ -3,17 +3,21 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"hrss-backoffice/workflows"
 )
 
 // TemporalCLI is the Temporal CLI for tests that need a dev server of their
@@ -55,7 +59,7 @@ func freePort(t testing.TB) int {
 }
 
 // StartDevServerWithUI starts a Temporal dev server with its web UI on free
-// ports (in memory, with the HrssKind and HrssStatus search attributes),
+// ports (in memory, with the search attributes of workflows.SearchAttributeNames),
 // waits until both answer, and stops it when the test ends. It returns the
 // frontend address and the UI's URL.
 func StartDevServerWithUI(t testing.TB) (address, uiURL string) {
@@ -95,7 +99,10 @@ func startDevServer(t testing.TB, dbFile string) DevServer {
 	}
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--ui-port", fmt.Sprint(uiPort), "--headless=false", "--namespace", "default",
-		"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "warn"}
+		"--log-level", "warn"}
+	for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributeNames)) {
+		args = append(args, "--search-attribute", name+"="+workflows.SearchAttributeNames[name])
+	}
 	if dbFile != "" {
 		args = append(args, "--db-filename", dbFile, "--log-level", "info")
 	}

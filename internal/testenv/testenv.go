@@ -93,6 +93,8 @@ type Options struct {
 	UIURL string
 	// SessionTTL, when set, replaces the API's session lifetime (8 hours).
 	SessionTTL time.Duration
+	// StaffIdleTimeout, when set, replaces the API's STAFF_IDLE_TIMEOUT (15 minutes).
+	StaffIdleTimeout time.Duration
 	// TemporalAddress, when set, is used instead of TEMPORAL_ADDRESS (a
 	// dev server the test started itself).
 	TemporalAddress string
@@ -204,7 +206,7 @@ func Start(t testing.TB, opts Options) *Stack {
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
 		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
 		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor, CodecOrigin: codecOrigin,
-		StaffSecondFactorOff: opts.StaffSecondFactorOff})
+		StaffSecondFactorOff: opts.StaffSecondFactorOff, StaffIdleTimeout: opts.StaffIdleTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,4 +78,52 @@
     var show = function () { ending.hidden = false; };
     if (Date.now() >= warnAt) { show(); } else { window.setTimeout(show, Math.min(warnAt - Date.now(), 2147483647)); }
   }
+  // Notices of a fixed end that cannot be moved (the pickup window of an
+  // initial password): shown data-warn seconds before data-end.
+  document.querySelectorAll("[data-deadline]").forEach(function (box) {
+    var at = (Number(box.getAttribute("data-deadline")) - Number(box.getAttribute("data-warn"))) * 1000;
+    var reveal = function () { box.hidden = false; };
+    if (Date.now() >= at) { reveal(); } else { window.setTimeout(reveal, Math.min(at - Date.now(), 2147483647)); }
+  });
+  // A staff session also ends after a time without use, which any request
+  // pushes back: say so before the idle end and let the person stay signed
+  // in without leaving the page (what they typed stays). Without the
+  // script the button posts the form and comes back to the page.
+  var idle = document.getElementById("idle-warning");
+  var idleForm = document.getElementById("idle-extend-form");
+  if (idle && idleForm) {
+    var idleEnded = document.getElementById("idle-ended");
+    var idleSaid = document.getElementById("idle-extended");
+    var timers = [];
+    var ended = function () { idleForm.hidden = true; idleEnded.hidden = false; idle.hidden = false; };
+    var arm = function () {
+      timers.forEach(window.clearTimeout);
+      var end = Number(idle.getAttribute("data-end")) * 1000;
+      var warn = Number(idle.getAttribute("data-warn")) * 1000;
+      var gone = Number(idle.getAttribute("data-ended")) * 1000;
+      timers = [window.setTimeout(function () { idle.hidden = false; }, Math.max(0, end - warn - Date.now())),
+        window.setTimeout(ended, Math.max(0, gone - Date.now()))];
+    };
+    idleForm.addEventListener("submit", function (ev) {
+      if (!window.fetch || !window.URLSearchParams) { return; }
+      ev.preventDefault();
+      fetch(idleForm.action, {method: "POST", credentials: "same-origin",
+        headers: {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+        body: new URLSearchParams(new FormData(idleForm)).toString()})
+        .then(function (r) { if (!r.ok) { throw r; } return r.json(); })
+        .then(function (d) {
+          if (!d.idle_end) { idle.hidden = true; timers.forEach(window.clearTimeout); return; }
+          idle.setAttribute("data-end", d.idle_end);
+          idle.setAttribute("data-ended", d.ended_at);
+          idle.setAttribute("data-warn", d.warn);
+          document.getElementById("idle-clock").textContent = d.clock;
+          idle.hidden = true;
+          idleSaid.textContent = idleSaid.getAttribute("data-text");
+          document.getElementById("main").focus();
+          arm();
+        })
+        .catch(ended);
+    });
+    arm();
+  }
 })();
