@@ -32,7 +32,6 @@ import (
 	"github.com/lib/pq"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
@@ -191,21 +190,26 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 		return res, err
 	}
 	in := workflows.StaffChangeInput{RequestID: res.ID, RequestedBy: p.StaffID, TargetID: targetID, SoleAdmin: sole, ExpiresAt: expires}
-	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID: workflows.StaffChangeWorkflowID(res.ID), TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SearchKind.ValueSet(workflows.KindStaffChange),
-			workflows.SearchStatus.ValueSet(workflows.StaffChangePending)),
-	}, workflows.StaffChange, in); err != nil {
-		slog.Error("start staff change", "staff_change_id", res.ID, "error", err)
-		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	}
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindStaffChange, RecordID: res.ID, Clause: "C1.4",
+		Console: "/console/staff-changes"}, workflows.StaffChangePending)
+	// Only a refusal marks the request failed; a start whose outcome is
+	// unknown keeps it (the run, if it started, owns it), as every intake
+	// does (api/intake.go).
+	if err := s.settleIntake(ctx, "staff_change", res.ID, false, s.startIntake(opts, workflows.StaffChange, in), func(ctx context.Context) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if _, derr := s.DB.ExecContext(dctx, `UPDATE staff_change_requests SET status = 'failed', outcome_code = 'not_started'
 			WHERE id = $1 AND status = 'pending'`, res.ID); derr != nil {
 			slog.Error("fail staff change", "staff_change_id", res.ID, "error", derr)
 		}
-		return res, errUnavailable()
+	}); err != nil {
+		slog.Error("start staff change", "staff_change_id", res.ID, "error", err)
+		return res, intakeError(err)
 	}
 	if !sole {
 		res.Pending = true

@@ -112,9 +112,7 @@ func (w *staffChange) run(ctx workflow.Context) (StaffChangeStatus, error) {
 }
 
 func (w *staffChange) setStatus(ctx workflow.Context) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet(KindStaffChange), SearchStatus.ValueSet(w.st.Status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-	}
+	upsertStatus(ctx, KindStaffChange, w.st.Status)
 }
 
 func (w *staffChange) finish(ctx workflow.Context, err error) (StaffChangeStatus, error) {
