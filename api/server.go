@@ -204,6 +204,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.passwordRoutes(v1)
 	s.deregistrationRoutes(v1)
 	s.termsRoutes(v1)
+	s.kioskRoutes(v1)
 	s.operationsRoutes(v1)
 	s.codecRoutes(e)
 	return e, nil

@@ -87,7 +87,7 @@ func TestRunbookResetOfRegistrationReviewIssuesNoSecondPassword_C2_1(t *testing.
 	// payloads): codes and IDs only.
 	var memo map[string]string
 	require.NoError(t, payloadcodec.DataConverter(s.Codec).FromPayload(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["record"], &memo))
-	require.Equal(t, map[string]string{"kind": "registration", "record_id": id, "clause": "C2.1", "channel": "counter",
+	require.Equal(t, map[string]string{"kind": "registration", "record_id": id, "clause": "C2.1", "channel": "online",
 		"console": "/console/applications/" + id}, memo)
 	// The reset point: the last workflow task completed before the decision
 	// was accepted (what `temporal workflow reset --event-id` is given).

@@ -96,7 +96,7 @@ func TestRegistrationEndToEnd_C1_5_C2_1_C3_3_2_C4(t *testing.T) {
 	require.Equal(t, p.IDNumber, me.Str("account", "username"))
 	agreement := me.Body["agreement"].(map[string]any)
 	require.Equal(t, "2026-01", agreement["terms_version"])
-	require.Equal(t, "counter", agreement["channel"])
+	require.Equal(t, "online", agreement["channel"])
 	require.Equal(t, true, agreement["in_force"])
 	require.Nil(t, agreement["effective_until"])
 	services := me.Body["services"].([]any)

@@ -143,7 +143,6 @@ func TestWebRegistrationAndMyAccountOnAPhoneInElderMode_C1_5_C3_2(t *testing.T) 
 	applicant.Do(
 		chromedp.Clear(chromedp.ID("f-id_number")),
 		chromedp.SendKeys(chromedp.ID("f-id_number"), p.IDNumber),
-		chromedp.SetValue(chromedp.ID("f-channel"), "online"),
 		chromedp.Click(chromedp.CSS(`input[name="services"][value="social_insurance_query"]`)),
 		chromedp.Focus(chromedp.ID("f-agreed")), chromedp.KeyEvent(" "),
 		chromedp.Focus(chromedp.ID("register-submit")), chromedp.KeyEvent("\r"),

@@ -251,7 +251,6 @@ func TestWebRegistrationReviewPickupFirstSignInAccount_C1_5_C2_1_C3_2_C3_3_2_C4(
 		chromedp.SendKeys(chromedp.ID("f-id_number"), p.IDNumber),
 		chromedp.SendKeys(chromedp.ID("f-mobile"), p.Mobile),
 		chromedp.SendKeys(chromedp.ID("f-address"), p.Address),
-		chromedp.SetValue(chromedp.ID("f-channel"), "counter"),
 		chromedp.Click(chromedp.CSS(`input[name="services"][value="social_insurance_query"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="services"][value="pension_claim"]`)),
 		chromedp.Click(chromedp.ID("f-agreed")),
