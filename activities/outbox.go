@@ -67,6 +67,9 @@ func SetSender(channel string, s Sender) (restore func()) {
 	}
 }
 
+// SenderFor is the sender installed for a channel (LogSender without one).
+func SenderFor(channel string) Sender { return senderFor(channel) }
+
 func senderFor(channel string) Sender {
 	senders.RLock()
 	defer senders.RUnlock()

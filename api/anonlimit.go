@@ -34,7 +34,7 @@ var NoAnonLimits = AnonLimits{}
 
 // Buckets of anonymous requests.
 const (
-	BucketRegistration = "registration" // POST /v1/registrations
+	BucketRegistration = "registration" // POST /v1/registrations, /v1/verification-codes
 	BucketFollow       = "follow"       // reads, supplements and withdrawals with a follow token
 	BucketReport       = "report"       // POST /v1/security-reports
 	BucketSignIn       = "sign_in"      // POST /v1/sessions, /v1/sessions/restricted, /v1/sessions/second-factor
@@ -54,6 +54,7 @@ var DefaultAnonLimits = AnonLimits{
 // route counts in BucketPublic.
 var anonBuckets = map[string]string{
 	"POST /v1/registrations":                BucketRegistration,
+	"POST /v1/verification-codes":           BucketRegistration,
 	"GET /v1/registrations/:id":             BucketFollow,
 	"POST /v1/registrations/:id/supplement": BucketFollow,
 	"POST /v1/registrations/:id/withdraw":   BucketFollow,

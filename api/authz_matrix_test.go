@@ -126,6 +126,7 @@ var authzMatrix = map[string]string{
 	"GET /v1/registrations/{id}":                     "AA41AAAAAA",
 	"POST /v1/registrations":                         "AA-1AAAAAA",
 	"GET /v1/kiosks":                                 "13-133A333",
+	"POST /v1/verification-codes":                    "AA-1AAAAAA",
 	"POST /v1/kiosks":                                "13-133A333",
 	"POST /v1/kiosks/{id}/credential":                "13-133A333",
 	"DELETE /v1/kiosks/{id}":                         "13-133A333",

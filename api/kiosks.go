@@ -193,6 +193,8 @@ type entry struct {
 	EnteredBy string // staff ID, counter only
 	KioskID   string
 	Office    string
+	// MobileVerified: the applicant answered a code sent to the mobile.
+	MobileVerified bool
 }
 
 // registrationEntry decides the channel from the caller, never from the

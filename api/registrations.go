@@ -127,6 +127,26 @@ func (s *server) submitRegistration(c echo.Context) error {
 		return errValidation(details...)
 	}
 	req.Channel = ent.Channel
+	id, keyed, err := s.intakeID(c, "registration", req)
+	if err != nil {
+		return err
+	}
+	// Online and kiosk applicants prove the mobile number with a code (a
+	// repeat of a stored request used its code already).
+	if ent.Channel != "counter" && !s.MobileCodes.Off {
+		repeated := false
+		if keyed {
+			if err := s.DB.GetContext(ctx, &repeated, `SELECT EXISTS (SELECT 1 FROM applications WHERE id = $1)`, id); err != nil {
+				return err
+			}
+		}
+		if !repeated {
+			if err := s.checkMobileCode(ctx, req.Mobile, PurposeRegistration, "", req.MobileCode); err != nil {
+				return err
+			}
+			ent.MobileVerified = true
+		}
+	}
 	var registered bool
 	if err := s.DB.GetContext(ctx, &registered, `SELECT EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
 		WHERE p.id_number = $1 AND a.status IN ('active', 'suspended'))`, req.IDNumber); err != nil {
@@ -136,10 +156,6 @@ func (s *server) submitRegistration(c echo.Context) error {
 		return newError(http.StatusConflict, "already_registered", "该身份证号已注册为用户，请直接登录", "this ID number already has an account; sign in instead")
 	}
 
-	id, keyed, err := s.intakeID(c, "registration", req)
-	if err != nil {
-		return err
-	}
 	token, err := newToken()
 	if err != nil {
 		return err
@@ -162,11 +178,11 @@ func (s *server) submitRegistration(c echo.Context) error {
 	if !repeat {
 		err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (id, status, name, id_number, birth_date, mobile, email, address,
-			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at, entered_by, kiosk_id, office)
+			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at, entered_by, kiosk_id, office, mobile_verified_at)
 			VALUES ($1, 'submitted', $2, $3, $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12, $11,
-				nullif($13, '')::uuid, nullif($14, '')::uuid, nullif($15, ''))`,
+				nullif($13, '')::uuid, nullif($14, '')::uuid, nullif($15, ''), CASE WHEN $16 THEN now() END)`,
 				id, req.Name, req.IDNumber, birth, req.Mobile, req.Email, req.Address, req.Channel, pq.Array(services),
-				req.TermsVersion, s.now(), hashToken(token), ent.EnteredBy, ent.KioskID, ent.Office); err != nil {
+				req.TermsVersion, s.now(), hashToken(token), ent.EnteredBy, ent.KioskID, ent.Office, ent.MobileVerified); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, event_key, kind, actor, detail)

@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/payloadcodec"
@@ -91,6 +92,11 @@ type Deps struct {
 	// became of a workflow call whose outcome is unknown (api/intake.go);
 	// default 10s.
 	IntakeSettleWait time.Duration
+	// MobileCodes: verification codes sent by SMS (api/verification.go).
+	MobileCodes MobileCodeSettings
+	// SMS sends verification codes; nil means the outbox's SMS sender
+	// (activities.SenderFor("sms")).
+	SMS activities.Sender
 }
 
 type server struct {
@@ -127,6 +133,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.StaffIdleTimeout <= 0 {
 		d.StaffIdleTimeout = DefaultStaffIdleTimeout
 	}
+	d.MobileCodes = d.MobileCodes.withDefaults()
 	if d.AnswerFloor == 0 {
 		d.AnswerFloor = DefaultAnswerFloor
 	}
@@ -205,6 +212,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.deregistrationRoutes(v1)
 	s.termsRoutes(v1)
 	s.kioskRoutes(v1)
+	v1.POST("/verification-codes", s.sendVerificationCode)
 	s.operationsRoutes(v1)
 	s.codecRoutes(e)
 	return e, nil

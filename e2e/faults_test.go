@@ -97,7 +97,8 @@ func TestFaultInjection(t *testing.T) {
 	t.Cleanup(c.Close)
 	tq := "faults-" + uuid.NewString()
 	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
+	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
+		MobileCodes: api.MobileCodeSettings{Off: true}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

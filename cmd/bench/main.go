@@ -151,7 +151,8 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 	if err := api.BootstrapAdmin(db, "admin", "Bench-Admin-Pass-1", hash); err != nil {
 		return err
 	}
-	h, err := api.New(api.Deps{DB: db, Temporal: tc, Box: box, TaskQueue: e.tq, Hash: hash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
+	h, err := api.New(api.Deps{DB: db, Temporal: tc, Box: box, TaskQueue: e.tq, Hash: hash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
+		MobileCodes: api.MobileCodeSettings{Off: true}})
 	if err != nil {
 		return err
 	}

@@ -312,7 +312,8 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
 		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout,
 		InitialPasswordTTL: cfg.InitialPasswordTTL, CodecOrigin: codecOrigin,
-		StaffSecondFactorOff: cfg.StaffSecondFactor == "off"})
+		StaffSecondFactorOff: cfg.StaffSecondFactor == "off",
+		MobileCodes:          api.MobileCodeSettings{Off: cfg.MobileVerification == "off"}})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ package sealed
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -15,7 +17,12 @@ import (
 
 // Box seals and opens with one key. The associated data binds a ciphertext
 // to its row, so a ciphertext copied to another row does not open.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	// macKey keys MAC; it is derived from the box key, so every replica
+	// that can open a sealed copy computes the same MAC.
+	macKey []byte
+}
 
 // NewBox takes the key as standard base64 of 32 bytes.
 func NewBox(keyB64 string) (*Box, error) {
@@ -31,7 +38,17 @@ func NewBox(keyB64 string) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	mk := sha256.Sum256(append([]byte("hrss-mac-v1\x00"), key...))
+	return &Box{aead: aead, macKey: mk[:]}, nil
+}
+
+// MAC is an HMAC-SHA256 of data under a key derived from the box key: for
+// short secrets (one-time codes) that must be compared, never read back,
+// and whose plain hash could be reversed by trying every value.
+func (b *Box) MAC(data []byte) []byte {
+	m := hmac.New(sha256.New, b.macKey)
+	m.Write(data)
+	return m.Sum(nil)
 }
 
 // Seal encrypts plain; the nonce is prepended.
