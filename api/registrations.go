@@ -572,9 +572,21 @@ func (s *server) withdraw(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// pickUpInitialPassword hands the plain text out exactly once, to the
-// reviewer who approved, within the pickup window (C2.1).
+// pickUpInitialPassword hands the plain text out exactly once: of a
+// counter registration to the reviewer who approved, within the pickup
+// window (C2.1); of an online or kiosk one to the applicant, with the
+// follow token and a code sent to the verified mobile (applicantPickUp).
 func (s *server) pickUpInitialPassword(c echo.Context) error {
+	p := caller(c)
+	if p == nil && c.Request().Header.Get("X-Follow-Token") != "" {
+		return s.applicantPickUp(c)
+	}
+	if p == nil {
+		return errUnauthenticated()
+	}
+	if p.Kind != "staff" {
+		return errForbidden("staff only", "仅限工作人员")
+	}
 	id := c.Param("id")
 	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
 		return errForbidden("only the reviewer who approved may pick up the initial password", "仅作出批准决定的审核人员可以领取初始密码")

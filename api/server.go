@@ -190,7 +190,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.POST("/registrations/:id/decision", s.decide, s.requireStaff)
 	v1.POST("/registrations/:id/supplement", s.supplement)
 	v1.POST("/registrations/:id/withdraw", s.withdraw)
-	v1.POST("/registrations/:id/initial-password", s.pickUpInitialPassword, s.requireStaff)
+	v1.POST("/registrations/:id/initial-password", s.pickUpInitialPassword)
 	v1.GET("/review/queue", s.reviewQueue, s.requireStaff)
 
 	v1.POST("/sessions", s.signIn)

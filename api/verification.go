@@ -83,12 +83,14 @@ func (m MobileCodeSettings) withDefaults() MobileCodeSettings {
 const (
 	PurposeRegistration  = "registration"
 	PurposeContactChange = "contact_change"
+	PurposePickup        = "pickup"
 )
 
 // codeText is the SMS of each purpose, within one SMS (70 characters).
 var codeText = map[string]string{
 	PurposeRegistration:  "【上海人社】您的注册验证码为%s，10分钟内有效。如非本人操作请忽略，请勿告诉他人。",
 	PurposeContactChange: "【上海人社】您正在更换手机号，验证码为%s，10分钟内有效，请勿告诉他人。",
+	PurposePickup:        "【上海人社】您正在领取初始密码，验证码为%s，10分钟内有效，请勿告诉他人。",
 }
 
 func (s *server) smsSender() activities.Sender {
@@ -120,8 +122,9 @@ func errTooManyCodes(retryAfter time.Duration) *Error {
 // sendVerificationCode is POST /v1/verification-codes.
 func (s *server) sendVerificationCode(c echo.Context) error {
 	var req struct {
-		Mobile  string `json:"mobile"`
-		Purpose string `json:"purpose"`
+		Mobile        string `json:"mobile"`
+		Purpose       string `json:"purpose"`
+		ApplicationID string `json:"application_id"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -138,12 +141,25 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		if p == nil || p.Kind != "user" {
 			return errForbidden("a code to change the mobile number is for a signed-in user", "仅登录的个人用户可以申请更换手机号的验证码")
 		}
+	case PurposePickup:
+		// The applicant of an approved online or kiosk application, with
+		// the follow token; the code goes to the verified mobile only.
+		if len(details) > 0 {
+			return errValidation(details...)
+		}
+		if err := s.pickupCodeAllowed(c, req.ApplicationID, req.Mobile); err != nil {
+			return err
+		}
 	default:
 		details = append(details, validate.FieldError{Field: "purpose", Code: "unknown_purpose",
-			MessageZH: "用途须为 registration 或 contact_change", MessageEN: "purpose is registration or contact_change"})
+			MessageZH: "用途须为 registration、pickup 或 contact_change", MessageEN: "purpose is registration, pickup or contact_change"})
 	}
 	if len(details) > 0 {
 		return errValidation(details...)
+	}
+	var applicationID any
+	if req.Purpose == PurposePickup {
+		applicationID = req.ApplicationID
 	}
 	var accountID any
 	if req.Purpose == PurposeContactChange {
@@ -193,9 +209,9 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 			WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL`, req.Mobile, req.Purpose); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &expires, `INSERT INTO verification_codes (id, mobile, purpose, account_id, code_mac, source_addr, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval) RETURNING expires_at`,
-			id, req.Mobile, req.Purpose, accountID, s.codeMAC(id, code), addr, set.TTL.String())
+		return tx.GetContext(ctx, &expires, `INSERT INTO verification_codes (id, mobile, purpose, account_id, application_id, code_mac,
+			source_addr, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::interval) RETURNING expires_at`,
+			id, req.Mobile, req.Purpose, accountID, applicationID, s.codeMAC(id, code), addr, set.TTL.String())
 	})
 	if err != nil {
 		var e *Error
@@ -235,9 +251,9 @@ func codeError(code, zh, en string) *Error {
 
 // checkMobileCode uses the newest code of the number and purpose: a right answer
 // marks it used; a wrong one counts (committed even though the request is
-// refused); the fifth wrong answer ends the code. accountID, when given,
-// must be the code's account.
-func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, accountID, answer string) error {
+// refused); the fifth wrong answer ends the code. boundTo, when given,
+// must be the code's account (contact change) or application (pickup).
+func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, boundTo, answer string) error {
 	answer = strings.TrimSpace(answer)
 	if answer == "" {
 		return codeError("required", "请填写发送到该手机号的验证码", "enter the code sent to this mobile number")
@@ -245,16 +261,16 @@ func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, accountID
 	var refusal error
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var row struct {
-			ID        string         `db:"id"`
-			MAC       []byte         `db:"code_mac"`
-			Attempts  int            `db:"attempts"`
-			Expired   bool           `db:"expired"`
-			AccountID sql.NullString `db:"account_id"`
+			ID       string         `db:"id"`
+			MAC      []byte         `db:"code_mac"`
+			Attempts int            `db:"attempts"`
+			Expired  bool           `db:"expired"`
+			BoundTo  sql.NullString `db:"bound_to"`
 		}
-		err := tx.GetContext(ctx, &row, `SELECT id, code_mac, attempts, expires_at <= now() AS expired, account_id::text AS account_id
-			FROM verification_codes WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL
+		err := tx.GetContext(ctx, &row, `SELECT id, code_mac, attempts, expires_at <= now() AS expired,
+			coalesce(account_id, application_id)::text AS bound_to FROM verification_codes WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL
 			ORDER BY created_at DESC LIMIT 1 FOR UPDATE`, mobile, purpose)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && (row.Expired || (accountID != "" && row.AccountID.String != accountID))) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (row.Expired || (boundTo != "" && row.BoundTo.String != boundTo))) {
 			refusal = codeError("no_valid_code", "验证码已失效或未申请，请重新获取", "no valid code for this number: request a new one")
 			return nil
 		}
@@ -277,4 +293,31 @@ func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, accountID
 		return err
 	}
 	return refusal
+}
+
+// pickupCodeAllowed checks a pickup code request: the follow token of an
+// approved application whose initial password waits for its applicant, and
+// the application's verified mobile number.
+func (s *server) pickupCodeAllowed(c echo.Context, applicationID, mobile string) error {
+	if uuid.Validate(applicationID) != nil {
+		return errValidation(validate.FieldError{Field: "application_id", Code: "required",
+			MessageZH: "请填写申请编号", MessageEN: "application_id is required for a pickup code"})
+	}
+	c.SetParamNames("id")
+	c.SetParamValues(applicationID)
+	if _, err := s.applicantOnly(c); err != nil {
+		return err
+	}
+	var appMobile string
+	if err := s.DB.GetContext(c.Request().Context(), &appMobile, `SELECT mobile FROM applications WHERE id = $1`, applicationID); err != nil {
+		return err
+	}
+	if _, err := s.waitingPickup(c.Request().Context(), s.DB, applicationID, false); err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(appMobile), []byte(mobile)) != 1 {
+		return errValidation(validate.FieldError{Field: "mobile", Code: "not_the_verified_mobile",
+			MessageZH: "验证码只能发送到申请时验证的手机号", MessageEN: "the code goes only to the mobile number verified with the application"})
+	}
+	return nil
 }

@@ -224,7 +224,10 @@ func TestFaultInjection(t *testing.T) {
 			defer wg.Done()
 			defer func() { <-sem; done.Add(1) }()
 			p := testenv.NewPerson()
-			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted, idemKey())
+			// Entered at a counter by the reviewer, who picks the initial
+			// password up below (an online applicant's own pickup is
+			// covered by TestApplicantPickup_C1_5_C2_1).
+			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted, idemKey(), testenv.Bearer(reviewer))
 			id := r.Str("id")
 			if id == "" {
 				return

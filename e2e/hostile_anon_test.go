@@ -257,10 +257,10 @@ func TestUnusedInitialPasswordExpires_C3_3_2(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	p := testenv.NewPerson()
-	id, _ := s.Register(p, "social_insurance_query")
+	id, follow := s.Register(p, "social_insurance_query")
 	s.WaitForStatus(id, "pending")
 	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewer)), http.StatusOK)
-	initial := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	initial := s.PickUp(id, follow, p.Mobile)
 	_, err := s.DB.Exec(`UPDATE accounts SET password_changed_at = now() - interval '6 days' WHERE id = $1`, d.Str("account_id"))
 	require.NoError(t, err)
 	six := s.SignIn(p.IDNumber, initial) // still within seven days

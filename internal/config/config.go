@@ -120,6 +120,7 @@ func Load() (Config, error) {
 		{"REVIEW_ESCALATE_AFTER", &c.ServiceLevel.EscalateAfter, workflows.DefaultServiceLevel.EscalateAfter},
 		{"REVIEW_EXPIRE_AFTER", &c.ServiceLevel.ExpireAfter, workflows.DefaultServiceLevel.ExpireAfter},
 		{"PICKUP_WINDOW", &c.ServiceLevel.PickupWindow, workflows.DefaultServiceLevel.PickupWindow},
+		{"APPLICANT_PICKUP_WINDOW", &c.ServiceLevel.ApplicantPickupWindow, workflows.DefaultServiceLevel.ApplicantPickupWindow},
 		{"SESSION_TTL", &c.SessionTTL, 8 * time.Hour},
 		{"STAFF_IDLE_TIMEOUT", &c.StaffIdleTimeout, 15 * time.Minute},
 		{"INITIAL_PASSWORD_TTL", &c.InitialPasswordTTL, 7 * 24 * time.Hour},
