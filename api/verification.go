@@ -221,7 +221,8 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		return err
 	}
 	sender := s.smsSender()
-	errs := sender.Send(ctx, []activities.Message{{Channel: "sms", Address: req.Mobile, Text: fmt.Sprintf(codeText[req.Purpose], code), Attempt: 1}})
+	errs := sender.Send(ctx, []activities.Message{{Channel: "sms", Address: req.Mobile, Text: fmt.Sprintf(codeText[req.Purpose], code), Attempt: 1,
+		Kind: "verification_code_" + req.Purpose, Params: []string{code, "10"}}})
 	result := "sent via " + sender.Name()
 	if len(errs) > 0 && errs[0] != nil {
 		result = "failed via " + sender.Name() + ": " + errs[0].Error()

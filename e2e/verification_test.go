@@ -116,7 +116,7 @@ func wrongCode(code string) string {
 // C1.5, C3.4(8) (issue 18): codes are limited per number (one a minute,
 // five an hour) and per source address, atomically under concurrency.
 func TestVerificationCodeLimits_C1_5_C3_4_8(t *testing.T) {
-	s := testenv.Start(t, testenv.Options{RequireMobileCode: true})
+	s := testenv.Start(t, testenv.Options{RequireMobileCode: true, MobileCodes: api.DefaultMobileCodes})
 	send := func(mobile string) testenv.Response {
 		return s.Do("POST", "/v1/verification-codes", map[string]any{"mobile": mobile, "purpose": "registration"})
 	}

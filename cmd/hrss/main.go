@@ -226,6 +226,9 @@ func (d deps) close() {
 func openDeps(ctx context.Context, cfg config.Config) (deps, error) {
 	var d deps
 	var err error
+	if err = installSenders(); err != nil {
+		return d, err
+	}
 	if d.box, err = pickupBox(cfg); err != nil {
 		return d, err
 	}

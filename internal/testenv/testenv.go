@@ -124,7 +124,8 @@ type Options struct {
 	// verification code, as in production; tests leave it off unless they
 	// are about it (the codes arrive in Stack.SMS).
 	RequireMobileCode bool
-	// MobileCodes tunes the codes' limits (api.DefaultMobileCodes).
+	// MobileCodes tunes the codes' limits; zero means no limits (unlike
+	// production's api.DefaultMobileCodes).
 	MobileCodes api.MobileCodeSettings
 }
 
@@ -202,6 +203,11 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	codes := opts.MobileCodes
+	if codes == (api.MobileCodeSettings{}) {
+		// Like the anonymous limits: none unless the test is about them
+		// (tests request many codes from one address, some to one number).
+		codes = api.MobileCodeSettings{Gap: -1, PerMobile: 1 << 20, PerAddress: 1 << 30}
+	}
 	codes.Off = !opts.RequireMobileCode
 	sms := &SMSBox{}
 	apiClient := c
