@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,20 @@ type Message struct {
 	Address   string
 	Text      string
 	Attempt   int
+	// Kind and Params are the message as a template with parameters, for
+	// providers that send approved templates (Tencent Cloud SMS); Text is
+	// the same message rendered.
+	Kind   string
+	Params []string
 }
+
+// PermanentError marks a send that trying again will not mend (a bad
+// number, a refused template, bad credentials): the outbox abandons the
+// message at once, with the reason.
+type PermanentError struct{ Err error }
+
+func (p PermanentError) Error() string { return p.Err.Error() }
+func (p PermanentError) Unwrap() error { return p.Err }
 
 // Sender delivers messages of one channel. Send returns one error (or nil)
 // per message, in order.
@@ -66,6 +80,9 @@ func SetSender(channel string, s Sender) (restore func()) {
 		}
 	}
 }
+
+// SenderFor is the sender installed for a channel (LogSender without one).
+func SenderFor(channel string) Sender { return senderFor(channel) }
 
 func senderFor(channel string) Sender {
 	senders.RLock()
@@ -178,7 +195,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				switch {
 				case err == nil:
 					sentIDs = append(sentIDs, m.ID)
-				case m.Attempt >= maxAttempts[m.ID]:
+				case m.Attempt >= maxAttempts[m.ID] || errors.As(err, new(PermanentError)):
 					result = "abandoned: " + err.Error()
 					abandonIDs, abandonErrs = append(abandonIDs, m.ID), append(abandonErrs, err.Error())
 				default:

@@ -143,6 +143,11 @@ type ApproveInput struct {
 	// Qualifications the reviewer confirmed on documents seen at the
 	// decision (eligibility.Qualifications): codes, no personal data.
 	Qualifications []string `json:"qualifications,omitempty"`
+	// ApplicantPickupWindow, when set, makes the initial password of an
+	// online or kiosk application the applicant's to pick up (follow token
+	// and a code to the verified mobile) within this window; a counter
+	// application keeps the reviewer's slip (PickupWindow).
+	ApplicantPickupWindow time.Duration `json:"applicant_pickup_window,omitempty"`
 }
 
 // ServiceRefusal mirrors workflows.ServiceRefusal (activities cannot import
@@ -159,6 +164,8 @@ type ApproveResult struct {
 	OpenedServices    []string         `json:"opened_services"`
 	RefusedServices   []ServiceRefusal `json:"refused_services"`
 	PickupExpiresAt   time.Time        `json:"pickup_expires_at"`
+	// ToApplicant: the applicant picks the initial password up.
+	ToApplicant bool `json:"to_applicant,omitempty"`
 }
 
 // RegistrationPickupKey names the credential pickup of an approval.
@@ -269,9 +276,18 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 			return err
 		}
 
-		res.PickupExpiresAt = now.Add(in.PickupWindow).UTC()
-		if err := storePickup(ctx, tx, pickupKey, accountID, in.ReviewerID, sealedPw, now, res.PickupExpiresAt); err != nil {
-			return err
+		res.ToApplicant = in.ApplicantPickupWindow > 0 && app.Channel != "counter"
+		if res.ToApplicant {
+			res.PickupExpiresAt = now.Add(in.ApplicantPickupWindow).UTC()
+			if _, err := tx.ExecContext(ctx, `INSERT INTO credential_pickups (operation_key, account_id, issued_to, to_applicant, ciphertext,
+				created_at, expires_at) VALUES ($1, $2, NULL, true, $3, $4, $5)`, pickupKey, accountID, sealedPw, now, res.PickupExpiresAt); err != nil {
+				return err
+			}
+		} else {
+			res.PickupExpiresAt = now.Add(in.PickupWindow).UTC()
+			if err := storePickup(ctx, tx, pickupKey, accountID, in.ReviewerID, sealedPw, now, res.PickupExpiresAt); err != nil {
+				return err
+			}
 		}
 
 		facts := eligibility.Facts{Age: validate.AgeOn(app.BirthDate, now), IDNumber: app.IDNumber, Address: app.Address,
@@ -300,13 +316,30 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 		}
 		detail := map[string]any{"account_id": accountID, "opened_services": opened, "refused_services": refused,
 			"pickup_expires_at": res.PickupExpiresAt}
+		if res.ToApplicant {
+			detail["pickup_by"] = "applicant"
+		}
 		if err := appEvent(ctx, tx, in.ApplicationID, "decision", "approved", "staff:"+in.ReviewerID, detail); err != nil {
 			return err
 		}
-		if err := writeNotice(ctx, tx, Notice{OperationKey: "registration/" + in.ApplicationID + "/welcome", AccountID: accountID,
+		welcome := Notice{OperationKey: "registration/" + in.ApplicationID + "/welcome", AccountID: accountID,
 			Kind: "welcome", TitleZH: "注册成功，欢迎使用网上办事服务", TitleEN: "Registration approved: welcome",
-			BodyZH: "首次登录时请修改初始密码。", BodyEN: "Change the initial password when you first sign in."}); err != nil {
+			BodyZH: "首次登录时请修改初始密码。", BodyEN: "Change the initial password when you first sign in."}
+		if err := writeNotice(ctx, tx, welcome); err != nil {
 			return err
+		}
+		if res.ToApplicant {
+			// Said on the follow page, where the applicant picks the
+			// password up; never the password itself.
+			welcome = Notice{OperationKey: "registration/" + in.ApplicationID + "/pickup", ApplicationID: in.ApplicationID,
+				Kind: "approved_pickup", TitleZH: "注册申请已批准", TitleEN: "Registration approved"}
+			welcome.BodyZH = "请在申请进度页用发送到您手机的验证码领取初始密码（" + res.PickupExpiresAt.In(shanghai).Format("2006-01-02 15:04") +
+				" 前有效，仅可领取一次），首次登录时须修改。逾期请持身份证到窗口重置。"
+			welcome.BodyEN = "Pick up your initial password on the follow page with a code sent to your mobile (once, before " +
+				res.PickupExpiresAt.In(shanghai).Format("2006-01-02 15:04") + "); change it at first sign-in. Later, reset it at a counter."
+			if err := writeNotice(ctx, tx, welcome); err != nil {
+				return err
+			}
 		}
 		for _, e := range []AuditEntry{
 			{OperationKey: "registration/" + in.ApplicationID + "/approved", ActorKind: "staff", ActorID: in.ReviewerID,
@@ -338,10 +371,12 @@ func loadApproval(ctx context.Context, tx *sqlx.Tx, applicationID string, res *A
 		OpenedServices  []string         `json:"opened_services"`
 		RefusedServices []ServiceRefusal `json:"refused_services"`
 		PickupExpiresAt time.Time        `json:"pickup_expires_at"`
+		PickupBy        string           `json:"pickup_by"`
 	}
 	if err := json.Unmarshal(detail, &d); err != nil {
 		return err
 	}
+	res.ToApplicant = d.PickupBy == "applicant"
 	res.AccountID, res.OpenedServices, res.RefusedServices, res.PickupExpiresAt = d.AccountID, d.OpenedServices, d.RefusedServices, d.PickupExpiresAt
 	return nil
 }

@@ -231,3 +231,40 @@ func TestOpenOlderApplicationsCounted_C3_5(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// permanentSender refuses every message for good (a bad number, a refused
+// template): the provider's final answer.
+type permanentSender struct{}
+
+func (permanentSender) Name() string { return "refusing" }
+func (permanentSender) Send(_ context.Context, msgs []activities.Message) []error {
+	errs := make([]error, len(msgs))
+	for i := range errs {
+		errs[i] = activities.PermanentError{Err: errors.New("InvalidParameterValue.IncorrectPhoneNumber")}
+	}
+	return errs
+}
+
+// Issue 18, C2.7: a provider's final refusal abandons the message at once
+// with the reason, without further attempts; nothing is sent twice.
+func TestOutboxAbandonsAtOnceOnFinalRefusal_C2_7(t *testing.T) {
+	acts, db := newActivities(t)
+	ctx := context.Background()
+	seed(t, db, 4, testenv.SeedOptions{})
+	draftVersion(t, db, "2026-08", time.Now().Add(time.Hour))
+	_, err := acts.BeginFanout(ctx, activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-08"})
+	require.NoError(t, err)
+	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-08", Lo: "00000000-0000-0000-0000-000000000000", Limit: 100})
+	require.NoError(t, err)
+	defer activities.SetSender("sms", permanentSender{})()
+	src := activities.TermsSource("2026-08")
+	r, err := acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 100})
+	require.NoError(t, err)
+	require.Equal(t, 4, r.Abandoned)
+	require.Zero(t, r.Pending)
+	require.Equal(t, 4, count(t, db, `SELECT count(*) FROM notification_outbox WHERE status = 'abandoned' AND attempts = 1
+		AND last_error LIKE '%IncorrectPhoneNumber%'`))
+	r, err = acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 100})
+	require.NoError(t, err)
+	require.Zero(t, r.Sent+r.Failed+r.Abandoned)
+}

@@ -34,7 +34,7 @@ var NoAnonLimits = AnonLimits{}
 
 // Buckets of anonymous requests.
 const (
-	BucketRegistration = "registration" // POST /v1/registrations
+	BucketRegistration = "registration" // POST /v1/registrations, /v1/verification-codes
 	BucketFollow       = "follow"       // reads, supplements and withdrawals with a follow token
 	BucketReport       = "report"       // POST /v1/security-reports
 	BucketSignIn       = "sign_in"      // POST /v1/sessions, /v1/sessions/restricted, /v1/sessions/second-factor
@@ -53,14 +53,16 @@ var DefaultAnonLimits = AnonLimits{
 // anonBuckets names the bucket of each anonymous route; any other /v1
 // route counts in BucketPublic.
 var anonBuckets = map[string]string{
-	"POST /v1/registrations":                BucketRegistration,
-	"GET /v1/registrations/:id":             BucketFollow,
-	"POST /v1/registrations/:id/supplement": BucketFollow,
-	"POST /v1/registrations/:id/withdraw":   BucketFollow,
-	"POST /v1/security-reports":             BucketReport,
-	"POST /v1/sessions":                     BucketSignIn,
-	"POST /v1/sessions/restricted":          BucketSignIn,
-	"POST /v1/sessions/second-factor":       BucketSignIn,
+	"POST /v1/registrations":                      BucketRegistration,
+	"POST /v1/verification-codes":                 BucketRegistration,
+	"GET /v1/registrations/:id":                   BucketFollow,
+	"POST /v1/registrations/:id/supplement":       BucketFollow,
+	"POST /v1/registrations/:id/withdraw":         BucketFollow,
+	"POST /v1/registrations/:id/initial-password": BucketFollow,
+	"POST /v1/security-reports":                   BucketReport,
+	"POST /v1/sessions":                           BucketSignIn,
+	"POST /v1/sessions/restricted":                BucketSignIn,
+	"POST /v1/sessions/second-factor":             BucketSignIn,
 }
 
 // ParseAnonLimits reads ANON_RATE_LIMITS: "bucket=N/duration,..." (for

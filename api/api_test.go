@@ -262,7 +262,7 @@ func registerWith(t *testing.T, err error) (*http.Response, *sqlx.DB) {
 	box, berr := sealed.NewBox("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
 	require.NoError(t, berr)
 	e, nerr := api.New(api.Deps{DB: db, Temporal: failingTemporal{err: err}, Box: box, TaskQueue: "none", Hash: testenv.FastHash,
-		IntakeSettleWait: 500 * time.Millisecond, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
+		IntakeSettleWait: 500 * time.Millisecond, AnonLimits: api.NoAnonLimits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true}})
 	require.NoError(t, nerr)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

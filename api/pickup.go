@@ -1,13 +1,17 @@
 package api
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/activities"
 )
 
 // pickUpCredential hands out a sealed initial password (registration
@@ -22,19 +26,19 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 	var out map[string]any
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var row struct {
-			AccountID  string       `db:"account_id"`
-			IssuedTo   string       `db:"issued_to"`
-			Ciphertext []byte       `db:"ciphertext"`
-			ExpiresAt  time.Time    `db:"expires_at"`
-			PickedUpAt sql.NullTime `db:"picked_up_at"`
-			Username   string       `db:"username"`
+			AccountID  string         `db:"account_id"`
+			IssuedTo   sql.NullString `db:"issued_to"`
+			Ciphertext []byte         `db:"ciphertext"`
+			ExpiresAt  time.Time      `db:"expires_at"`
+			PickedUpAt sql.NullTime   `db:"picked_up_at"`
+			Username   string         `db:"username"`
 		}
 		err := getOne(ctx, tx, &row, `SELECT cp.account_id, cp.issued_to, cp.ciphertext, cp.expires_at, cp.picked_up_at, a.username
 			FROM credential_pickups cp JOIN accounts a ON a.id = cp.account_id WHERE cp.operation_key = $1 FOR UPDATE OF cp`, key)
 		if err != nil {
 			return err
 		}
-		if row.IssuedTo != p.StaffID {
+		if !row.IssuedTo.Valid || row.IssuedTo.String != p.StaffID {
 			return errForbidden("the initial password is issued to the staff member who approved or reset", "初始密码仅发放给办理审批或重置的工作人员")
 		}
 		if row.Ciphertext == nil || !s.now().Before(row.ExpiresAt) {
@@ -58,4 +62,94 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 	}
 	out["initial_password"] = string(plain)
 	return out, nil
+}
+
+// pickupRow is the sealed initial password of an approval.
+type pickupRow struct {
+	AccountID   string       `db:"account_id"`
+	ToApplicant bool         `db:"to_applicant"`
+	Ciphertext  []byte       `db:"ciphertext"`
+	Expired     bool         `db:"expired"`
+	PickedUpAt  sql.NullTime `db:"picked_up_at"`
+	Username    string       `db:"username"`
+}
+
+// waitingPickup finds the applicant's initial password of an application
+// (locked when lock) and refuses when there is none to hand out: not
+// approved yet (409), a counter registration's slip (403), picked up or
+// past the window (410: a counter resets it).
+func (s *server) waitingPickup(ctx context.Context, q sqlx.QueryerContext, applicationID string, lock bool) (pickupRow, error) {
+	var row pickupRow
+	query := `SELECT cp.account_id, cp.to_applicant, cp.ciphertext, cp.expires_at <= now() AS expired, cp.picked_up_at, a.username
+		FROM credential_pickups cp JOIN accounts a ON a.id = cp.account_id WHERE cp.operation_key = $1`
+	if lock {
+		query += ` FOR UPDATE OF cp`
+	}
+	err := sqlx.GetContext(ctx, q, &row, query, activities.RegistrationPickupKey(applicationID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, newError(http.StatusConflict, "not_approved", "申请尚未批准，暂无初始密码", "the application is not approved: there is no initial password yet")
+	}
+	if err != nil {
+		return row, err
+	}
+	if !row.ToApplicant {
+		return row, errForbidden("the initial password of a counter registration is handed over at the counter",
+			"柜台办理的注册，初始密码由窗口工作人员当面交付")
+	}
+	if row.Ciphertext == nil || row.Expired {
+		if row.PickedUpAt.Valid {
+			return row, newError(http.StatusGone, "already_picked_up", "初始密码已被领取", "the initial password was already picked up")
+		}
+		return row, newError(http.StatusGone, "pickup_expired", "领取时限已过，请持身份证到窗口重置密码",
+			"the pickup window has passed; come to a counter to reset the password")
+	}
+	return row, nil
+}
+
+// applicantPickUp hands the initial password of an online or kiosk
+// application to its applicant once (issue 18): the follow token, and a
+// code sent to the verified mobile (purpose pickup) as mobile_code.
+func (s *server) applicantPickUp(c echo.Context) error {
+	id, err := s.applicantOnly(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		MobileCode string `json:"mobile_code"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.waitingPickup(ctx, s.DB, id, false); err != nil {
+		return err
+	}
+	var mobile string
+	if err := s.DB.GetContext(ctx, &mobile, `SELECT mobile FROM applications WHERE id = $1`, id); err != nil {
+		return err
+	}
+	if err := s.checkMobileCode(ctx, mobile, PurposePickup, id, req.MobileCode); err != nil {
+		return err
+	}
+	key := activities.RegistrationPickupKey(id)
+	var plain []byte
+	var row pickupRow
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var err error
+		if row, err = s.waitingPickup(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if plain, err = s.Box.Open(row.Ciphertext, []byte(key)); err != nil {
+			return fmt.Errorf("open sealed password: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE credential_pickups SET ciphertext = NULL, picked_up_at = now() WHERE operation_key = $1`, key); err != nil {
+			return err
+		}
+		return audit(ctx, tx, c, "account.initial_password_picked_up", "account", row.AccountID,
+			map[string]any{"application_id": id, "by": "applicant"})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"initial_password": string(plain), "username": row.Username})
 }

@@ -38,6 +38,8 @@ type registrationRequest struct {
 	Services     []string `json:"services"`
 	TermsVersion string   `json:"terms_version"`
 	Agreed       bool     `json:"agreed"`
+	// MobileCode proves the mobile number (online and kiosk applications).
+	MobileCode string `json:"mobile_code"`
 }
 
 // currentTermsVersion is the newest published version already in effect.
@@ -114,8 +116,37 @@ func (s *server) submitRegistration(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The channel is a fact of who submits, not a claim (issue 18).
+	ent, err := s.registrationEntry(c, req.Channel)
+	var fieldErr *Error
+	if errors.As(err, &fieldErr) && fieldErr.Code == "validation_failed" {
+		details = append(details, fieldErr.Details...)
+	} else if err != nil {
+		return err
+	}
 	if len(details) > 0 {
 		return errValidation(details...)
+	}
+	req.Channel = ent.Channel
+	id, keyed, err := s.intakeID(c, "registration", req)
+	if err != nil {
+		return err
+	}
+	// Online and kiosk applicants prove the mobile number with a code (a
+	// repeat of a stored request used its code already).
+	if ent.Channel != "counter" && !s.MobileCodes.Off {
+		repeated := false
+		if keyed {
+			if err := s.DB.GetContext(ctx, &repeated, `SELECT EXISTS (SELECT 1 FROM applications WHERE id = $1)`, id); err != nil {
+				return err
+			}
+		}
+		if !repeated {
+			if err := s.checkMobileCode(ctx, req.Mobile, PurposeRegistration, "", req.MobileCode); err != nil {
+				return err
+			}
+			ent.MobileVerified = true
+		}
 	}
 	var registered bool
 	if err := s.DB.GetContext(ctx, &registered, `SELECT EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
@@ -126,10 +157,6 @@ func (s *server) submitRegistration(c echo.Context) error {
 		return newError(http.StatusConflict, "already_registered", "该身份证号已注册为用户，请直接登录", "this ID number already has an account; sign in instead")
 	}
 
-	id, keyed, err := s.intakeID(c, "registration", req)
-	if err != nil {
-		return err
-	}
 	// Without a key the follow token is random. With one, the same request
 	// repeated must get the same answer (the first may have arrived after
 	// all), so the token is derived from the document ID with the server's
@@ -153,17 +180,25 @@ func (s *server) submitRegistration(c echo.Context) error {
 	if !repeat {
 		err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (id, status, name, id_number, birth_date, mobile, email, address,
-			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at)
-			VALUES ($1, 'submitted', $2, $3, $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12, $11)`,
+			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at, entered_by, kiosk_id, office, mobile_verified_at)
+			VALUES ($1, 'submitted', $2, $3, $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12, $11,
+				nullif($13, '')::uuid, nullif($14, '')::uuid, nullif($15, ''), CASE WHEN $16 THEN now() END)`,
 				id, req.Name, req.IDNumber, birth, req.Mobile, req.Email, req.Address, req.Channel, pq.Array(services),
-				req.TermsVersion, s.now(), hashToken(token)); err != nil {
+				req.TermsVersion, s.now(), hashToken(token), ent.EnteredBy, ent.KioskID, ent.Office, ent.MobileVerified); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, event_key, kind, actor, detail)
 			VALUES ($1, 'submitted', 'submitted', 'applicant', $2)`, id, mustJSON(map[string]any{"channel": req.Channel})); err != nil {
 				return err
 			}
-			return audit(ctx, tx, c, "application.submitted", "application", id, map[string]any{"channel": req.Channel, "terms_version": req.TermsVersion})
+			auditDetail := map[string]any{"channel": req.Channel, "terms_version": req.TermsVersion}
+			if ent.EnteredBy != "" {
+				auditDetail["entered_by"] = ent.EnteredBy
+			}
+			if ent.KioskID != "" {
+				auditDetail["kiosk_id"], auditDetail["office"] = ent.KioskID, ent.Office
+			}
+			return audit(ctx, tx, c, "application.submitted", "application", id, auditDetail)
 		})
 		if isUniqueViolation(err) {
 			return newError(http.StatusConflict, "application_open", "该身份证号已有一份正在审核的申请", "an application for this ID number is already open")
@@ -182,7 +217,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 	// What an operator asks first, in the run's memo (set at the start, not
 	// a workflow command, readable without the codec) and search
 	// attributes: codes and IDs only (docs/operations.md).
-	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1",
+	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1", Office: ent.Office,
 		Console: "/console/applications/" + id}, workflows.StatusPending)
 	err = s.settleIntake(ctx, "registration", id, repeat,
 		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}),
@@ -273,6 +308,9 @@ type applicationRow struct {
 	SubmittedAt    time.Time      `db:"submitted_at"`
 	QueuedAt       sql.NullTime   `db:"queued_at"`
 	ClosedAt       sql.NullTime   `db:"closed_at"`
+	EnteredBy      sql.NullString `db:"entered_by"`
+	KioskID        sql.NullString `db:"kiosk_id"`
+	Office         sql.NullString `db:"office"`
 }
 
 // MaskIDNumber keeps the region's first digits and the last two.
@@ -302,8 +340,8 @@ func (s *server) getRegistration(c echo.Context) error {
 	ctx := c.Request().Context()
 	var app applicationRow
 	if err := s.DB.GetContext(ctx, &app, `SELECT id, status, name, id_number, mobile, email, address, channel, services,
-		terms_version, flags, info_requested, decision, decision_reason, submitted_at, queued_at, closed_at
-		FROM applications WHERE id = $1`, id); err != nil {
+		terms_version, flags, info_requested, decision, decision_reason, submitted_at, queued_at, closed_at,
+		entered_by, kiosk_id, office FROM applications WHERE id = $1`, id); err != nil {
 		return err
 	}
 	events := []timelineEvent{}
@@ -325,6 +363,10 @@ func (s *server) getRegistration(c echo.Context) error {
 	if acc == staffAccess {
 		out["flags"] = append([]string{}, app.Flags...)
 		out["workflow_url"] = s.workflowURL(workflows.RegistrationWorkflowID(id))
+		// Who entered it: the reviewer at a counter, or the kiosk and its office.
+		out["entered_by"] = nullable(app.EnteredBy.String, app.EnteredBy.Valid)
+		out["kiosk_id"] = nullable(app.KioskID.String, app.KioskID.Valid)
+		out["office"] = nullable(app.Office.String, app.Office.Valid)
 	} else {
 		// The applicant sees their own data, the ID number masked, staff as
 		// a role rather than an identity, and the timeline's details reduced
@@ -547,9 +589,21 @@ func (s *server) withdraw(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// pickUpInitialPassword hands the plain text out exactly once, to the
-// reviewer who approved, within the pickup window (C2.1).
+// pickUpInitialPassword hands the plain text out exactly once: of a
+// counter registration to the reviewer who approved, within the pickup
+// window (C2.1); of an online or kiosk one to the applicant, with the
+// follow token and a code sent to the verified mobile (applicantPickUp).
 func (s *server) pickUpInitialPassword(c echo.Context) error {
+	p := caller(c)
+	if p == nil && c.Request().Header.Get("X-Follow-Token") != "" {
+		return s.applicantPickUp(c)
+	}
+	if p == nil {
+		return errUnauthenticated()
+	}
+	if p.Kind != "staff" {
+		return errForbidden("staff only", "仅限工作人员")
+	}
 	id := c.Param("id")
 	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
 		return errForbidden("only the reviewer who approved may pick up the initial password", "仅作出批准决定的审核人员可以领取初始密码")

@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/payloadcodec"
@@ -95,6 +96,11 @@ type Deps struct {
 	// became of a workflow call whose outcome is unknown (api/intake.go);
 	// default 10s.
 	IntakeSettleWait time.Duration
+	// MobileCodes: verification codes sent by SMS (api/verification.go).
+	MobileCodes MobileCodeSettings
+	// SMS sends verification codes; nil means the outbox's SMS sender
+	// (activities.SenderFor("sms")).
+	SMS activities.Sender
 }
 
 type server struct {
@@ -131,6 +137,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.StaffIdleTimeout <= 0 {
 		d.StaffIdleTimeout = DefaultStaffIdleTimeout
 	}
+	d.MobileCodes = d.MobileCodes.withDefaults()
 	if d.AnswerFloor == 0 {
 		d.AnswerFloor = DefaultAnswerFloor
 	}
@@ -186,7 +193,7 @@ func New(d Deps) (*echo.Echo, error) {
 	v1.POST("/registrations/:id/decision", s.decide, s.requireStaff)
 	v1.POST("/registrations/:id/supplement", s.supplement)
 	v1.POST("/registrations/:id/withdraw", s.withdraw)
-	v1.POST("/registrations/:id/initial-password", s.pickUpInitialPassword, s.requireStaff)
+	v1.POST("/registrations/:id/initial-password", s.pickUpInitialPassword)
 	v1.GET("/review/queue", s.reviewQueue, s.requireStaff)
 
 	v1.POST("/sessions", s.signIn)
@@ -209,6 +216,8 @@ func New(d Deps) (*echo.Echo, error) {
 	s.exportRoutes(v1)
 	s.termsRoutes(v1)
 	s.catalogueRoutes(v1)
+	s.kioskRoutes(v1)
+	v1.POST("/verification-codes", s.sendVerificationCode)
 	s.operationsRoutes(v1)
 	s.staffChangeRoutes(v1)
 	s.codecRoutes(e)

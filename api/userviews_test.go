@@ -39,7 +39,7 @@ func TestApplicantAndUserViewsCarryNoCheckFlags_C2_3(t *testing.T) {
 	require.Contains(t, kinds, "checked", "the step is shown, its findings are not")
 
 	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewer)), http.StatusOK)
-	initial := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	initial := s.PickUp(id, follow, p.Mobile)
 	tok := s.SignIn(p.IDNumber, initial)
 	s.ChangePassword(tok, initial, "Flags-Test-Pass-"+p.IDNumber[14:])
 	act := s.Expect(s.Do("GET", "/v1/me/activity?limit=200", nil, testenv.Bearer(tok)), http.StatusOK)

@@ -119,7 +119,8 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	t.Cleanup(c.Close)
 	tq := "faults-" + uuid.NewString()
 	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec, AnonLimits: api.NoAnonLimits, AnswerFloor: -1})
+	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
+		MobileCodes: api.MobileCodeSettings{Off: true}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -286,7 +287,10 @@ func TestFaultInjection_C2_6(t *testing.T) {
 			defer wg.Done()
 			defer func() { <-sem; done.Add(1) }()
 			p := testenv.NewPerson()
-			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted, idemKey())
+			// Entered at a counter by the reviewer, who picks the initial
+			// password up below (an online applicant's own pickup is
+			// covered by TestApplicantPickup_C1_5_C2_1).
+			r := call("POST", "/v1/registrations", p.Registration("social_insurance_query"), http.StatusAccepted, idemKey(), testenv.Bearer(reviewer))
 			id := r.Str("id")
 			if id == "" {
 				return

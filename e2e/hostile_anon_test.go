@@ -116,7 +116,7 @@ func TestAnonymousRoutesLimitedPerAddress_C3_4_8(t *testing.T) {
 
 	// A second replica on the same database shares the spent budget.
 	e, err := api.New(api.Deps{DB: s.DB, Temporal: s.Temporal, Box: s.Box, TaskQueue: s.TaskQueue, Namespace: "default",
-		Hash: testenv.FastHash, AnonLimits: limits, AnswerFloor: -1})
+		Hash: testenv.FastHash, AnonLimits: limits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true}})
 	require.NoError(t, err)
 	replica := httptest.NewServer(e)
 	t.Cleanup(replica.Close)
@@ -257,10 +257,10 @@ func TestUnusedInitialPasswordExpires_C3_3_2(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	p := testenv.NewPerson()
-	id, _ := s.Register(p, "social_insurance_query")
+	id, follow := s.Register(p, "social_insurance_query")
 	s.WaitForStatus(id, "pending")
 	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewer)), http.StatusOK)
-	initial := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	initial := s.PickUp(id, follow, p.Mobile)
 	_, err := s.DB.Exec(`UPDATE accounts SET password_changed_at = now() - interval '6 days' WHERE id = $1`, d.Str("account_id"))
 	require.NoError(t, err)
 	six := s.SignIn(p.IDNumber, initial) // still within seven days

@@ -25,11 +25,14 @@ func TestRegistrationEndToEnd_C1_5_C2_1_C3_3_2_C4(t *testing.T) {
 	otherReviewer, _ := s.Staff(workflows.RoleReviewer)
 	p := testenv.NewPerson()
 
-	// The applicant reads the agreement and registers.
+	// The applicant reads the agreement and registers at a counter: a
+	// reviewer enters the application (channel counter), and the deciding
+	// reviewer hands the initial password over on a slip.
+	clerk, _ := s.Staff(workflows.RoleReviewer)
 	terms := s.Expect(s.Do("GET", "/v1/terms/current", nil), http.StatusOK)
 	require.Equal(t, "2026-01", terms.Str("version"))
 	require.Contains(t, terms.Str("body"), "当场审核")
-	r := s.Expect(s.Do("POST", "/v1/registrations", p.Registration("social_insurance_query", "pension_claim")), http.StatusAccepted)
+	r := s.Expect(s.Do("POST", "/v1/registrations", p.Registration("social_insurance_query", "pension_claim"), testenv.Bearer(clerk)), http.StatusAccepted)
 	id, follow := r.Str("id"), r.Str("follow_token")
 	require.Equal(t, "/v1/registrations/"+id, r.Header.Get("Location"))
 	require.Equal(t, "pending", r.Str("status"))

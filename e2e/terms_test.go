@@ -26,7 +26,7 @@ func signedUpUser(t *testing.T, s *testenv.Stack, reviewerTok string, p testenv.
 	id := r.Str("id")
 	s.WaitForStatus(id, "pending")
 	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewerTok)), http.StatusOK)
-	pw := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, testenv.Bearer(reviewerTok)), http.StatusOK).Str("initial_password")
+	pw := s.PickUp(id, r.Str("follow_token"), p.Mobile)
 	tok := s.SignIn(p.IDNumber, pw)
 	s.ChangePassword(tok, pw, "Campaign-Test-Pass-"+p.IDNumber[14:])
 	me := s.Expect(s.Do("GET", "/v1/me", nil, testenv.Bearer(tok)), http.StatusOK)

@@ -143,12 +143,11 @@ func TestWebRegistrationAndMyAccountOnAPhoneInElderMode_C1_5_C3_2(t *testing.T) 
 	applicant.Do(
 		chromedp.Clear(chromedp.ID("f-id_number")),
 		chromedp.SendKeys(chromedp.ID("f-id_number"), p.IDNumber),
-		chromedp.SetValue(chromedp.ID("f-channel"), "online"),
 		chromedp.Click(chromedp.CSS(`input[name="services"][value="social_insurance_query"]`)),
 		chromedp.Focus(chromedp.ID("f-agreed")), chromedp.KeyEvent(" "),
 		chromedp.Focus(chromedp.ID("register-submit")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.ID("follow-token")))
-	id := applicant.Text("#application-id")
+	id, follow := applicant.Text("#application-id"), applicant.Text("#follow-token")
 	require.NoError(t, uuid.Validate(id))
 	s.WaitForStatus(id, "pending")
 	applicant.Do(chromedp.Click(chromedp.ID("follow-link")), chromedp.WaitVisible(chromedp.ID("app-status")))
@@ -160,7 +159,7 @@ func TestWebRegistrationAndMyAccountOnAPhoneInElderMode_C1_5_C3_2(t *testing.T) 
 
 	// Approved at the counter (through the API), the initial password picked up.
 	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewer)), http.StatusOK)
-	initial := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	initial := s.PickUp(id, follow, p.Mobile)
 
 	// The user, on their own phone, elder-friendly mode on.
 	user := b.Window()

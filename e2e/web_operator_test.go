@@ -38,7 +38,7 @@ func TestWebOperatorReadsDecodedRunInTemporalUI_C2_1(t *testing.T) {
 	// input is decoded (application ID and channel, no personal data)…
 	ui := w.Tab()
 	ui.Do(chromedp.Navigate(runURL))
-	waitForPage(t, ui, wfID, `"application_id": "`+id+`"`, `"channel": "counter"`)
+	waitForPage(t, ui, wfID, `"application_id": "`+id+`"`, `"channel": "online"`)
 	// …and so is the decide Update (the reviewer's decision).
 	ui.Do(chromedp.Click(chromedp.Search(`//tr[@data-testid="event-summary-row"][contains(., "Update Accepted")]`)))
 	waitForPage(t, ui, `"decision": "approve"`)

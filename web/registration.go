@@ -156,7 +156,7 @@ func (a *app) registerForm(c echo.Context, status int, v view) error {
 	}
 	v.Title, v.Data = "register.title", d
 	if v.Form == nil {
-		v.Form = url.Values{"channel": {"online"}}
+		v.Form = url.Values{}
 	}
 	return render(c, status, "registration/register.html", v)
 }
@@ -176,7 +176,7 @@ func (a *app) register(c echo.Context) error {
 	}
 	req := map[string]any{
 		"name": form.Get("name"), "id_number": form.Get("id_number"), "mobile": form.Get("mobile"),
-		"email": form.Get("email"), "address": form.Get("address"), "channel": form.Get("channel"),
+		"email": form.Get("email"), "address": form.Get("address"),
 		"services": svc, "terms_version": form.Get("terms_version"), "agreed": form.Get("agreed") == "yes",
 	}
 	var out struct {

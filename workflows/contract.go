@@ -138,6 +138,9 @@ type ServiceLevel struct {
 	EscalateAfter time.Duration `json:"escalate_after"`
 	ExpireAfter   time.Duration `json:"expire_after"`
 	PickupWindow  time.Duration `json:"pickup_window"`
+	// ApplicantPickupWindow: how long the applicant of an online or kiosk
+	// application may pick the initial password up (issue 18).
+	ApplicantPickupWindow time.Duration `json:"applicant_pickup_window,omitempty"`
 }
 
 // DefaultServiceLevel: remind after 30 minutes, escalate after 2 hours,
@@ -147,6 +150,8 @@ var DefaultServiceLevel = ServiceLevel{
 	EscalateAfter: 2 * time.Hour,
 	ExpireAfter:   30 * 24 * time.Hour,
 	PickupWindow:  15 * time.Minute,
+	// The applicant's own pickup of an online or kiosk application: 72 h.
+	ApplicantPickupWindow: 72 * time.Hour,
 }
 
 // WithDefaults fills zero fields from DefaultServiceLevel.
@@ -162,6 +167,9 @@ func (s ServiceLevel) WithDefaults() ServiceLevel {
 	}
 	if s.PickupWindow <= 0 {
 		s.PickupWindow = DefaultServiceLevel.PickupWindow
+	}
+	if s.ApplicantPickupWindow <= 0 {
+		s.ApplicantPickupWindow = DefaultServiceLevel.ApplicantPickupWindow
 	}
 	return s
 }

@@ -55,6 +55,10 @@ type registration struct {
 	// outcome is the result of the last action, read by its handler.
 	outcome    DecisionResult
 	outcomeErr error
+	// applicantPickup: the approval left the initial password to the
+	// applicant, until pickupExpires (issue 18).
+	applicantPickup bool
+	pickupExpires   time.Time
 }
 
 type action struct {
@@ -283,10 +287,17 @@ func (r *registration) applyDecision(ctx workflow.Context, d DecisionRequest) (D
 	case DecisionApprove:
 		in := activities.ApproveInput{ApplicationID: r.in.ApplicationID, ReviewerID: d.Actor.ID, Reason: d.Reason,
 			PickupWindow: r.sl.PickupWindow, Qualifications: d.Qualifications}
+		// Issue 18: online and kiosk applicants pick their own initial
+		// password up, within the applicant's window.
+		if workflow.GetVersion(ctx, "applicant-pickup", workflow.DefaultVersion, 1) == 1 &&
+			(r.in.Channel == "online" || r.in.Channel == "kiosk") {
+			in.ApplicantPickupWindow = r.sl.ApplicantPickupWindow
+		}
 		var out activities.ApproveResult
 		if err := workflow.ExecuteActivity(ctx, a.ApproveApplication, in).Get(ctx, &out); err != nil {
 			return DecisionResult{}, err
 		}
+		r.applicantPickup, r.pickupExpires = out.ToApplicant, out.PickupExpiresAt
 		if out.AlreadyRegistered {
 			r.setStatus(ctx, StatusRejected)
 			return DecisionResult{Status: StatusRejected}, conflict("the applicant already holds an account; the application was closed")
@@ -329,11 +340,16 @@ func (r *registration) setStatus(ctx workflow.Context, status string) {
 	upsertStatus(ctx, KindRegistration, status)
 }
 
-// finish waits out the pickup window of an approval, destroys an initial
+// finish waits out the pickup window of an approval (the reviewer's, or
+// the applicant's for an online or kiosk application), destroys an initial
 // password nobody picked up, and lets running handlers return first.
 func (r *registration) finish(ctx workflow.Context) (RegistrationResult, error) {
 	if r.st.Status == StatusApproved {
-		if err := workflow.Sleep(ctx, r.sl.PickupWindow); err != nil {
+		wait := r.sl.PickupWindow
+		if r.applicantPickup {
+			wait = max(r.pickupExpires.Sub(workflow.Now(ctx)), time.Second)
+		}
+		if err := workflow.Sleep(ctx, wait); err != nil {
 			return RegistrationResult{}, err
 		}
 		key := activities.RegistrationPickupKey(r.in.ApplicationID)

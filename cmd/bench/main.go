@@ -152,8 +152,9 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 		return err
 	}
 	h, err := api.New(api.Deps{DB: db, Temporal: tc, Box: box, TaskQueue: e.tq, Hash: hash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
-		// The bench signs staff in with a password only (STAFF_SECOND_FACTOR=off).
-		StaffSecondFactorOff: true})
+		// The bench signs staff in with a password only (STAFF_SECOND_FACTOR=off)
+		// and registers without mobile codes (MOBILE_VERIFICATION=off).
+		StaffSecondFactorOff: true, MobileCodes: api.MobileCodeSettings{Off: true}})
 	if err != nil {
 		return err
 	}

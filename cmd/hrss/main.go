@@ -226,6 +226,9 @@ func (d deps) close() {
 func openDeps(ctx context.Context, cfg config.Config) (deps, error) {
 	var d deps
 	var err error
+	if err = installSenders(); err != nil {
+		return d, err
+	}
 	if d.box, err = pickupBox(cfg); err != nil {
 		return d, err
 	}
@@ -312,7 +315,8 @@ func runAPI(ctx context.Context, cfg config.Config) error {
 		Metrics: d.metrics, Password: cfg.Password, Codec: codec, CodecToken: os.Getenv("CODEC_TOKEN"),
 		AnonLimits: anon, AnswerFloor: cfg.AnswerFloor, StaffIdleTimeout: cfg.StaffIdleTimeout, StaffChangeTTL: cfg.StaffChangeTTL,
 		InitialPasswordTTL: cfg.InitialPasswordTTL, CodecOrigin: codecOrigin,
-		StaffSecondFactorOff: cfg.StaffSecondFactor == "off"})
+		StaffSecondFactorOff: cfg.StaffSecondFactor == "off",
+		MobileCodes:          api.MobileCodeSettings{Off: cfg.MobileVerification == "off"}})
 	if err != nil {
 		return err
 	}

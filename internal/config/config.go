@@ -70,6 +70,10 @@ type Config struct {
 	// every staff member signs in with a TOTP code) or "off" (staff are
 	// authenticated elsewhere).
 	StaffSecondFactor string
+	// MobileVerification is MOBILE_VERIFICATION: "required" (the default:
+	// online and kiosk applicants answer a code sent by SMS) or "off"
+	// (load runs against a development stack only).
+	MobileVerification string
 	// MigrateDatabaseURL is the owner role's connection for `hrss migrate`
 	// (DATABASE_URL, the application role, when unset).
 	MigrateDatabaseURL string
@@ -100,10 +104,14 @@ func Load() (Config, error) {
 		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
 		Hash:                   passwords.OWASP,
 		StaffSecondFactor:      env("STAFF_SECOND_FACTOR", "required"),
+		MobileVerification:     env("MOBILE_VERIFICATION", "required"),
 		MigrateDatabaseURL:     os.Getenv("MIGRATE_DATABASE_URL"),
 	}
 	if c.StaffSecondFactor != "required" && c.StaffSecondFactor != "off" {
 		return c, fmt.Errorf("STAFF_SECOND_FACTOR: want required or off, got %q", c.StaffSecondFactor)
+	}
+	if c.MobileVerification != "required" && c.MobileVerification != "off" {
+		return c, fmt.Errorf("MOBILE_VERIFICATION: want required or off, got %q", c.MobileVerification)
 	}
 	var err error
 	durations := []struct {
@@ -115,6 +123,7 @@ func Load() (Config, error) {
 		{"REVIEW_ESCALATE_AFTER", &c.ServiceLevel.EscalateAfter, workflows.DefaultServiceLevel.EscalateAfter},
 		{"REVIEW_EXPIRE_AFTER", &c.ServiceLevel.ExpireAfter, workflows.DefaultServiceLevel.ExpireAfter},
 		{"PICKUP_WINDOW", &c.ServiceLevel.PickupWindow, workflows.DefaultServiceLevel.PickupWindow},
+		{"APPLICANT_PICKUP_WINDOW", &c.ServiceLevel.ApplicantPickupWindow, workflows.DefaultServiceLevel.ApplicantPickupWindow},
 		{"SESSION_TTL", &c.SessionTTL, 8 * time.Hour},
 		{"STAFF_IDLE_TIMEOUT", &c.StaffIdleTimeout, 15 * time.Minute},
 		{"STAFF_CHANGE_TTL", &c.StaffChangeTTL, workflows.DefaultStaffChangeTTL},

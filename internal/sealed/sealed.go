@@ -19,9 +19,10 @@ import (
 // to its row, so a ciphertext copied to another row does not open.
 type Box struct {
 	aead cipher.AEAD
-	// derive is a key of its own for Derive, taken from the box key so
-	// that no second setting is needed, and never used to encrypt.
-	derive []byte
+	// macKey keys MAC and Derive; it is derived from the box key, so every
+	// replica that can open a sealed copy computes the same values, and it
+	// is never used to encrypt.
+	macKey []byte
 }
 
 // NewBox takes the key as standard base64 of 32 bytes.
@@ -38,9 +39,8 @@ func NewBox(keyB64 string) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := hmac.New(sha256.New, key)
-	sub.Write([]byte("hrss sealed: derive v1"))
-	return &Box{aead: aead, derive: sub.Sum(nil)}, nil
+	mk := sha256.Sum256(append([]byte("hrss-mac-v1\x00"), key...))
+	return &Box{aead: aead, macKey: mk[:]}, nil
 }
 
 // Derive answers a secret that only the holder of the key can compute from
@@ -48,9 +48,17 @@ func NewBox(keyB64 string) (*Box, error) {
 // back without the server keeping the first answer in clear (for example
 // the follow token of a registration repeated with its Idempotency-Key).
 func (b *Box) Derive(label string, data []byte) []byte {
-	m := hmac.New(sha256.New, b.derive)
-	m.Write([]byte(label))
-	m.Write([]byte{0})
+	m := hmac.New(sha256.New, b.macKey)
+	m.Write([]byte("derive\x00" + label + "\x00"))
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// MAC is an HMAC-SHA256 of data under a key derived from the box key: for
+// short secrets (one-time codes) that must be compared, never read back,
+// and whose plain hash could be reversed by trying every value.
+func (b *Box) MAC(data []byte) []byte {
+	m := hmac.New(sha256.New, b.macKey)
 	m.Write(data)
 	return m.Sum(nil)
 }

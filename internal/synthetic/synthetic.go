@@ -46,11 +46,12 @@ func NewPerson() Person {
 	}
 }
 
-// Registration is the body of POST /v1/registrations for p.
+// Registration is the body of POST /v1/registrations for p. It claims no
+// channel: the channel follows from who submits it (anonymous: online).
 func (p Person) Registration(services ...string) map[string]any {
 	if services == nil {
 		services = []string{}
 	}
 	return map[string]any{"name": p.Name, "id_number": p.IDNumber, "mobile": p.Mobile, "address": p.Address,
-		"channel": "counter", "services": services, "terms_version": "2026-01", "agreed": true}
+		"services": services, "terms_version": "2026-01", "agreed": true}
 }

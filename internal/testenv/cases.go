@@ -19,8 +19,9 @@ type User struct {
 	Token         string
 }
 
-// NewUser takes a new person through registration: the reviewer approves
-// and picks up the initial password, the user signs in and changes it.
+// NewUser takes a new person through registration: the reviewer approves,
+// the applicant picks the initial password up (online: follow token and a
+// code by SMS), signs in and changes it.
 // Without services the person asks for social_insurance_query.
 func (s *Stack) NewUser(reviewerToken string, services ...string) User {
 	s.T.Helper()
@@ -40,10 +41,11 @@ func (s *Stack) User(p Person, services ...string) User {
 
 func (s *Stack) approveUser(reviewerToken string, p Person, services []string) User {
 	s.T.Helper()
-	id, _ := s.Register(p, services...)
+	id, follow := s.Register(p, services...)
 	s.WaitForStatus(id, "pending")
 	d := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, Bearer(reviewerToken)), http.StatusOK)
-	initial := s.Expect(s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, Bearer(reviewerToken)), http.StatusOK).Str("initial_password")
+	// An online application: the applicant picks the password up.
+	initial := s.PickUp(id, follow, p.Mobile)
 	tok := s.SignIn(p.IDNumber, initial)
 	pw := "User-Pass-" + uuid.NewString()[:8]
 	s.ChangePassword(tok, initial, pw)

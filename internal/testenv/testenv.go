@@ -78,6 +78,10 @@ type Stack struct {
 	// members the stack enrolled (secondfactor.go).
 	now     func() time.Time
 	secrets secrets
+	// SMS receives the API's verification codes.
+	SMS *SMSBox
+	// requireCode: registrations answer a verification code.
+	requireCode bool
 }
 
 // Options tune a stack.
@@ -122,6 +126,13 @@ type Options struct {
 	// IntakeSettleWait replaces the API's bound on settling an unknown
 	// outcome (api.Deps.IntakeSettleWait).
 	IntakeSettleWait time.Duration
+	// RequireMobileCode makes online and kiosk applications answer a
+	// verification code, as in production; tests leave it off unless they
+	// are about it (the codes arrive in Stack.SMS).
+	RequireMobileCode bool
+	// MobileCodes tunes the codes' limits; zero means no limits (unlike
+	// production's api.DefaultMobileCodes).
+	MobileCodes api.MobileCodeSettings
 }
 
 // Start brings a stack up and registers its teardown.
@@ -197,6 +208,14 @@ func Start(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	codes := opts.MobileCodes
+	if codes == (api.MobileCodeSettings{}) {
+		// Like the anonymous limits: none unless the test is about them
+		// (tests request many codes from one address, some to one number).
+		codes = api.MobileCodeSettings{Gap: -1, PerMobile: 1 << 20, PerAddress: 1 << 30}
+	}
+	codes.Off = !opts.RequireMobileCode
+	sms := &SMSBox{}
 	apiClient := c
 	if opts.WrapTemporal != nil {
 		apiClient = opts.WrapTemporal(c)
@@ -206,14 +225,14 @@ func Start(t testing.TB, opts Options) *Stack {
 		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
 		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
 		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor, CodecOrigin: codecOrigin,
-		StaffSecondFactorOff: opts.StaffSecondFactorOff, StaffIdleTimeout: opts.StaffIdleTimeout})
+		StaffSecondFactorOff: opts.StaffSecondFactorOff, StaffIdleTimeout: opts.StaffIdleTimeout, MobileCodes: codes, SMS: sms})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken,
-		MetricsURL: msrv.URL, now: opts.Now}
+		MetricsURL: msrv.URL, now: opts.Now, SMS: sms, requireCode: opts.RequireMobileCode}
 }
 
 // Response is a decoded answer.
@@ -476,7 +495,11 @@ var NewPerson = synthetic.NewPerson
 // Register submits p's application and returns its ID and follow token.
 func (s *Stack) Register(p Person, services ...string) (id, followToken string) {
 	s.T.Helper()
-	r := s.Expect(s.Do("POST", "/v1/registrations", p.Registration(services...)), http.StatusAccepted)
+	body := p.Registration(services...)
+	if s.requireCode {
+		body["mobile_code"] = s.MobileCode(p.Mobile, "registration")
+	}
+	r := s.Expect(s.Do("POST", "/v1/registrations", body), http.StatusAccepted)
 	return r.Str("id"), r.Str("follow_token")
 }
 

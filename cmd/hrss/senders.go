@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/tencentsms"
+)
+
+// installSenders chooses the SMS sender from the settings (issue 18):
+// SMS_SENDER=log (the default: nothing leaves, notification_log shows what
+// would have) or tencent (Tencent Cloud SMS, TENCENT_SMS_* settings; the
+// templates as kind=templateID pairs). Both the API (verification codes)
+// and the worker (the outbox) use it.
+func installSenders() error {
+	switch v := os.Getenv("SMS_SENDER"); v {
+	case "", "log":
+		return nil
+	case "tencent":
+		templates := map[string]string{}
+		for _, pair := range strings.Split(os.Getenv("TENCENT_SMS_TEMPLATES"), ",") {
+			if k, id, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
+				templates[k] = id
+			}
+		}
+		c, err := tencentsms.New(tencentsms.Config{SecretID: os.Getenv("TENCENT_SMS_SECRET_ID"),
+			SecretKey: os.Getenv("TENCENT_SMS_SECRET_KEY"), Endpoint: os.Getenv("TENCENT_SMS_ENDPOINT"),
+			Region: os.Getenv("TENCENT_SMS_REGION"), SDKAppID: os.Getenv("TENCENT_SMS_SDK_APP_ID"),
+			SignName: os.Getenv("TENCENT_SMS_SIGN_NAME"), Templates: templates})
+		if err != nil {
+			return err
+		}
+		activities.SetSender("sms", activities.TencentSMS{Client: c})
+		return nil
+	default:
+		return fmt.Errorf("SMS_SENDER: want log or tencent, got %q", v)
+	}
+}
