@@ -37,7 +37,7 @@ func TestWebConsoleLinksToRunFoundBySearchAttributeInTemporalUI_C2_1(t *testing.
 		chromedp.Click(chromedp.CSS(`#queue tr[data-id="`+id+`"] a.button`)),
 		chromedp.WaitVisible(chromedp.ID("decision-form")),
 		chromedp.Click(chromedp.ID("decision-approve")), chromedp.Click(chromedp.ID("decision-submit")),
-		chromedp.WaitVisible(chromedp.ID("pickup")))
+		chromedp.WaitVisible(chromedp.ID("pickup-by-applicant")))
 	runLink := w.Attr("#temporal-link", "href")
 	searchLink := w.Attr("#temporal-search-link", "href")
 	require.True(t, strings.HasPrefix(runLink, uiURL+"/namespaces/default/workflows/"), runLink)

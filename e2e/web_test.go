@@ -353,7 +353,7 @@ func TestWebSecondDecisionIsRefusedWithAClearMessage_C2_1(t *testing.T) {
 
 	// Approve in the first tab…
 	one.Do(chromedp.Click(chromedp.ID("decision-approve")), chromedp.Click(chromedp.ID("decision-submit")),
-		chromedp.WaitVisible(chromedp.ID("pickup")))
+		chromedp.WaitVisible(chromedp.ID("pickup-by-applicant")))
 	// …then reject from the stale second tab.
 	two.Do(chromedp.Click(chromedp.ID("decision-reject")),
 		chromedp.SendKeys(chromedp.ID("f-reason"), "资料不全"),
