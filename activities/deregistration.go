@@ -318,6 +318,12 @@ type RetentionInput struct {
 // that nothing is left once the schedule has run.
 var retentionSQL = map[string][]string{
 	"contact_details": {
+		// one-time codes sent to the account's numbers (before the numbers
+		// themselves are erased below)
+		`DELETE FROM verification_codes WHERE account_id = $1
+			OR application_id = (SELECT application_id FROM accounts WHERE id = $1)
+			OR mobile = (SELECT mobile FROM applications WHERE id = (SELECT application_id FROM accounts WHERE id = $1))
+			OR mobile = (SELECT p.mobile FROM people p JOIN accounts a ON a.person_id = p.id WHERE a.id = $1)`,
 		`UPDATE applications SET mobile = '', email = NULL, address = '' WHERE id = (SELECT application_id FROM accounts WHERE id = $1)`,
 		`UPDATE application_supplements SET changes = changes - 'mobile' - 'email' - 'address'
 			WHERE application_id = (SELECT application_id FROM accounts WHERE id = $1)`,

@@ -133,6 +133,11 @@ func RunHousekeeping(ctx context.Context, d Deps, every time.Duration) {
 		if _, err := s.DB.ExecContext(ctx, `DELETE FROM anonymous_hits WHERE window_start < now() - interval '25 hours'`); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: anonymous counters", "error", err)
 		}
+		// One-time codes: the per-number limits look back one hour; the
+		// number itself is kept no longer than a day (docs/data-protection.md).
+		if _, err := s.DB.ExecContext(ctx, `DELETE FROM verification_codes WHERE created_at < now() - interval '25 hours'`); err != nil && ctx.Err() == nil {
+			slog.Warn("housekeeping: verification codes", "error", err)
+		}
 		if err := s.redriveReports(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: anonymous reports", "error", err)
 		}

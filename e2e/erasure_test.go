@@ -101,11 +101,14 @@ func TestErasureLeavesNoPersonalData_C3_5_C4_C2_3(t *testing.T) {
 	reviewer, _ := s.Staff(workflows.RoleReviewer)
 	reg := p.Registration("social_insurance_query", "employment_registration")
 	reg["email"] = email
-	appID := s.Expect(s.Do("POST", "/v1/registrations", reg), http.StatusAccepted).Str("id")
+	submitted := s.Expect(s.Do("POST", "/v1/registrations", reg), http.StatusAccepted)
+	appID := submitted.Str("id")
 	s.WaitForStatus(appID, "pending")
 	accountID := s.Expect(s.Do("POST", "/v1/registrations/"+appID+"/decision", map[string]string{"decision": "approve"},
 		testenv.Bearer(reviewer)), http.StatusOK).Str("account_id")
-	initial := s.Expect(s.Do("POST", "/v1/registrations/"+appID+"/initial-password", nil, testenv.Bearer(reviewer)), http.StatusOK).Str("initial_password")
+	// An online application: the applicant picks the password up with the
+	// follow token and a code sent to the mobile (issue 18).
+	initial := s.PickUp(appID, submitted.Str("follow_token"), p.Mobile)
 	tok := s.SignIn(p.IDNumber, initial)
 	password := "User-Pass-" + tag
 	s.ChangePassword(tok, initial, password)
