@@ -70,7 +70,8 @@ type Stack struct {
 	Codec      *payloadcodec.Codec
 	CodecToken string
 	// WorkflowIDs lists the workflows the test started, for history scans.
-	admin string
+	admin     string
+	adminUsed time.Time // when Admin last handed out admin
 	// admins are the other administrators that Staff created, for the
 	// approval of staff changes.
 	admins []stackAdmin
@@ -359,11 +360,21 @@ func (s *Stack) Admin() string {
 	s.T.Helper()
 	if s.admin == "" {
 		tok := s.SignIn(AdminUsername, AdminPassword)
-		s.ChangePassword(tok, AdminPassword, "Strong-Changed-Passphrase-9")
+		s.ChangePassword(tok, AdminPassword, adminChangedPassword)
 		s.admin = tok
+	} else if time.Since(s.adminUsed) > 5*time.Minute &&
+		s.Do("GET", "/v1/me", nil, Bearer(s.admin)).Status == http.StatusUnauthorized {
+		// A long test (the fault run) can leave the session unused for
+		// longer than the staff idle timeout: sign in again.
+		s.admin = s.SignIn(AdminUsername, adminChangedPassword)
 	}
+	s.adminUsed = time.Now()
 	return s.admin
 }
+
+// adminChangedPassword is the bootstrap administrator's password after the
+// forced change.
+const adminChangedPassword = "Strong-Changed-Passphrase-9"
 
 var staffSeq atomic.Int64
 
