@@ -565,6 +565,9 @@ func (a *Activities) ApplySupplement(ctx context.Context, in SupplementInput) er
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE applications SET
 				name = coalesce($2, name), mobile = coalesce($3, mobile),
+				-- a new number was never verified: the pickup code will
+				-- not go to it (api/verification.go)
+				mobile_verified_at = CASE WHEN $3::text IS NOT NULL AND $3 <> mobile THEN NULL ELSE mobile_verified_at END,
 				email = CASE WHEN $4::text IS NULL THEN email ELSE nullif($4, '') END,
 				address = coalesce($5, address),
 				status = 'pending', info_requested = NULL, queued_at = now()

@@ -398,12 +398,13 @@ func (s *server) changeService(c echo.Context) error {
 	wfID := workflows.ServiceChangeWorkflowID(id)
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindServiceChange, RecordID: id, Clause: "C2.7",
 		Console: "/console/services"}, workflows.ServiceChange,
-		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: campaignSettings()}); err != nil {
+		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: campaignSettings()}, func(ctx context.Context) {
+			if _, derr := s.DB.ExecContext(ctx, `DELETE FROM service_changes WHERE id = $1 AND applied_at IS NULL`, id); derr != nil {
+				slog.Error("discard service change", "change_id", id, "error", derr)
+			}
+		}); err != nil {
 		slog.Error("start service change", "change_id", id, "error", err)
-		if _, derr := s.DB.ExecContext(context.Background(), `DELETE FROM service_changes WHERE id = $1 AND applied_at IS NULL`, id); derr != nil {
-			slog.Error("discard service change", "change_id", id, "error", derr)
-		}
-		return errUnavailable()
+		return intakeError(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/service-catalogue#"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "service_code": code, "kind": req.Kind, "status": "running",

@@ -168,6 +168,11 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 	}
 	var sole bool
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		// One request at a time decides whether its requester is the sole
+		// administrator: two sent together must not both count as sole.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-change:sole-admin', 0))`); err != nil {
+			return err
+		}
 		var admins []string
 		if err := tx.SelectContext(ctx, &admins, `SELECT id FROM staff WHERE active AND 'administrator' = ANY(roles)
 			ORDER BY id FOR SHARE`); err != nil {
@@ -177,6 +182,19 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 			return errForbidden("only an administrator may change staff", "仅管理员可以修改工作人员")
 		}
 		sole = len(admins) == 1
+		if sole {
+			var busy bool
+			if err := tx.GetContext(ctx, &busy, `SELECT EXISTS (SELECT 1 FROM staff_change_requests WHERE sole_admin AND status = 'pending'
+				AND created_at > now() - interval '5 minutes')`); err != nil {
+				return err
+			}
+			if busy {
+				e := newError(http.StatusConflict, "change_in_progress", "另一项工作人员变更正在生效，请稍后重试",
+					"another staff change is taking effect; try again shortly")
+				e.RetryAfter = 2
+				return e
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_change_requests (id, kind, target_id, requested_by, sole_admin, detail, expires_at,
 			requester_roles, source_ip, request_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, res.ID, kind, targetID, p.StaffID, sole, raw, expires,

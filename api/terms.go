@@ -881,28 +881,34 @@ func (s *server) createAnnouncement(c echo.Context) error {
 	wfID := workflows.AnnouncementWorkflowID(id)
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindAnnouncement, RecordID: id, Clause: "C2.7",
 		Console: "/console/terms"}, workflows.Announcement,
-		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings(), Window: window}); err != nil {
+		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings(), Window: window}, func(ctx context.Context) {
+			if _, derr := s.DB.ExecContext(ctx, `DELETE FROM announcements WHERE id = $1 AND published_at IS NULL`, id); derr != nil {
+				slog.Error("discard announcement", "announcement_id", id, "error", derr)
+			}
+		}); err != nil {
 		slog.Error("start announcement", "announcement_id", id, "error", err)
-		if _, derr := s.DB.ExecContext(context.Background(), `DELETE FROM announcements WHERE id = $1 AND published_at IS NULL`, id); derr != nil {
-			slog.Error("discard announcement", "announcement_id", id, "error", derr)
-		}
-		return errUnavailable()
+		return intakeError(err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/announcements#"+id)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": "publishing", "workflow_id": wfID, "workflow_url": s.workflowURL(wfID)})
 }
 
 // startFanout starts a fan-out workflow (announcement, service change)
-// once under its business ID, searchable by kind and phase.
-func (s *server) startFanout(ctx context.Context, wfID string, rec workflows.RunRecord, wf, input any) error {
+// once under its business ID, searchable by kind and phase, and settles the
+// start like every intake (api/intake.go): only a refusal runs takeBack; a
+// start whose outcome stays unknown keeps the document for the run.
+func (s *server) startFanout(ctx context.Context, wfID string, rec workflows.RunRecord, wf, input any, takeBack func(ctx context.Context)) error {
 	opts := client.StartWorkflowOptions{
 		ID: wfID, TaskQueue: s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 	}
 	startRecord(&opts, rec, workflows.PhaseSweep)
-	_, err := s.Temporal.ExecuteWorkflow(ctx, opts, wf, input)
-	return err
+	return s.settleIntake(ctx, rec.Kind, rec.RecordID, false, s.startIntake(opts, wf, input), func(ctx context.Context) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		takeBack(dctx)
+	})
 }
 
 // listAnnouncements shows the published announcements whose window has

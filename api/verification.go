@@ -187,7 +187,8 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 			Last sql.NullFloat64 `db:"last"`
 		}
 		if err := tx.GetContext(ctx, &m, `SELECT count(*) AS n, extract(epoch FROM now() - max(created_at)) AS last
-			FROM verification_codes WHERE mobile = $1 AND created_at > now() - $2::interval`, req.Mobile, set.Window.String()); err != nil {
+			FROM verification_codes WHERE mobile = $1 AND purpose = $3 AND created_at > now() - $2::interval`, req.Mobile, set.Window.String(),
+			req.Purpose); err != nil {
 			return err
 		}
 		if m.Last.Valid && m.Last.Float64 < set.Gap.Seconds() {
@@ -309,9 +310,22 @@ func (s *server) pickupCodeAllowed(c echo.Context, applicationID, mobile string)
 	if _, err := s.applicantOnly(c); err != nil {
 		return err
 	}
-	var appMobile string
-	if err := s.DB.GetContext(c.Request().Context(), &appMobile, `SELECT mobile FROM applications WHERE id = $1`, applicationID); err != nil {
+	var app struct {
+		Mobile   string `db:"mobile"`
+		Verified bool   `db:"verified"`
+	}
+	if err := s.DB.GetContext(c.Request().Context(), &app, `SELECT mobile, mobile_verified_at IS NOT NULL AS verified FROM applications WHERE id = $1`,
+		applicationID); err != nil {
 		return err
+	}
+	appMobile := app.Mobile
+	// A number changed by a supplement (follow token only) was never
+	// verified: the code would reach whoever holds the token, so the
+	// applicant comes to a counter instead. Without mobile verification
+	// (MOBILE_VERIFICATION=off) no number is verified.
+	if !app.Verified && !s.MobileCodes.Off {
+		return newError(http.StatusConflict, "mobile_not_verified", "申请中的手机号未经验证，请携带身份证件到服务网点领取初始密码",
+			"the mobile number of the application is not verified; pick the initial password up at a service counter with your ID card")
 	}
 	if _, err := s.waitingPickup(c.Request().Context(), s.DB, applicationID, false); err != nil {
 		return err

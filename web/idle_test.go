@@ -79,7 +79,11 @@ func TestStaffPagesWarnBeforeIdleEndAndStaySignedIn_C3_3_1(t *testing.T) {
 	require.Equal(t, "/console", r.Location)
 
 	// The pickup window of an approval: its end, shown 5 minutes before.
-	id, _ := s.Register(testenv.NewPerson(), "social_insurance_query")
+	// A counter application (entered by a reviewer's session), whose
+	// initial password the approving reviewer picks up (issue 18).
+	counter, _ := s.Staff(workflows.RoleReviewer)
+	id := s.Expect(s.Do("POST", "/v1/registrations", testenv.NewPerson().Registration("social_insurance_query"),
+		testenv.Bearer(counter)), http.StatusAccepted).Str("id")
 	s.WaitForStatus(id, "pending")
 	rev.get("/console/applications/" + id)
 	approved := rev.post("/console/applications/"+id+"/decision", url.Values{"decision": {"approve"}})
