@@ -319,6 +319,9 @@ func (s *server) pickupCodeAllowed(c echo.Context, applicationID, mobile string)
 		return err
 	}
 	appMobile := app.Mobile
+	if _, err := s.waitingPickup(c.Request().Context(), s.DB, applicationID, false); err != nil {
+		return err
+	}
 	// A number changed by a supplement (follow token only) was never
 	// verified: the code would reach whoever holds the token, so the
 	// applicant comes to a counter instead. Without mobile verification
@@ -326,9 +329,6 @@ func (s *server) pickupCodeAllowed(c echo.Context, applicationID, mobile string)
 	if !app.Verified && !s.MobileCodes.Off {
 		return newError(http.StatusConflict, "mobile_not_verified", "申请中的手机号未经验证，请携带身份证件到服务网点领取初始密码",
 			"the mobile number of the application is not verified; pick the initial password up at a service counter with your ID card")
-	}
-	if _, err := s.waitingPickup(c.Request().Context(), s.DB, applicationID, false); err != nil {
-		return err
 	}
 	if subtle.ConstantTimeCompare([]byte(appMobile), []byte(mobile)) != 1 {
 		return errValidation(validate.FieldError{Field: "mobile", Code: "not_the_verified_mobile",

@@ -111,3 +111,33 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 
 	AssertNoSecretsInHistory(t, s, []string{workflows.RegistrationWorkflowID(id)}, initial, newPw, follow, code, regCode, p.Mobile, p.IDNumber)
 }
+
+// C1.5, C2.1: a supplement (follow token only) can change the mobile
+// number, but a changed number was never verified: no pickup code goes to
+// it (whoever holds the follow token could otherwise receive the initial
+// password), and the applicant is sent to a counter.
+func TestPickupCodeNeverGoesToANumberASupplementChanged_C1_5_C2_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{RequireMobileCode: true, MobileCodes: api.MobileCodeSettings{Gap: -1}})
+	reviewerTok, _ := s.Staff(workflows.RoleReviewer)
+	p := testenv.NewPerson()
+	body := p.Registration("social_insurance_query")
+	body["mobile_code"] = s.MobileCode(p.Mobile, "registration")
+	r := s.Expect(s.Do("POST", "/v1/registrations", body), http.StatusAccepted)
+	id, follow := r.Str("id"), r.Str("follow_token")
+	s.WaitForStatus(id, "pending")
+	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "request_info", "reason": "请核对手机号"},
+		testenv.Bearer(reviewerTok)), http.StatusOK)
+	s.WaitForStatus(id, "info_requested")
+	other := testenv.NewPerson().Mobile
+	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/supplement", map[string]any{"mobile": other, "note": "换了手机号"},
+		testenv.Follow(follow)), http.StatusOK)
+	s.WaitForStatus(id, "pending")
+	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewerTok)), http.StatusOK)
+
+	before := len(s.SMS.To(other))
+	refused := s.Do("POST", "/v1/verification-codes", map[string]any{"mobile": other, "purpose": "pickup", "application_id": id},
+		testenv.Follow(follow))
+	require.Equal(t, http.StatusConflict, refused.Status, string(refused.Raw))
+	require.Equal(t, "mobile_not_verified", refused.ErrorCode())
+	require.Len(t, s.SMS.To(other), before, "no code went to the unverified number")
+}
