@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,9 +92,14 @@ func TestFaultInjection_C2_6(t *testing.T) {
 		// A file-backed Temporal dev server of our own, restartable.
 		port := freeTCPPort(t)
 		address = fmt.Sprintf("127.0.0.1:%d", port)
-		temporal = &proc{t: t, name: "temporal", log: filepath.Join(dir, "temporal.log"), argv: []string{testenv.TemporalCLI(t), "server", "start-dev",
+		argv := []string{testenv.TemporalCLI(t), "server", "start-dev",
 			"--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--namespace", "default", "--db-filename", filepath.Join(dir, "temporal.db"),
-			"--search-attribute", "HrssStatus=Keyword", "--search-attribute", "HrssKind=Keyword", "--log-level", "error"}}
+			"--log-level", "error"}
+		// The same search attributes as every other dev server of ours.
+		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributeNames)) {
+			argv = append(argv, "--search-attribute", name+"="+workflows.SearchAttributeNames[name])
+		}
+		temporal = &proc{t: t, name: "temporal", log: filepath.Join(dir, "temporal.log"), argv: argv}
 		temporal.start()
 		t.Cleanup(func() { temporal.stop(syscall.SIGTERM) })
 	}
