@@ -7,7 +7,6 @@ package activities
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"hrss-backoffice/internal/dbtx"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/store"
 )
 
 // Activities holds the dependencies; its methods are the activities.
@@ -68,15 +68,8 @@ type AuditEntry struct {
 
 // writeAudit appends an audit entry once per operation key.
 func writeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
-	detail, err := json.Marshal(orEmpty(e.Detail))
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO audit_log (operation_key, actor_kind, actor_id, action, record_kind, record_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (operation_key) DO NOTHING`,
-		e.OperationKey, e.ActorKind, e.ActorID, e.Action, e.RecordKind, e.RecordID, detail)
+	_, err := store.AppendAudit(ctx, tx, store.AuditEntry{OperationKey: e.OperationKey, ActorKind: e.ActorKind,
+		ActorID: e.ActorID, Action: e.Action, RecordKind: e.RecordKind, RecordID: e.RecordID, Detail: orEmpty(e.Detail)})
 	return err
 }
 
@@ -95,12 +88,7 @@ type Notice struct {
 
 // writeNotice places a notice once per operation key.
 func writeNotice(ctx context.Context, tx *sqlx.Tx, n Notice) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO notices (id, operation_key, account_id, application_id, staff_role, kind, title_zh, title_en, body_zh, body_en)
-		VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (operation_key) DO NOTHING`,
-		n.OperationKey, nullString(n.AccountID), nullString(n.ApplicationID), nullString(n.StaffRole),
-		n.Kind, n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN)
+	_, err := store.PlaceNotice(ctx, tx, store.Notice(n))
 	return err
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/dbtx"
+	"hrss-backoffice/store"
 )
 
 // inTx runs fn in a transaction.
@@ -35,13 +35,9 @@ func audit(ctx context.Context, tx *sqlx.Tx, c echo.Context, action, recordKind,
 	if detail == nil {
 		detail = map[string]any{}
 	}
-	d, err := json.Marshal(detail)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (actor_kind, actor_id, actor_roles, action, record_kind, record_id, detail, source_ip, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, kind, id, pq.Array(roles), action, recordKind, recordID, d,
-		c.RealIP(), c.Response().Header().Get(echo.HeaderXRequestID))
+	_, err := store.AppendAudit(ctx, tx, store.AuditEntry{ActorKind: kind, ActorID: id, ActorRoles: roles,
+		Action: action, RecordKind: recordKind, RecordID: recordID, Detail: detail,
+		SourceIP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)})
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -92,6 +93,10 @@ func handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &e):
+	case errors.Is(err, store.ErrNotFound):
+		// A missing row says nothing about whether the record exists for
+		// someone else.
+		e = errNotFound()
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusNotFound:
