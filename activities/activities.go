@@ -74,21 +74,11 @@ func writeAudit(ctx context.Context, tx *sqlx.Tx, e AuditEntry) error {
 }
 
 // Notice is a site notice to an account, an applicant or a staff role.
-type Notice struct {
-	OperationKey  string
-	AccountID     string
-	ApplicationID string
-	StaffRole     string
-	Kind          string
-	TitleZH       string
-	TitleEN       string
-	BodyZH        string
-	BodyEN        string
-}
+type Notice = store.Notice
 
 // writeNotice places a notice once per operation key.
 func writeNotice(ctx context.Context, tx *sqlx.Tx, n Notice) error {
-	_, err := store.PlaceNotice(ctx, tx, store.Notice(n))
+	_, err := store.PlaceNotice(ctx, tx, n)
 	return err
 }
 
