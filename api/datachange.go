@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -254,7 +255,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	err = s.settleIntake(ctx, "data_change", id, repeat, s.startIntake(opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}),
 		func(ctx context.Context) {
 			// No review can run: withdraw the request so the user can file it again.
-			s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
+			s.discardIntake(ctx, id, store.DiscardDataChange)
 		})
 	if err != nil {
 		slog.Error("start data change review", "change_id", id, "error", err)

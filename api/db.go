@@ -65,19 +65,14 @@ func violatesUnique(err error, constraint string) bool {
 
 // discardIntake takes back an intake document that no workflow took up (its
 // start or Update failed or was refused), so that the caller can file it
-// again. The queries delete by $1 = id, only rows still untouched, in one
-// transaction; it runs even when the request was cancelled. Audit rows of
-// the attempt stay.
-func (s *server) discardIntake(ctx context.Context, id string, queries ...string) {
+// again. discard is the store's function for the kind of document
+// (store.DiscardApplication, ...); it runs in one transaction, even when
+// the request was cancelled. Audit rows of the attempt stay.
+func (s *server) discardIntake(ctx context.Context, id string, discard func(ctx context.Context, q store.Q, id string) error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		for _, q := range queries {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return discard(ctx, tx, id)
 	})
 	if err != nil {
 		slog.Error("discard an intake document", "id", id, "error", err)

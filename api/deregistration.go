@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -221,7 +222,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 		return err
 	}, func(ctx context.Context) {
 		// The process never started: take the document back and say so.
-		s.discardIntake(ctx, id, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`)
+		s.discardIntake(ctx, id, store.DiscardDeregistration)
 	})
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
