@@ -24,22 +24,17 @@ import (
 	"hrss-backoffice/workflows"
 )
 
-// deregistrationRoutes registers deregistration (C3.5, C4), disclosure
-// requests (C2.3) and the audit register.
+// deregistrationRoutes registers deregistration (C3.5, C4).
 //
 //	POST /v1/me/deregistration                 user
 //	GET  /v1/me/deregistration                 user (own requests, newest first)
 //	GET  /v1/me/deregistration/{id}            user (own requests)
 //	POST /v1/me/deregistration/{id}/withdraw   user (own requests)
-//
-// and the routes of disclosureRoutes and auditRoutes.
 func (s *server) deregistrationRoutes(g *echo.Group) {
 	g.POST("/me/deregistration", s.requestDeregistration, s.requireUser)
 	g.GET("/me/deregistration", s.myDeregistrations, s.requireUser)
 	g.GET("/me/deregistration/:id", s.getDeregistration, s.requireUser)
 	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.requireUser)
-	s.disclosureRoutes(g)
-	s.auditRoutes(g)
 }
 
 func httpRequestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
