@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"hrss-backoffice/internal/eligibility"
+	"hrss-backoffice/store"
 )
 
 // Changes of the service catalogue users must be told about (C2.7): new
@@ -57,11 +58,6 @@ func loadServiceChange(ctx context.Context, tx *sqlx.Tx, id string, lock bool) (
 	}
 	return ch, nil
 }
-
-// holdersFilter limits agreements g to users holding service $5 (open or
-// paused, not closed).
-const holdersFilter = `EXISTS (SELECT 1 FROM account_services s
-	WHERE s.account_id = g.account_id AND s.service_code = $5 AND s.status <> 'closed')`
 
 // beginServiceChange applies the change to the catalogue once and counts
 // the users it concerns.
@@ -147,39 +143,15 @@ func serviceChangePage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *Page
 	}
 	titleZH, titleEN, bodyZH, bodyEN := serviceChangeTexts(ch)
 	src := ServiceChangeSource(in.Ref)
-	args := append(rangeArgs(in), ch.Code, in.Limit, src+"/notice/", "service_"+ch.Kind,
-		titleZH, titleEN, bodyZH, bodyEN, src+"/", src, "service_change:"+in.Ref, ch.Kind == "retire", in.Ref)
-	var last sql.NullString
-	var closed int
-	if err := tx.QueryRowxContext(ctx, `
-		WITH t AS (
-			SELECT g.account_id FROM agreements g
-			WHERE `+rangeFilter+` AND `+holdersFilter+`
-			ORDER BY g.account_id LIMIT $6
-		), c AS (
-			UPDATE account_services s SET status = 'closed', closed_at = now(), sanction_hold = false
-			FROM t WHERE $16 AND s.account_id = t.account_id AND s.service_code = $5 AND s.status <> 'closed'
-			RETURNING s.account_id
-		), ca AS (
-			INSERT INTO audit_log (operation_key, actor_kind, action, record_kind, record_id, detail)
-			SELECT $13 || 'closed/' || c.account_id, 'system', 'account.service_closed', 'account', c.account_id::text,
-				jsonb_build_object('service', $5::text, 'change_id', $17::text, 'reason', 'service_retired')
-			FROM c
-			ON CONFLICT (operation_key) DO NOTHING
-			RETURNING 1
-		), n AS (
-			INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-			SELECT gen_random_uuid(), $7 || t.account_id, t.account_id, $8, $9, $10, $11, $12 FROM t
-			ON CONFLICT (operation_key) DO NOTHING
-			RETURNING account_id
-		), o AS (`+outboxFromNotices("$13", "$14", "$15")+`)
-		SELECT (SELECT account_id::text FROM t ORDER BY account_id DESC LIMIT 1),
-		       (SELECT count(*) FROM t), (SELECT count(*) FROM n), (SELECT count(*) FROM o),
-		       (SELECT count(*) FROM c) + 0 * (SELECT count(*) FROM ca)`, args...).
-		Scan(&last, &res.Targeted, &res.Written, &res.Queued, &closed); err != nil {
+	counts, err := store.PlaceServiceChangeNotices(ctx, tx, noticePage(in),
+		store.ServiceChangePage{ServiceCode: ch.Code, ChangeID: in.Ref, Retire: ch.Kind == "retire"},
+		store.BulkNotice{KeyPrefix: src + "/notice/", Kind: "service_" + ch.Kind, TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN},
+		store.BulkOutbox{KeyPrefix: src + "/", Source: src, Template: "service_change:" + in.Ref})
+	if err != nil {
 		return err
 	}
-	res.Last = last.String
+	res.Last, res.Targeted, res.Written, res.Queued = counts.Last, counts.Targeted, counts.Written, counts.Queued
+	closed := counts.Closed
 	if res.Written == 0 && res.Queued == 0 && closed == 0 {
 		return nil
 	}

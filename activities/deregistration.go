@@ -2,12 +2,13 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"hrss-backoffice/store"
 )
 
 // Deregistration and cancellation of services (C3.5, C4), and the
@@ -16,18 +17,9 @@ import (
 // auditAs appends an audit entry once per operation key, with the actor's
 // roles and the HTTP request that caused it (writeAudit leaves both empty).
 func auditAs(ctx context.Context, tx *sqlx.Tx, e AuditEntry, roles []string, httpRequestID string) error {
-	detail, err := json.Marshal(orEmpty(e.Detail))
-	if err != nil {
-		return err
-	}
-	if roles == nil {
-		roles = []string{}
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO audit_log (operation_key, actor_kind, actor_id, actor_roles, action, record_kind, record_id, detail, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (operation_key) DO NOTHING`,
-		e.OperationKey, e.ActorKind, e.ActorID, pq.Array(roles), e.Action, e.RecordKind, e.RecordID, detail, httpRequestID)
+	_, err := store.AppendAudit(ctx, tx, store.AuditEntry{OperationKey: e.OperationKey, ActorKind: e.ActorKind, ActorID: e.ActorID,
+		ActorRoles: roles, Action: e.Action, RecordKind: e.RecordKind, RecordID: e.RecordID, Detail: orEmpty(e.Detail),
+		RequestID: httpRequestID})
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/store"
 )
 
 // ---- Sealed initial passwords, shared by registration approval and the
@@ -344,41 +345,9 @@ func (a *Activities) RemindOldPasswords(ctx context.Context, in SweepPage) (Swee
 	}
 	detail, _ := json.Marshal(map[string]any{"sweep": in.SweepID})
 	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
-		var row struct {
-			Due      int     `db:"due"`
-			Reminded int     `db:"reminded"`
-			Last     *string `db:"last"`
-		}
-		if err := tx.GetContext(ctx, &row, `
-			WITH due AS (
-				SELECT id FROM accounts
-				WHERE status = 'active' AND compromise_locked_at IS NULL
-				  AND ($3::uuid IS NULL OR id > $3::uuid)
-				  AND password_changed_at <= $2::timestamptz - $4 * interval '1 second'
-				  AND (password_reminded_at IS NULL OR password_reminded_at < password_changed_at
-				       OR password_reminded_at <= $2::timestamptz - $5 * interval '1 second')
-				ORDER BY id LIMIT $6
-				FOR UPDATE
-			), marked AS (
-				UPDATE accounts a SET password_reminded_at = $2 FROM due WHERE a.id = due.id
-				RETURNING a.id, a.password_changed_at
-			), placed AS (
-				INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-				SELECT gen_random_uuid(), 'password-age/' || id || '/' || $1, id, 'password_age',
-				       '建议您修改密码', 'We recommend changing your password',
-				       '您的密码已使用 ' || extract(day FROM $2::timestamptz - password_changed_at)::int || ' 天。为保护账户安全，建议您定期更换密码。',
-				       'Your password is ' || extract(day FROM $2::timestamptz - password_changed_at)::int || ' days old. Change it from time to time to keep your account safe.'
-				FROM marked
-				ON CONFLICT (operation_key) DO NOTHING
-			), audited AS (
-				INSERT INTO audit_log (operation_key, actor_kind, action, record_kind, record_id, detail)
-				SELECT 'password-age/' || id || '/' || $1, 'system', 'password.age_reminder', 'account', id::text, $7::jsonb
-				FROM marked
-				ON CONFLICT (operation_key) DO NOTHING
-			)
-			SELECT (SELECT count(*) FROM due) AS due, (SELECT count(*) FROM marked) AS reminded,
-			       (SELECT id::text FROM due ORDER BY id DESC LIMIT 1) AS last`,
-			in.SweepID, in.AsOf, after, int64(in.MaxAge.Seconds()), int64(in.RemindEvery.Seconds()), in.Limit, detail); err != nil {
+		row, err := store.RemindOldPasswords(ctx, tx, store.PasswordAgeSweep{SweepID: in.SweepID, AsOf: in.AsOf, After: after,
+			MaxAge: int64(in.MaxAge.Seconds()), RemindEvery: int64(in.RemindEvery.Seconds()), Limit: in.Limit, Detail: detail})
+		if err != nil {
 			return err
 		}
 		res.Reminded, res.Last, res.Done = row.Reminded, deref(row.Last), row.Due < in.Limit

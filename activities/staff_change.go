@@ -9,6 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"hrss-backoffice/store"
 )
 
 // Dual control of staff changes (C1.4, issue 15): the staff-change
@@ -277,33 +279,16 @@ func endStaffSessions(ctx context.Context, tx *sqlx.Tx, staffID string) error {
 // writeAuditWithRequest appends an audit entry once per operation key,
 // with the HTTP request ID of the decision.
 func writeAuditWithRequest(ctx context.Context, tx *sqlx.Tx, e AuditEntry, httpRequestID string) error {
-	detail, err := json.Marshal(orEmpty(e.Detail))
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO audit_log (operation_key, actor_kind, actor_id, action, record_kind, record_id, detail, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (operation_key) DO NOTHING`,
-		e.OperationKey, e.ActorKind, e.ActorID, e.Action, e.RecordKind, e.RecordID, detail, httpRequestID)
+	_, err := store.AppendAudit(ctx, tx, store.AuditEntry{OperationKey: e.OperationKey, ActorKind: e.ActorKind, ActorID: e.ActorID,
+		Action: e.Action, RecordKind: e.RecordKind, RecordID: e.RecordID, Detail: orEmpty(e.Detail), RequestID: httpRequestID})
 	return err
 }
 
 // writeRequesterAudit appends the audit row of an applied change once.
 func writeRequesterAudit(ctx context.Context, tx *sqlx.Tx, r staffChangeRow, e AuditEntry) error {
-	detail, err := json.Marshal(orEmpty(e.Detail))
-	if err != nil {
-		return err
-	}
-	roles := r.Roles
-	if roles == nil {
-		roles = pq.StringArray{}
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO audit_log (operation_key, actor_kind, actor_id, actor_roles, action, record_kind, record_id, detail, source_ip, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (operation_key) DO NOTHING`,
-		e.OperationKey, e.ActorKind, e.ActorID, roles, e.Action, e.RecordKind, e.RecordID, detail, r.SourceIP, r.RequestID)
+	_, err := store.AppendAudit(ctx, tx, store.AuditEntry{OperationKey: e.OperationKey, ActorKind: e.ActorKind, ActorID: e.ActorID,
+		ActorRoles: r.Roles, Action: e.Action, RecordKind: e.RecordKind, RecordID: e.RecordID, Detail: orEmpty(e.Detail),
+		SourceIP: r.SourceIP, RequestID: r.RequestID})
 	return err
 }
 

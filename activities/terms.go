@@ -8,6 +8,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"hrss-backoffice/store"
 )
 
 // Terms revision campaigns and announcements (C2.7, C3.5). The campaign
@@ -126,7 +128,7 @@ func beginAnnouncement(ctx context.Context, tx *sqlx.Tx, in BeginInput, res *Beg
 		return nil
 	}
 	if err := tx.GetContext(ctx, &res.UsersTargeted, `SELECT count(*) FROM agreements g
-		WHERE (g.effective_until IS NULL OR g.effective_until > now()) AND `+servicesFilter("$1"), pq.Array([]string(row.Services))); err != nil {
+		WHERE (g.effective_until IS NULL OR g.effective_until > now()) AND `+store.ServicesFilter("$1"), pq.Array([]string(row.Services))); err != nil {
 		return err
 	}
 	if err := tx.GetContext(ctx, &res.StartedAt, `UPDATE announcements SET published_at = now(), users_targeted = $2
@@ -137,13 +139,6 @@ func beginAnnouncement(ctx context.Context, tx *sqlx.Tx, in BeginInput, res *Beg
 	return writeAudit(ctx, tx, AuditEntry{OperationKey: AnnouncementSource(in.Ref) + "/published", ActorKind: "staff",
 		ActorID: row.CreatedBy, Action: "announcement.published", RecordKind: "announcement", RecordID: in.Ref,
 		Detail: map[string]any{"users_targeted": res.UsersTargeted, "services": []string(row.Services)}})
-}
-
-// servicesFilter limits agreements g to users with one of the services
-// open, unless the list is empty (everyone).
-func servicesFilter(param string) string {
-	return `(cardinality(` + param + `::text[]) = 0 OR EXISTS (SELECT 1 FROM account_services s
-		WHERE s.account_id = g.account_id AND s.status = 'open' AND s.service_code = ANY(` + param + `::text[])))`
 }
 
 func actorKindOf(staffID string) string {
@@ -214,19 +209,9 @@ func (a *Activities) WriteNoticePage(ctx context.Context, in PageInput) (PageRes
 	return res, err
 }
 
-// rangeFilter is the key range of a page over agreements g: $1 lo, $2 hi,
-// $3 after, $4 since.
-const rangeFilter = `g.account_id >= $1::uuid AND ($2::uuid IS NULL OR g.account_id < $2::uuid)
-	AND ($3::uuid IS NULL OR g.account_id > $3::uuid)
-	AND ($4::timestamptz IS NULL OR g.effective_from >= $4::timestamptz)
-	AND (g.effective_until IS NULL OR g.effective_until > now())`
-
-func rangeArgs(in PageInput) []any {
-	var since any
-	if !in.Since.IsZero() {
-		since = in.Since
-	}
-	return []any{in.Lo, nullString(in.Hi), nullString(in.After), since}
+// noticePage is the page of agreements a fan-out page covers.
+func noticePage(in PageInput) store.NoticePage {
+	return store.NoticePage{Lo: in.Lo, Hi: in.Hi, After: in.After, Since: in.Since, Limit: in.Limit}
 }
 
 func termsPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) error {
@@ -249,26 +234,13 @@ func termsPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) 
 	titleEN := "The user agreement has been revised (version " + in.Ref + ")"
 	bodyZH := "修订后的承诺书自 " + eff + "（北京时间）起生效。请阅读修订内容，并选择接受或拒绝；生效后继续使用网站服务即视为接受。"
 	bodyEN := "The revised agreement takes effect on " + eff + " (Beijing time). Read it, then accept or reject it; using the services after that date counts as acceptance."
-	args := append(rangeArgs(in), pq.Array(notOlder), in.Limit, TermsSource(in.Ref)+"/notice/",
-		titleZH, titleEN, bodyZH, bodyEN, TermsSource(in.Ref)+"/", TermsSource(in.Ref), "terms_revision:"+in.Ref)
-	var last sql.NullString
-	if err := tx.QueryRowxContext(ctx, `
-		WITH t AS (
-			SELECT g.account_id FROM agreements g
-			WHERE `+rangeFilter+` AND g.terms_version <> ALL($5)
-			ORDER BY g.account_id LIMIT $6
-		), n AS (
-			INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-			SELECT gen_random_uuid(), $7 || t.account_id, t.account_id, 'terms_revision', $8, $9, $10, $11 FROM t
-			ON CONFLICT (operation_key) DO NOTHING
-			RETURNING account_id
-		), o AS (`+outboxFromNotices("$12", "$13", "$14")+`)
-		SELECT (SELECT account_id::text FROM t ORDER BY account_id DESC LIMIT 1),
-		       (SELECT count(*) FROM t), (SELECT count(*) FROM n), (SELECT count(*) FROM o)`, args...).
-		Scan(&last, &res.Targeted, &res.Written, &res.Queued); err != nil {
+	counts, err := store.PlaceTermsNotices(ctx, tx, noticePage(in), notOlder,
+		store.BulkNotice{KeyPrefix: TermsSource(in.Ref) + "/notice/", TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN},
+		store.BulkOutbox{KeyPrefix: TermsSource(in.Ref) + "/", Source: TermsSource(in.Ref), Template: "terms_revision:" + in.Ref})
+	if err != nil {
 		return err
 	}
-	res.Last = last.String
+	res.Last, res.Targeted, res.Written, res.Queued = counts.Last, counts.Targeted, counts.Written, counts.Queued
 	if res.Written == 0 && res.Queued == 0 {
 		return nil
 	}
@@ -281,20 +253,6 @@ func termsPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) 
 		messages_queued = messages_queued + $3, users_targeted = users_targeted + $4 WHERE terms_version = $1`,
 		in.Ref, res.Written, res.Queued, extra)
 	return err
-}
-
-// outboxFromNotices is the body of a CTE that queues an SMS and an e-mail
-// (where the person gave one) for each account in the CTE n that just got
-// its notice: operation key prefix || channel || '/' || account.
-func outboxFromNotices(keyPrefix, source, template string) string {
-	return `
-			INSERT INTO notification_outbox (operation_key, source, account_id, channel, template)
-			SELECT ` + keyPrefix + ` || chn.channel || '/' || n.account_id, ` + source + `, n.account_id, chn.channel, ` + template + `
-			FROM n JOIN accounts a ON a.id = n.account_id JOIN people p ON p.id = a.person_id
-			CROSS JOIN LATERAL (VALUES ('sms', p.mobile <> ''), ('email', coalesce(p.email, '') <> '')) AS chn(channel, present)
-			WHERE chn.present
-			ON CONFLICT (operation_key) DO NOTHING
-			RETURNING 1`
 }
 
 func announcementPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) error {
@@ -312,30 +270,17 @@ func announcementPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageR
 		}
 		return err
 	}
-	args := append(rangeArgs(in), pq.Array([]string(an.Services)), in.Limit, AnnouncementSource(in.Ref)+"/notice/",
-		"announcement_"+an.Kind, an.TitleZH, an.TitleEN, an.BodyZH, an.BodyEN)
-	var last sql.NullString
-	if err := tx.QueryRowxContext(ctx, `
-		WITH t AS (
-			SELECT g.account_id FROM agreements g
-			WHERE `+rangeFilter+` AND `+servicesFilter("$5")+`
-			ORDER BY g.account_id LIMIT $6
-		), n AS (
-			INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-			SELECT gen_random_uuid(), $7 || t.account_id, t.account_id, $8, $9, $10, $11, $12 FROM t
-			ON CONFLICT (operation_key) DO NOTHING
-			RETURNING account_id
-		)
-		SELECT (SELECT account_id::text FROM t ORDER BY account_id DESC LIMIT 1),
-		       (SELECT count(*) FROM t), (SELECT count(*) FROM n)`, args...).
-		Scan(&last, &res.Targeted, &res.Written); err != nil {
+	counts, err := store.PlaceAnnouncementNotices(ctx, tx, noticePage(in), []string(an.Services),
+		store.BulkNotice{KeyPrefix: AnnouncementSource(in.Ref) + "/notice/", Kind: "announcement_" + an.Kind,
+			TitleZH: an.TitleZH, TitleEN: an.TitleEN, BodyZH: an.BodyZH, BodyEN: an.BodyEN})
+	if err != nil {
 		return err
 	}
-	res.Last = last.String
+	res.Last, res.Targeted, res.Written = counts.Last, counts.Targeted, counts.Written
 	if res.Written == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE announcements SET notices_written = notices_written + $2 WHERE id = $1`, in.Ref, res.Written)
+	_, err = tx.ExecContext(ctx, `UPDATE announcements SET notices_written = notices_written + $2 WHERE id = $1`, in.Ref, res.Written)
 	return err
 }
 

@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -354,7 +355,7 @@ func (s *server) startCase(ctx context.Context, id string, repeat bool, wfID, ki
 	}
 	startRecord(&opts, workflows.RunRecord{Kind: kind, RecordID: id, Clause: clause, Console: "/console/cases/" + id}, workflows.CaseReported)
 	err := s.settleIntake(ctx, "case", id, repeat, s.startIntake(opts, wf, in), func(ctx context.Context) {
-		s.discardIntake(ctx, id, `DELETE FROM case_events WHERE case_id = $1`, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`)
+		s.discardIntake(ctx, id, store.DiscardCaseReport)
 	})
 	if err != nil {
 		slog.Error("start case", "workflow_id", wfID, "error", err)
@@ -1026,7 +1027,7 @@ func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID stri
 		res = r
 		return err
 	}, func(ctx context.Context) {
-		s.discardIntake(ctx, subID, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`)
+		s.discardIntake(ctx, subID, store.DiscardCaseSubmission)
 	})
 	if err != nil {
 		return fromWorkflow(err)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"hrss-backoffice/internal/eligibility"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -64,25 +64,8 @@ type interruptionWindow struct {
 	EndsAt         time.Time `json:"ends_at"`
 }
 
-type serviceRow struct {
-	Code      string         `db:"code"`
-	NameZH    string         `db:"name_zh"`
-	NameEN    string         `db:"name_en"`
-	Rules     []byte         `db:"rules"`
-	Active    bool           `db:"active"`
-	RetiredAt sql.NullTime   `db:"retired_at"`
-	PauseID   sql.NullString `db:"pause_id"`
-	PauseFrom sql.NullTime   `db:"pause_from"`
-	PauseTo   sql.NullTime   `db:"pause_to"`
-}
-
-// serviceSelect reads services with the interruption in effect, if any
-// (service_pauses is written by the announcement workflow at the window's
-// start and end).
-const serviceSelect = `SELECT s.code, s.name_zh, s.name_en, s.rules, s.active, s.retired_at,
-	p.announcement_id::text AS pause_id, p.starts_at AS pause_from, p.ends_at AS pause_to
-	FROM services s LEFT JOIN LATERAL (SELECT announcement_id, starts_at, ends_at FROM service_pauses
-		WHERE service_code = s.code AND status = 'in_effect' ORDER BY ends_at DESC LIMIT 1) p ON true`
+// serviceRow is a service with the interruption in effect, if any.
+type serviceRow store.Service
 
 func (r serviceRow) view() (serviceView, error) {
 	rules, err := eligibility.Decode(r.Rules)
@@ -102,13 +85,13 @@ func (r serviceRow) view() (serviceView, error) {
 }
 
 func (s *server) listServices(c echo.Context) error {
-	var rows []serviceRow
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, serviceSelect+` WHERE s.active ORDER BY s.code`); err != nil {
+	rows, err := store.ActiveServices(c.Request().Context(), s.DB)
+	if err != nil {
 		return err
 	}
 	out := []serviceView{}
 	for _, r := range rows {
-		v, err := r.view()
+		v, err := serviceRow(r).view()
 		if err != nil {
 			return err
 		}
@@ -118,14 +101,11 @@ func (s *server) listServices(c echo.Context) error {
 }
 
 func (s *server) getService(c echo.Context) error {
-	var r serviceRow
-	err := s.DB.GetContext(c.Request().Context(), &r, serviceSelect+` WHERE s.code = $1`, c.Param("code"))
-	if err == sql.ErrNoRows {
-		return errNotFound()
-	}
+	row, err := store.ServiceByCode(c.Request().Context(), s.DB, c.Param("code"))
 	if err != nil {
 		return err
 	}
+	r := serviceRow(row)
 	p := caller(c)
 	if !r.Active && (p == nil || !p.hasRole(append(catalogueEditors, workflows.RoleAuditor)...)) {
 		return errNotFound()
@@ -138,24 +118,7 @@ func (s *server) getService(c echo.Context) error {
 }
 
 // serviceChangeView is a change as staff see it.
-type serviceChangeView struct {
-	ID             string          `db:"id" json:"id"`
-	ServiceCode    string          `db:"service_code" json:"service_code"`
-	Kind           string          `db:"kind" json:"kind"`
-	Rules          json.RawMessage `db:"rules" json:"rules"`
-	NoteZH         string          `db:"note_zh" json:"note_zh"`
-	NoteEN         string          `db:"note_en" json:"note_en"`
-	CreatedBy      string          `db:"created_by" json:"created_by"`
-	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
-	AppliedAt      *time.Time      `db:"applied_at" json:"applied_at"`
-	UsersTargeted  int64           `db:"users_targeted" json:"users_targeted"`
-	NoticesWritten int64           `db:"notices_written" json:"notices_written"`
-	MessagesQueued int64           `db:"messages_queued" json:"messages_queued"`
-	ServicesClosed int64           `db:"services_closed" json:"services_closed"`
-	Status         string          `db:"status" json:"status"`
-	CompletedAt    *time.Time      `db:"completed_at" json:"completed_at"`
-	WorkflowID     string          `db:"-" json:"workflow_id"`
-}
+type serviceChangeView = store.ServiceChange
 
 // serviceCatalogue lists every service, retired ones too, with its changes
 // (staff).
@@ -164,14 +127,12 @@ func (s *server) serviceCatalogue(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var rows []serviceRow
-	if err := s.DB.SelectContext(ctx, &rows, serviceSelect+` ORDER BY s.active DESC, s.code`); err != nil {
+	rows, err := store.AllServices(ctx, s.DB)
+	if err != nil {
 		return err
 	}
-	changes := []serviceChangeView{}
-	if err := s.DB.SelectContext(ctx, &changes, `SELECT id, service_code, kind, coalesce(rules, 'null'::jsonb) AS rules, note_zh, note_en, created_by, created_at,
-		applied_at, users_targeted, notices_written, messages_queued, services_closed, status, completed_at
-		FROM service_changes ORDER BY created_at DESC, id LIMIT 200`); err != nil {
+	changes, err := store.RecentServiceChanges(ctx, s.DB)
+	if err != nil {
 		return err
 	}
 	byCode := map[string][]serviceChangeView{}
@@ -185,7 +146,7 @@ func (s *server) serviceCatalogue(c echo.Context) error {
 	}
 	out := []item{}
 	for _, r := range rows {
-		v, err := r.view()
+		v, err := serviceRow(r).view()
 		if err != nil {
 			return err
 		}
@@ -238,13 +199,12 @@ func (s *server) createService(c echo.Context) error {
 	}
 	minAge, maxAge := eligibility.AgeBounds(rules)
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO services (code, name_zh, name_en, min_age, max_age, rules)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING`,
-			req.Code, strings.TrimSpace(req.NameZH), strings.TrimSpace(req.NameEN), minAge, maxAge, rulesJSON)
+		created, err := store.CreateService(ctx, tx, store.NewService{Code: req.Code, NameZH: strings.TrimSpace(req.NameZH),
+			NameEN: strings.TrimSpace(req.NameEN), MinAge: minAge, MaxAge: maxAge, Rules: rulesJSON})
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !created {
 			return newError(http.StatusConflict, "service_exists", "该服务代码已存在", "a service with this code exists")
 		}
 		return audit(ctx, tx, c, "service.created", "service", req.Code, map[string]any{"rules": json.RawMessage(rulesJSON)})
@@ -296,8 +256,7 @@ func (s *server) renameService(c echo.Context) error {
 		if err := lockActiveService(ctx, tx, code); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE services SET name_zh = coalesce(nullif($2, ''), name_zh),
-			name_en = coalesce(nullif($3, ''), name_en), updated_at = now() WHERE code = $1`, code, zh, en); err != nil {
+		if err := store.RenameService(ctx, tx, code, zh, en); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "service.renamed", "service", code, map[string]any{"name_zh": zh, "name_en": en})
@@ -311,11 +270,8 @@ func (s *server) renameService(c echo.Context) error {
 // lockActiveService locks a service that is still offered: 404 for an
 // unknown one, 409 for a retired one.
 func lockActiveService(ctx context.Context, tx *sqlx.Tx, code string) error {
-	var active bool
-	if err := tx.GetContext(ctx, &active, `SELECT active FROM services WHERE code = $1 FOR UPDATE`, code); err != nil {
-		if err == sql.ErrNoRows {
-			return errNotFound()
-		}
+	active, err := store.LockService(ctx, tx, code)
+	if err != nil {
 		return err
 	}
 	if !active {
@@ -374,18 +330,13 @@ func (s *server) changeService(c echo.Context) error {
 	ctx := c.Request().Context()
 	code := c.Param("code")
 	id := uuid.NewString()
-	var rulesArg any
-	if rulesJSON != nil {
-		rulesArg = rulesJSON
-	}
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		if err := lockActiveService(ctx, tx, code); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO service_changes (id, service_code, kind, rules, note_zh, note_en, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, code, req.Kind, rulesArg, strings.TrimSpace(req.NoteZH),
-			strings.TrimSpace(req.NoteEN), caller(c).StaffID); err != nil {
-			if violatesUnique(err, "service_changes_one_open") {
+		if err := store.FileServiceChange(ctx, tx, store.NewServiceChange{ID: id, ServiceCode: code, Kind: req.Kind, Rules: rulesJSON,
+			NoteZH: strings.TrimSpace(req.NoteZH), NoteEN: strings.TrimSpace(req.NoteEN), CreatedBy: caller(c).StaffID}); err != nil {
+			if violatesUnique(err, store.OneOpenServiceChange) {
 				return newError(http.StatusConflict, "change_in_progress", "该服务的上一次变更尚未完成", "a change of this service is still in progress")
 			}
 			return err
@@ -399,7 +350,7 @@ func (s *server) changeService(c echo.Context) error {
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindServiceChange, RecordID: id, Clause: "C2.7",
 		Console: "/console/services"}, workflows.ServiceChange,
 		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: campaignSettings()}, func(ctx context.Context) {
-			if _, derr := s.DB.ExecContext(ctx, `DELETE FROM service_changes WHERE id = $1 AND applied_at IS NULL`, id); derr != nil {
+			if derr := store.DiscardServiceChange(ctx, s.DB, id); derr != nil {
 				slog.Error("discard service change", "change_id", id, "error", derr)
 			}
 		}); err != nil {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -18,31 +17,14 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
 // ---- Registration data updates (C3.2) ----
 
-type personData struct {
-	Name     string         `db:"name"`
-	IDNumber string         `db:"id_number"`
-	Mobile   string         `db:"mobile"`
-	Email    sql.NullString `db:"email"`
-	Address  string         `db:"address"`
-}
-
-func (s *server) personOf(ctx context.Context, q sqlx.QueryerContext, accountID string, forUpdate bool) (string, personData, error) {
-	var row struct {
-		PersonID string `db:"person_id"`
-		personData
-	}
-	lock := ""
-	if forUpdate {
-		lock = " FOR UPDATE OF p"
-	}
-	err := sqlx.GetContext(ctx, q, &row, `SELECT p.id AS person_id, p.name, p.id_number, p.mobile, p.email, p.address
-		FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.id = $1`+lock, accountID)
-	return row.PersonID, row.personData, err
+func (s *server) personOf(ctx context.Context, q store.Q, accountID string, forUpdate bool) (string, store.Person, error) {
+	return store.PersonOfAccount(ctx, q, accountID, forUpdate)
 }
 
 // updateContact: the user keeps the contact data up to date at once
@@ -86,9 +68,8 @@ func (s *server) updateContact(c echo.Context) error {
 	ctx := c.Request().Context()
 	if newMobile, ok := changes["mobile"]; ok && !s.MobileCodes.Off {
 		// A new mobile number is proved with a code sent to it (issue 18).
-		var current string
-		if err := s.DB.GetContext(ctx, &current, `SELECT p.mobile FROM people p JOIN accounts a ON a.person_id = p.id WHERE a.id = $1`,
-			p.AccountID); err != nil {
+		current, err := store.MobileOfAccount(ctx, s.DB, p.AccountID)
+		if err != nil {
 			return err
 		}
 		if newMobile != current {
@@ -114,16 +95,12 @@ func (s *server) updateContact(c echo.Context) error {
 		if len(changed) == 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE people SET
-			mobile = coalesce($2, mobile),
-			email = CASE WHEN $3::text IS NULL THEN email ELSE nullif($3, '') END,
-			address = coalesce($4, address), updated_at = now() WHERE id = $1`,
-			personID, optional(updated, "mobile"), optional(updated, "email"), optional(updated, "address")); err != nil {
+		if err := store.ChangeContact(ctx, tx, personID, optional(updated, "mobile"), optional(updated, "email"),
+			optional(updated, "address")); err != nil {
 			return err
 		}
 		changeID := uuid.NewString()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values)
-			VALUES ($1, $2, 'contact', 'applied', $3, $4)`, changeID, p.AccountID, mustJSON(old), mustJSON(updated)); err != nil {
+		if err := store.RecordContactChange(ctx, tx, changeID, p.AccountID, mustJSON(old), mustJSON(updated)); err != nil {
 			return err
 		}
 		// The audit entry names the fields and the change record, never
@@ -171,8 +148,8 @@ func (s *server) requestDataChange(c echo.Context) error {
 	repeat := false
 	var stored json.RawMessage
 	if keyed {
-		err := s.DB.GetContext(ctx, &stored, `SELECT new_values FROM data_changes WHERE id = $1 AND account_id = $2`, id, p.AccountID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		stored, err = store.RequestedDataChange(ctx, s.DB, id, p.AccountID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		repeat = err == nil
@@ -227,8 +204,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	}
 	err = s.unlessRepeat(repeat, func() error {
 		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO data_changes (id, account_id, kind, status, old_values, new_values, note)
-			VALUES ($1, $2, 'identity', 'pending', $3, $4, $5)`, id, p.AccountID, mustJSON(old), mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
+			if err := store.FileIdentityChange(ctx, tx, id, p.AccountID, mustJSON(old), mustJSON(changes), strings.TrimSpace(req.Note)); err != nil {
 				return err
 			}
 			return audit(ctx, tx, c, "registration_data.change_requested", "account", p.AccountID,
@@ -254,7 +230,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	err = s.settleIntake(ctx, "data_change", id, repeat, s.startIntake(opts, workflows.DataChangeReview, workflows.DataChangeInput{ChangeID: id}),
 		func(ctx context.Context) {
 			// No review can run: withdraw the request so the user can file it again.
-			s.discardIntake(ctx, id, `DELETE FROM data_changes WHERE id = $1 AND status = 'pending'`)
+			s.discardIntake(ctx, id, store.DiscardDataChange)
 		})
 	if err != nil {
 		slog.Error("start data change review", "change_id", id, "error", err)
@@ -262,7 +238,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	}
 	status := workflows.StatusPending
 	if repeat {
-		if err := s.DB.GetContext(ctx, &status, `SELECT status FROM data_changes WHERE id = $1`, id); err != nil {
+		if status, err = store.DataChangeStatus(ctx, s.DB, id); err != nil {
 			return err
 		}
 	}
@@ -270,18 +246,7 @@ func (s *server) requestDataChange(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": status, "fields": fields})
 }
 
-type dataChangeRow struct {
-	ID          string          `db:"id" json:"id"`
-	AccountID   string          `db:"account_id" json:"account_id"`
-	Kind        string          `db:"kind" json:"kind"`
-	Status      string          `db:"status" json:"status"`
-	OldValues   json.RawMessage `db:"old_values" json:"old_values"`
-	NewValues   json.RawMessage `db:"new_values" json:"new_values"`
-	Note        string          `db:"note" json:"note"`
-	Reason      sql.NullString  `db:"reason" json:"-"`
-	RequestedAt time.Time       `db:"requested_at" json:"requested_at"`
-	DecidedAt   sql.NullTime    `db:"decided_at" json:"-"`
-}
+type dataChangeRow store.DataChange
 
 func (r dataChangeRow) view() map[string]any {
 	return map[string]any{"id": r.ID, "account_id": r.AccountID, "kind": r.Kind, "status": r.Status,
@@ -289,17 +254,15 @@ func (r dataChangeRow) view() map[string]any {
 		"reason": nullable(r.Reason.String, r.Reason.Valid), "decided_at": nullable(r.DecidedAt.Time, r.DecidedAt.Valid)}
 }
 
-const dataChangeColumns = `id, account_id, kind, status, old_values, new_values, note, reason, requested_at, decided_at`
-
 // getDataChange: the user who asked, or staff who may read accounts (staff
 // also get the link to the review's run).
 func (s *server) getDataChange(c echo.Context) error {
 	p := caller(c)
-	var row dataChangeRow
-	err := getOne(c.Request().Context(), s.DB, &row, `SELECT `+dataChangeColumns+` FROM data_changes WHERE id = $1`, c.Param("id"))
+	stored, err := store.DataChangeByID(c.Request().Context(), s.DB, c.Param("id"))
 	if err != nil {
 		return err
 	}
+	row := dataChangeRow(stored)
 	if !(p.Kind == "user" && p.AccountID == row.AccountID) && !p.hasRole(activityReaderRoles...) {
 		return errNotFound()
 	}
@@ -315,14 +278,13 @@ func (s *server) getDataChange(c echo.Context) error {
 // changed at once, name and ID number changes with their review), newest
 // first.
 func (s *server) myDataChanges(c echo.Context) error {
-	rows := []dataChangeRow{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+dataChangeColumns+` FROM data_changes
-		WHERE account_id = $1 ORDER BY requested_at DESC, id LIMIT 100`, caller(c).AccountID); err != nil {
+	rows, err := store.DataChangesOf(c.Request().Context(), s.DB, caller(c).AccountID)
+	if err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
-		items = append(items, r.view())
+		items = append(items, dataChangeRow(r).view())
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
@@ -345,14 +307,13 @@ func (s *server) dataChangeQueue(c echo.Context) error {
 			return errValidation(validate.FieldError{Field: "after", Code: "invalid_cursor", MessageZH: "分页游标无效", MessageEN: "invalid cursor"})
 		}
 	}
-	rows := []dataChangeRow{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+dataChangeColumns+` FROM data_changes
-		WHERE status = 'pending' AND (requested_at, id) > ($2, $3::uuid) ORDER BY requested_at, id LIMIT $1`, limit, after, afterID); err != nil {
+	rows, err := store.PendingDataChanges(c.Request().Context(), s.DB, limit, after, afterID)
+	if err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
-		items = append(items, r.view())
+		items = append(items, dataChangeRow(r).view())
 	}
 	out := map[string]any{"items": items}
 	if len(rows) == limit {
@@ -382,8 +343,8 @@ func (s *server) decideDataChange(c echo.Context) error {
 	}
 	id := c.Param("id")
 	ctx := c.Request().Context()
-	var exists bool
-	if err := s.DB.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM data_changes WHERE id = $1 AND kind = 'identity')`, id); err != nil {
+	exists, err := store.IdentityChangeExists(ctx, s.DB, id)
+	if err != nil {
 		return err
 	}
 	if !exists {

@@ -9,14 +9,12 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 
-	"hrss-backoffice/internal/dbtx"
 	"hrss-backoffice/store"
 )
 
 // inTx runs fn in a transaction.
-var inTx = dbtx.Run
+var inTx = store.InTx
 
 // audit appends an entry for an action the API itself performs, with the
 // caller, source address and request ID.
@@ -42,7 +40,9 @@ func audit(ctx context.Context, tx *sqlx.Tx, c echo.Context, action, recordKind,
 }
 
 // getOne reads one row into dst; a missing row is the API's 404, which
-// says nothing about whether the record exists for someone else.
+// says nothing about whether the record exists for someone else. It serves
+// the handlers whose SQL has not moved to store yet (issue 16) and goes
+// with the last of them.
 func getOne(ctx context.Context, q sqlx.QueryerContext, dst any, query string, args ...any) error {
 	err := sqlx.GetContext(ctx, q, dst, query, args...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -51,33 +51,23 @@ func getOne(ctx context.Context, q sqlx.QueryerContext, dst any, query string, a
 	return err
 }
 
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
-}
+// isUniqueViolation tells whether err is a unique violation.
+var isUniqueViolation = store.IsUniqueViolation
 
 // violatesUnique tells whether err is a unique violation of the named
 // constraint or index.
-func violatesUnique(err error, constraint string) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
-}
+var violatesUnique = store.ViolatesUnique
 
 // discardIntake takes back an intake document that no workflow took up (its
 // start or Update failed or was refused), so that the caller can file it
-// again. The queries delete by $1 = id, only rows still untouched, in one
-// transaction; it runs even when the request was cancelled. Audit rows of
-// the attempt stay.
-func (s *server) discardIntake(ctx context.Context, id string, queries ...string) {
+// again. discard is the store's function for the kind of document
+// (store.DiscardApplication, ...); it runs in one transaction, even when
+// the request was cancelled. Audit rows of the attempt stay.
+func (s *server) discardIntake(ctx context.Context, id string, discard func(ctx context.Context, q store.Q, id string) error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		for _, q := range queries {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return discard(ctx, tx, id)
 	})
 	if err != nil {
 		slog.Error("discard an intake document", "id", id, "error", err)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,25 +19,21 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
-// deregistrationRoutes registers deregistration (C3.5, C4), disclosure
-// requests (C2.3) and the audit register.
+// deregistrationRoutes registers deregistration (C3.5, C4).
 //
 //	POST /v1/me/deregistration                 user
 //	GET  /v1/me/deregistration                 user (own requests, newest first)
 //	GET  /v1/me/deregistration/{id}            user (own requests)
 //	POST /v1/me/deregistration/{id}/withdraw   user (own requests)
-//
-// and the routes of disclosureRoutes and auditRoutes.
 func (s *server) deregistrationRoutes(g *echo.Group) {
 	g.POST("/me/deregistration", s.requestDeregistration, s.requireUser)
 	g.GET("/me/deregistration", s.myDeregistrations, s.requireUser)
 	g.GET("/me/deregistration/:id", s.getDeregistration, s.requireUser)
 	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.requireUser)
-	s.disclosureRoutes(g)
-	s.auditRoutes(g)
 }
 
 func httpRequestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
@@ -78,9 +73,8 @@ func newDeregistrationDocument(d deregistrationDocument) (string, string, error)
 // insertDeregistration stores a written request as received, with its
 // audit row; its closure process is started after the commit.
 func insertDeregistration(ctx context.Context, tx *sqlx.Tx, c echo.Context, d deregistrationDocument, doc, digest string, at time.Time) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deregistration_requests (id, account_id, scope, services, document, content_sha256,
-		submitted_at, source_ip, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received')`,
-		d.RequestID, d.AccountID, d.Scope, pq.Array(d.Services), doc, digest, at, c.RealIP(), httpRequestID(c)); err != nil {
+	if err := store.FileDeregistration(ctx, tx, store.NewDeregistration{ID: d.RequestID, AccountID: d.AccountID, Scope: d.Scope,
+		Services: d.Services, Document: doc, ContentSHA256: digest, SubmittedAt: at, SourceIP: c.RealIP(), RequestID: httpRequestID(c)}); err != nil {
 		return err
 	}
 	detail := map[string]any{"request_id": d.RequestID, "scope": d.Scope, "services": d.Services, "content_sha256": digest}
@@ -94,11 +88,8 @@ func insertDeregistration(ctx context.Context, tx *sqlx.Tx, c echo.Context, d de
 // wrong one counts towards the sign-in limits of the caller's username and
 // is refused with 429 like a sign-in once a limit is reached (C3.4(8)).
 func (s *server) confirmPassword(c echo.Context, p *principal, password string) (*validate.FieldError, error) {
-	var acct struct {
-		Hash      string    `db:"password_hash"`
-		ChangedAt time.Time `db:"password_changed_at"`
-	}
-	if err := s.DB.GetContext(c.Request().Context(), &acct, `SELECT password_hash, password_changed_at FROM accounts WHERE id = $1`, p.AccountID); err != nil {
+	acct, err := store.PasswordOfAccount(c.Request().Context(), s.DB, p.AccountID)
+	if err != nil {
 		return nil, err
 	}
 	chk := passwordCheck{Username: p.Username, AccountID: p.AccountID, ChangedAt: acct.ChangedAt, Failure: "wrong_confirmation"}
@@ -144,12 +135,11 @@ func (s *server) requestDeregistration(c echo.Context) error {
 	var row deregistrationRow
 	repeat := false
 	if keyed {
-		err := s.DB.GetContext(ctx, &row, `SELECT `+deregistrationColumns+` FROM deregistration_requests WHERE id = $1 AND account_id = $2`,
-			id, p.AccountID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		stored, err := store.DeregistrationOf(ctx, s.DB, id, p.AccountID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		repeat = err == nil
+		row, repeat = deregistrationRow(stored), err == nil
 	}
 	var details []validate.FieldError
 	if fe := validate.Text("statement", req.Statement, true, 1, 4000); fe != nil {
@@ -164,9 +154,8 @@ func (s *server) requestDeregistration(c echo.Context) error {
 			details = append(details, validate.FieldError{Field: "services", Code: "required",
 				MessageZH: "请列出要取消的服务", MessageEN: "name the services to cancel"})
 		}
-		var open []string
-		if err := s.DB.SelectContext(ctx, &open, `SELECT service_code FROM account_services WHERE account_id = $1 AND status <> 'closed'`,
-			p.AccountID); err != nil {
+		open, err := store.UnclosedServiceCodes(ctx, s.DB, p.AccountID)
+		if err != nil {
 			return err
 		}
 		for i, code := range req.Services {
@@ -221,7 +210,7 @@ func (s *server) requestDeregistration(c echo.Context) error {
 		return err
 	}, func(ctx context.Context) {
 		// The process never started: take the document back and say so.
-		s.discardIntake(ctx, id, `DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`)
+		s.discardIntake(ctx, id, store.DiscardDeregistration)
 	})
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -260,28 +249,10 @@ func (s *server) startClosure(ctx context.Context, scope, requestID, accountID s
 	return err
 }
 
-type deregistrationRow struct {
-	ID              string         `db:"id" json:"id"`
-	Scope           string         `db:"scope" json:"scope"`
-	Services        pq.StringArray `db:"services" json:"services"`
-	Status          string         `db:"status" json:"status"`
-	Document        string         `db:"document" json:"document"`
-	ContentSHA256   string         `db:"content_sha256" json:"content_sha256"`
-	SubmittedAt     time.Time      `db:"submitted_at" json:"received_at"`
-	CoolingOffUntil *time.Time     `db:"cooling_off_until" json:"cooling_off_until"`
-	BlockedSince    *time.Time     `db:"blocked_since" json:"blocked_since"`
-	WithdrawnAt     *time.Time     `db:"withdrawn_at" json:"withdrawn_at"`
-	CompletedAt     *time.Time     `db:"completed_at" json:"completed_at"`
-}
-
-const deregistrationColumns = `id, scope, services, status, document, content_sha256, submitted_at,
-	cooling_off_until, blocked_since, withdrawn_at, completed_at`
+type deregistrationRow = store.Deregistration
 
 func (s *server) ownDeregistration(c echo.Context) (deregistrationRow, error) {
-	var row deregistrationRow
-	err := getOne(c.Request().Context(), s.DB, &row, `SELECT `+deregistrationColumns+`
-		FROM deregistration_requests WHERE id = $1 AND account_id = $2`, c.Param("id"), caller(c).AccountID)
-	return row, err
+	return store.DeregistrationOf(c.Request().Context(), s.DB, c.Param("id"), caller(c).AccountID)
 }
 
 // getDeregistration shows the user's own request: the stored document,
@@ -300,9 +271,8 @@ func (s *server) getDeregistration(c echo.Context) error {
 // myDeregistrations lists the user's own requests, newest first, so that a
 // receipt can be found again after the page that showed it.
 func (s *server) myDeregistrations(c echo.Context) error {
-	rows := []deregistrationRow{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+deregistrationColumns+`
-		FROM deregistration_requests WHERE account_id = $1 ORDER BY submitted_at DESC, id`, caller(c).AccountID); err != nil {
+	rows, err := store.DeregistrationsOf(c.Request().Context(), s.DB, caller(c).AccountID)
+	if err != nil {
 		return err
 	}
 	for i := range rows {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -110,8 +110,8 @@ func (s *server) enterDisclosure(c echo.Context) error {
 	}
 	if req.Basis == workflows.BasisServiceNeed {
 		add(validate.Text("department", req.Department, true, 2, 200))
-		var known bool
-		if err := s.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM services WHERE code = $1)`, req.ServiceCode); err != nil {
+		known, err := store.ServiceExists(ctx, s.DB, req.ServiceCode)
+		if err != nil {
 			return err
 		}
 		if !known {
@@ -129,17 +129,18 @@ func (s *server) enterDisclosure(c echo.Context) error {
 			fe("subject.account_id", "unknown_user", "未找到该用户", "no such user")
 			break
 		}
-		err := s.DB.GetContext(ctx, &accountID, `SELECT id FROM accounts WHERE id = $1`, req.Subject.AccountID)
-		if errors.Is(err, sql.ErrNoRows) {
+		var err error
+		accountID, err = store.AccountIDByID(ctx, s.DB, req.Subject.AccountID)
+		if errors.Is(err, store.ErrNotFound) {
 			fe("subject.account_id", "unknown_user", "未找到该用户", "no such user")
 		} else if err != nil {
 			return err
 		}
 	default:
 		// The person's latest account.
-		err := s.DB.GetContext(ctx, &accountID, `SELECT a.id FROM accounts a JOIN people p ON p.id = a.person_id
-			WHERE p.id_number = $1 ORDER BY a.opened_at DESC LIMIT 1`, validate.NormalizeIDNumber(req.Subject.IDNumber))
-		if errors.Is(err, sql.ErrNoRows) {
+		var err error
+		accountID, err = store.LatestAccountOf(ctx, s.DB, validate.NormalizeIDNumber(req.Subject.IDNumber))
+		if errors.Is(err, store.ErrNotFound) {
 			fe("subject.id_number", "unknown_user", "未找到该用户", "no such user")
 		} else if err != nil {
 			return err
@@ -148,9 +149,8 @@ func (s *server) enterDisclosure(c echo.Context) error {
 	// C2.3(3): the department needs the data to deliver a service of the
 	// website to this user, so the user must hold that service.
 	if req.Basis == workflows.BasisServiceNeed && accountID != "" && req.ServiceCode != "" && len(details) == 0 {
-		var held bool
-		if err := s.DB.GetContext(ctx, &held, `SELECT EXISTS (SELECT 1 FROM account_services s JOIN services c ON c.code = s.service_code
-			WHERE s.account_id = $1 AND s.service_code = $2 AND s.status <> 'closed' AND c.active)`, accountID, req.ServiceCode); err != nil {
+		held, err := store.HoldsActiveService(ctx, s.DB, accountID, req.ServiceCode)
+		if err != nil {
 			return err
 		}
 		if !held {
@@ -168,12 +168,11 @@ func (s *server) enterDisclosure(c echo.Context) error {
 		secrecyRef, secrecyUntil = strings.TrimSpace(req.SecrecyOrder.Reference), req.SecrecyOrder.Until.UTC()
 	}
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO disclosure_requests (id, account_id, requester, basis, legal_reference, department,
-			service_code, purpose, fields, secrecy_order, secrecy_until, entered_by, entered_roles, entered_at, source_ip, request_id, status)
-			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), nullif($7, ''), $8, $9, $10, $11, $12, $13, $14, $15, $16, 'received')`,
-			id, accountID, strings.TrimSpace(req.Requester), req.Basis, strings.TrimSpace(req.LegalReference), strings.TrimSpace(req.Department),
-			req.ServiceCode, strings.TrimSpace(req.Purpose), pq.Array(req.Fields), secrecyRef, secrecyUntil, p.StaffID, pq.Array(p.Roles),
-			s.now().UTC(), c.RealIP(), httpRequestID(c)); err != nil {
+		if err := store.EnterDisclosure(ctx, tx, store.NewDisclosure{ID: id, AccountID: accountID, Requester: strings.TrimSpace(req.Requester),
+			Basis: req.Basis, LegalReference: strings.TrimSpace(req.LegalReference), Department: strings.TrimSpace(req.Department),
+			ServiceCode: req.ServiceCode, Purpose: strings.TrimSpace(req.Purpose), Fields: req.Fields, SecrecyOrder: secrecyRef,
+			SecrecyUntil: secrecyUntil, EnteredBy: p.StaffID, EnteredRoles: p.Roles, EnteredAt: s.now().UTC(), SourceIP: c.RealIP(),
+			RequestID: httpRequestID(c)}); err != nil {
 			return err
 		}
 		d := map[string]any{"account_id": accountID, "basis": req.Basis, "fields": req.Fields, "secret": req.SecrecyOrder != nil}
@@ -200,7 +199,7 @@ func (s *server) enterDisclosure(c echo.Context) error {
 		slog.Error("start disclosure request", "disclosure_id", id, "error", err)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if _, derr := s.DB.ExecContext(ctx, `DELETE FROM disclosure_requests WHERE id = $1 AND status = 'received'`, id); derr != nil {
+		if derr := store.DiscardDisclosureRequest(ctx, s.DB, id); derr != nil {
 			slog.Error("discard disclosure request", "disclosure_id", id, "error", derr)
 		}
 		return errUnavailable()
@@ -209,39 +208,7 @@ func (s *server) enterDisclosure(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "status": "received", "basis": req.Basis, "fields": req.Fields})
 }
 
-type disclosureView struct {
-	ID                string         `db:"id" json:"id"`
-	AccountID         string         `db:"account_id" json:"account_id"`
-	Requester         string         `db:"requester" json:"requester"`
-	Basis             string         `db:"basis" json:"basis"`
-	LegalReference    *string        `db:"legal_reference" json:"legal_reference"`
-	Department        *string        `db:"department" json:"department"`
-	ServiceCode       *string        `db:"service_code" json:"service_code"`
-	Purpose           string         `db:"purpose" json:"purpose"`
-	Fields            pq.StringArray `db:"fields" json:"fields"`
-	SecrecyOrder      *string        `db:"secrecy_order" json:"secrecy_order"`
-	SecrecyUntil      *time.Time     `db:"secrecy_until" json:"secrecy_until"`
-	EnteredBy         string         `db:"entered_by" json:"entered_by"`
-	EnteredRoles      pq.StringArray `db:"entered_roles" json:"entered_roles"`
-	EnteredAt         time.Time      `db:"entered_at" json:"entered_at"`
-	Status            string         `db:"status" json:"status"`
-	Deadline          *time.Time     `db:"deadline" json:"deadline"`
-	ConsentDecision   *string        `db:"consent_decision" json:"consent_decision"`
-	ConsentAt         *time.Time     `db:"consent_at" json:"consent_at"`
-	ApprovedBy        *string        `db:"approved_by" json:"approved_by"`
-	ApproverRoles     pq.StringArray `db:"approver_roles" json:"approver_roles"`
-	DecidedAt         *time.Time     `db:"decided_at" json:"decided_at"`
-	DecisionReason    *string        `db:"decision_reason" json:"decision_reason"`
-	ApprovedFields    pq.StringArray `db:"approved_fields" json:"approved_fields"`
-	DeliveryExpiresAt *time.Time     `db:"delivery_expires_at" json:"delivery_expires_at"`
-	DeliveredAt       *time.Time     `db:"delivered_at" json:"delivered_at"`
-	DeliveredTo       *string        `db:"delivered_to" json:"delivered_to"`
-	ClosedAt          *time.Time     `db:"closed_at" json:"closed_at"`
-}
-
-const disclosureColumns = `id, account_id, requester, basis, legal_reference, department, service_code, purpose, fields,
-	secrecy_order, secrecy_until, entered_by, entered_roles, entered_at, status, deadline, consent_decision, consent_at,
-	approved_by, approver_roles, decided_at, decision_reason, approved_fields, delivery_expires_at, delivered_at, delivered_to, closed_at`
+type disclosureView store.Disclosure
 
 func (v *disclosureView) normalise() {
 	for _, a := range []*pq.StringArray{&v.Fields, &v.EnteredRoles, &v.ApproverRoles, &v.ApprovedFields} {
@@ -252,8 +219,8 @@ func (v *disclosureView) normalise() {
 }
 
 func (s *server) loadDisclosure(ctx context.Context, id string) (disclosureView, error) {
-	var v disclosureView
-	err := getOne(ctx, s.DB, &v, `SELECT `+disclosureColumns+` FROM disclosure_requests WHERE id = $1`, id)
+	row, err := store.DisclosureByID(ctx, s.DB, id)
+	v := disclosureView(row)
 	v.normalise()
 	return v, err
 }
@@ -283,17 +250,16 @@ func (s *server) disclosureRegister(c echo.Context) error {
 			return errValidation(validate.FieldError{Field: "after", Code: "invalid_cursor", MessageZH: "分页游标无效", MessageEN: "invalid cursor"})
 		}
 	}
-	rows := []disclosureView{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+disclosureColumns+` FROM disclosure_requests
-		WHERE (entered_at, id) > ($1, $2::uuid)
-		  AND ($3 = '' OR status = $3) AND ($4 = '' OR basis = $4) AND ($5 = '' OR account_id::text = $5)
-		  AND ($7 = '' OR entered_by::text = $7)
-		ORDER BY entered_at, id LIMIT $6`, after, afterID, c.QueryParam("status"), c.QueryParam("basis"), c.QueryParam("account_id"), limit,
-		enteredBy); err != nil {
+	stored, err := store.DisclosureRegister(c.Request().Context(), s.DB, store.DisclosureFilter{After: after, AfterID: afterID,
+		Status: c.QueryParam("status"), Basis: c.QueryParam("basis"), AccountID: c.QueryParam("account_id"), EnteredBy: enteredBy, Limit: limit})
+	if err != nil {
 		return err
 	}
-	for i := range rows {
-		rows[i].normalise()
+	rows := make([]disclosureView, 0, len(stored))
+	for _, r := range stored {
+		v := disclosureView(r)
+		v.normalise()
+		rows = append(rows, v)
 	}
 	out := map[string]any{"items": rows}
 	if len(rows) == limit {
@@ -367,210 +333,4 @@ func (s *server) decideDisclosure(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, st)
-}
-
-// exportDisclosure hands the approved fields, and nothing else, once to the
-// staff member who entered the request, within the delivery window. This
-// single pickup is the API's to write, like an initial password's: the
-// data never passes through a workflow.
-func (s *server) exportDisclosure(c echo.Context) error {
-	p := caller(c)
-	ctx := c.Request().Context()
-	id := c.Param("id")
-	var out map[string]any
-	var accountID string
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var r struct {
-			AccountID      string         `db:"account_id"`
-			EnteredBy      string         `db:"entered_by"`
-			Status         string         `db:"status"`
-			ApprovedFields pq.StringArray `db:"approved_fields"`
-			Expires        *time.Time     `db:"delivery_expires_at"`
-			Secret         bool           `db:"secret"`
-		}
-		err := getOne(ctx, tx, &r, `SELECT account_id, entered_by, status, approved_fields, delivery_expires_at,
-			secrecy_until IS NOT NULL AS secret FROM disclosure_requests WHERE id = $1 FOR UPDATE`, id)
-		if err != nil {
-			return err
-		}
-		if r.EnteredBy != p.StaffID {
-			return errForbidden("only the staff member who entered the request exports it", "仅录入请求的工作人员可以导出")
-		}
-		switch {
-		case r.Status == workflows.DisclosureDelivered:
-			return newError(http.StatusGone, "already_delivered", "数据已交付，不能再次导出", "the data was delivered already")
-		case r.Status != workflows.DisclosureApproved:
-			return newError(http.StatusConflict, "not_approved", "该请求未获批准", "the request is "+r.Status+", not approved")
-		case r.Expires == nil || !s.now().Before(*r.Expires):
-			return newError(http.StatusGone, "delivery_expired", "交付期限已过", "the delivery window has passed")
-		}
-		data, err := disclosedData(ctx, tx, r.AccountID, r.ApprovedFields)
-		if err != nil {
-			return err
-		}
-		now := s.now().UTC()
-		if _, err := tx.ExecContext(ctx, `UPDATE disclosure_requests SET status = 'delivered', delivered_at = $2, delivered_to = $3, closed_at = $2
-			WHERE id = $1`, id, now, p.StaffID); err != nil {
-			return err
-		}
-		d := map[string]any{"account_id": r.AccountID, "fields": []string(r.ApprovedFields)}
-		if err := audit(ctx, tx, c, "disclosure.delivered", "disclosure", id, d); err != nil {
-			return err
-		}
-		if !r.Secret {
-			if err := audit(ctx, tx, c, "account.disclosure_delivered", "account", r.AccountID, map[string]any{"disclosure_id": id,
-				"fields": []string(r.ApprovedFields)}); err != nil {
-				return err
-			}
-		}
-		accountID = r.AccountID
-		out = map[string]any{"disclosure_id": id, "account_id": r.AccountID, "fields": []string(r.ApprovedFields), "data": data, "delivered_at": now}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// Let the workflow close at once; its delivery timer covers a lost signal.
-	if err := s.Temporal.SignalWorkflow(context.WithoutCancel(ctx), workflows.DisclosureWorkflowID(id), "", workflows.SignalDisclosureDelivered, nil); err != nil {
-		slog.Warn("signal disclosure delivered", "disclosure_id", id, "account_id", accountID, "error", err)
-	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="disclosure-`+id+`.json"`)
-	return c.JSON(http.StatusOK, out)
-}
-
-// disclosedData reads exactly the approved fields of the account: a field
-// not approved is never read into the answer. There is no code path for a
-// password or its hash.
-func disclosedData(ctx context.Context, tx *sqlx.Tx, accountID string, fields []string) (map[string]any, error) {
-	var row struct {
-		Name      string         `db:"name"`
-		IDNumber  string         `db:"id_number"`
-		BirthDate time.Time      `db:"birth_date"`
-		Mobile    string         `db:"mobile"`
-		Email     sql.NullString `db:"email"`
-		Address   string         `db:"address"`
-		Status    string         `db:"status"`
-		OpenedAt  time.Time      `db:"opened_at"`
-	}
-	if err := tx.GetContext(ctx, &row, `SELECT p.name, p.id_number, p.birth_date, p.mobile, p.email, p.address, a.status, a.opened_at
-		FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.id = $1`, accountID); err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	for _, f := range fields {
-		switch f {
-		case "name":
-			out[f] = row.Name
-		case "id_number":
-			out[f] = row.IDNumber
-		case "birth_date":
-			out[f] = row.BirthDate.Format("2006-01-02")
-		case "mobile":
-			out[f] = row.Mobile
-		case "email":
-			out[f] = row.Email.String
-		case "address":
-			out[f] = row.Address
-		case "account_status":
-			out[f] = row.Status
-		case "registered_at":
-			out[f] = row.OpenedAt.UTC()
-		case "services":
-			services := []string{}
-			if err := tx.SelectContext(ctx, &services, `SELECT service_code FROM account_services WHERE account_id = $1 AND status = 'open'
-				ORDER BY service_code`, accountID); err != nil {
-				return nil, err
-			}
-			out[f] = services
-		case "agreement":
-			var agr struct {
-				TermsVersion   string     `db:"terms_version" json:"terms_version"`
-				EffectiveFrom  time.Time  `db:"effective_from" json:"effective_from"`
-				EffectiveUntil *time.Time `db:"effective_until" json:"effective_until"`
-			}
-			if err := tx.GetContext(ctx, &agr, `SELECT terms_version, effective_from, effective_until FROM agreements WHERE account_id = $1`,
-				accountID); err != nil {
-				return nil, err
-			}
-			out[f] = agr
-		default:
-			return nil, fmt.Errorf("no disclosure reader for field %q", f)
-		}
-	}
-	return out, nil
-}
-
-// myConsents lists the requests that ask for the user's consent, open and
-// answered.
-func (s *server) myConsents(c echo.Context) error {
-	type consent struct {
-		ID         string         `db:"id" json:"id"`
-		Requester  string         `db:"requester" json:"requester"`
-		Purpose    string         `db:"purpose" json:"purpose"`
-		Fields     pq.StringArray `db:"fields" json:"fields"`
-		Status     string         `db:"status" json:"status"`
-		Deadline   *time.Time     `db:"deadline" json:"deadline"`
-		Decision   *string        `db:"consent_decision" json:"decision"`
-		AnsweredAt *time.Time     `db:"consent_at" json:"answered_at"`
-		EnteredAt  time.Time      `db:"entered_at" json:"requested_at"`
-	}
-	rows := []consent{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, requester, purpose, fields, status, deadline, consent_decision,
-		consent_at, entered_at FROM disclosure_requests WHERE account_id = $1 AND basis = 'user_authorised' AND status <> 'received'
-		ORDER BY entered_at DESC, id`, caller(c).AccountID); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"consents": rows})
-}
-
-func (s *server) answerConsent(c echo.Context) error {
-	var req struct {
-		Decision string `json:"decision"`
-	}
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	p := caller(c)
-	ctx := c.Request().Context()
-	var found bool
-	if err := s.DB.GetContext(ctx, &found, `SELECT EXISTS (SELECT 1 FROM disclosure_requests WHERE id = $1 AND account_id = $2
-		AND basis = 'user_authorised')`, c.Param("id"), p.AccountID); err != nil {
-		return err
-	}
-	if !found {
-		return errNotFound()
-	}
-	var st workflows.DisclosureStatus
-	if err := s.updateWorkflow(ctx, workflows.DisclosureWorkflowID(c.Param("id")), workflows.UpdateConsent,
-		workflows.ConsentAnswer{Actor: p.actor(), Decision: req.Decision, HTTPRequestID: httpRequestID(c)}, &st); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"id": c.Param("id"), "status": st.Status})
-}
-
-// myDisclosures shows the user every disclosure of their data: who
-// received what, when, on which basis. A law request under a secrecy order
-// shows once the order has ended.
-func (s *server) myDisclosures(c echo.Context) error {
-	type disclosed struct {
-		ID             string         `db:"id" json:"id"`
-		Requester      string         `db:"requester" json:"requester"`
-		Basis          string         `db:"basis" json:"basis"`
-		LegalReference *string        `db:"legal_reference" json:"legal_reference"`
-		Department     *string        `db:"department" json:"department"`
-		ServiceCode    *string        `db:"service_code" json:"service_code"`
-		Purpose        string         `db:"purpose" json:"purpose"`
-		Fields         pq.StringArray `db:"approved_fields" json:"fields"`
-		ApproverRoles  pq.StringArray `db:"approver_roles" json:"approver_roles"`
-		ConsentedAt    *time.Time     `db:"consent_at" json:"consented_at"`
-		DeliveredAt    time.Time      `db:"delivered_at" json:"delivered_at"`
-	}
-	rows := []disclosed{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, requester, basis, legal_reference, department, service_code,
-		purpose, approved_fields, coalesce(approver_roles, '{}') AS approver_roles, consent_at, delivered_at
-		FROM disclosure_requests WHERE account_id = $1 AND status = 'delivered' AND (secrecy_until IS NULL OR secrecy_until <= $2)
-		ORDER BY delivered_at DESC, id`, caller(c).AccountID, s.now()); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"disclosures": rows})
 }

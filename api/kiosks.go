@@ -1,18 +1,17 @@
 package api
 
 import (
-	"database/sql"
 	"errors"
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -43,14 +42,7 @@ func adminOnly(c echo.Context) error {
 	return nil
 }
 
-type kioskRow struct {
-	ID        string       `db:"id" json:"id"`
-	Name      string       `db:"name" json:"name"`
-	Office    string       `db:"office" json:"office"`
-	CreatedAt time.Time    `db:"created_at" json:"created_at"`
-	RotatedAt time.Time    `db:"rotated_at" json:"rotated_at"`
-	RevokedAt sql.NullTime `db:"revoked_at" json:"-"`
-}
+type kioskRow store.Kiosk
 
 func (k kioskRow) view() map[string]any {
 	return map[string]any{"id": k.ID, "name": k.Name, "office": k.Office, "created_at": k.CreatedAt, "rotated_at": k.RotatedAt,
@@ -61,14 +53,13 @@ func (s *server) listKiosks(c echo.Context) error {
 	if err := adminOnly(c); err != nil {
 		return err
 	}
-	var rows []kioskRow
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, name, office, created_at, rotated_at, revoked_at
-		FROM kiosks ORDER BY created_at, id`); err != nil {
+	rows, err := store.Kiosks(c.Request().Context(), s.DB)
+	if err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
 	for _, k := range rows {
-		items = append(items, k.view())
+		items = append(items, kioskRow(k).view())
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
@@ -101,11 +92,11 @@ func (s *server) registerKiosk(c echo.Context) error {
 	id := uuid.NewString()
 	var k kioskRow
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if err := getOne(ctx, tx, &k, `INSERT INTO kiosks (id, name, office, credential_hash, created_by)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id, name, office, created_at, rotated_at, revoked_at`,
-			id, strings.TrimSpace(req.Name), strings.TrimSpace(req.Office), hashToken(cred), caller(c).StaffID); err != nil {
+		row, err := store.RegisterKiosk(ctx, tx, id, strings.TrimSpace(req.Name), strings.TrimSpace(req.Office), hashToken(cred), caller(c).StaffID)
+		if err != nil {
 			return err
 		}
+		k = kioskRow(row)
 		return audit(ctx, tx, c, "kiosk.registered", "kiosk", id, map[string]any{"office": k.Office})
 	})
 	if err != nil {
@@ -123,11 +114,11 @@ func kioskByID(c echo.Context, tx *sqlx.Tx) (kioskRow, error) {
 	if uuid.Validate(id) != nil {
 		return k, errNotFound()
 	}
-	err := getOne(c.Request().Context(), tx, &k, `SELECT id, name, office, created_at, rotated_at, revoked_at FROM kiosks
-		WHERE id = $1 FOR UPDATE`, id)
+	row, err := store.LockKiosk(c.Request().Context(), tx, id)
 	if err != nil {
 		return k, err
 	}
+	k = kioskRow(row)
 	if k.RevokedAt.Valid {
 		return k, newError(http.StatusConflict, "kiosk_revoked", "该自助终端已停用", "the kiosk is revoked")
 	}
@@ -149,10 +140,11 @@ func (s *server) rotateKiosk(c echo.Context) error {
 		if k, err = kioskByID(c, tx); err != nil {
 			return err
 		}
-		if err := getOne(ctx, tx, &k, `UPDATE kiosks SET credential_hash = $2, rotated_at = now() WHERE id = $1
-			RETURNING id, name, office, created_at, rotated_at, revoked_at`, k.ID, hashToken(cred)); err != nil {
+		row, err := store.RotateKioskCredential(ctx, tx, k.ID, hashToken(cred))
+		if err != nil {
 			return err
 		}
+		k = kioskRow(row)
 		return audit(ctx, tx, c, "kiosk.credential_rotated", "kiosk", k.ID, map[string]any{"office": k.Office})
 	})
 	if err != nil {
@@ -174,10 +166,11 @@ func (s *server) revokeKiosk(c echo.Context) error {
 		if k, err = kioskByID(c, tx); err != nil {
 			return err
 		}
-		if err := getOne(ctx, tx, &k, `UPDATE kiosks SET revoked_at = now(), revoked_by = $2 WHERE id = $1
-			RETURNING id, name, office, created_at, rotated_at, revoked_at`, k.ID, caller(c).StaffID); err != nil {
+		row, err := store.RevokeKiosk(ctx, tx, k.ID, caller(c).StaffID)
+		if err != nil {
 			return err
 		}
+		k = kioskRow(row)
 		return audit(ctx, tx, c, "kiosk.revoked", "kiosk", k.ID, map[string]any{"office": k.Office})
 	})
 	if err != nil {
@@ -217,13 +210,8 @@ func (s *server) registrationEntry(c echo.Context, claimed string) (entry, error
 		if !kioskCredentialPattern.MatchString(cred) {
 			return e, bad
 		}
-		var k struct {
-			ID     string `db:"id"`
-			Office string `db:"office"`
-		}
-		err := s.DB.GetContext(c.Request().Context(), &k, `SELECT id, office FROM kiosks WHERE credential_hash = $1 AND revoked_at IS NULL`,
-			hashToken(cred))
-		if errors.Is(err, sql.ErrNoRows) {
+		k, err := store.KioskByCredential(c.Request().Context(), s.DB, hashToken(cred))
+		if errors.Is(err, store.ErrNotFound) {
 			return e, bad
 		}
 		if err != nil {
@@ -231,8 +219,8 @@ func (s *server) registrationEntry(c echo.Context, claimed string) (entry, error
 		}
 		e = entry{Channel: "kiosk", KioskID: k.ID, Office: k.Office}
 	case p != nil && p.Kind == "staff" && p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor):
-		var office string
-		if err := s.DB.GetContext(c.Request().Context(), &office, `SELECT office FROM staff WHERE id = $1`, p.StaffID); err != nil {
+		office, err := store.StaffOffice(c.Request().Context(), s.DB, p.StaffID)
+		if err != nil {
 			return e, err
 		}
 		e = entry{Channel: "counter", EnteredBy: p.StaffID, Office: office}

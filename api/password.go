@@ -18,6 +18,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -355,7 +356,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	err = s.settleIntake(ctx, "password_reset", resetID, repeat, call, func(ctx context.Context) {
 		// Never carried out: take the document back. A refused reset stays,
 		// marked refused by the activity.
-		s.discardIntake(ctx, resetID, `DELETE FROM password_resets WHERE id = $1 AND status = 'requested'`)
+		s.discardIntake(ctx, resetID, store.DiscardPasswordReset)
 	})
 	if err != nil {
 		return fromWorkflow(err)

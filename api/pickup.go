@@ -2,16 +2,15 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/store"
 )
 
 // pickUpCredential hands out a sealed initial password (registration
@@ -25,16 +24,7 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 	var plain []byte
 	var out map[string]any
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var row struct {
-			AccountID  string         `db:"account_id"`
-			IssuedTo   sql.NullString `db:"issued_to"`
-			Ciphertext []byte         `db:"ciphertext"`
-			ExpiresAt  time.Time      `db:"expires_at"`
-			PickedUpAt sql.NullTime   `db:"picked_up_at"`
-			Username   string         `db:"username"`
-		}
-		err := getOne(ctx, tx, &row, `SELECT cp.account_id, cp.issued_to, cp.ciphertext, cp.expires_at, cp.picked_up_at, a.username
-			FROM credential_pickups cp JOIN accounts a ON a.id = cp.account_id WHERE cp.operation_key = $1 FOR UPDATE OF cp`, key)
+		row, err := store.LockStaffPickup(ctx, tx, key)
 		if err != nil {
 			return err
 		}
@@ -51,7 +41,7 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 		if err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE credential_pickups SET ciphertext = NULL, picked_up_at = now() WHERE operation_key = $1`, key); err != nil {
+		if err := store.MarkPickedUp(ctx, tx, key); err != nil {
 			return err
 		}
 		out = map[string]any{"username": row.Username, "account_id": row.AccountID}
@@ -65,28 +55,15 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 }
 
 // pickupRow is the sealed initial password of an approval.
-type pickupRow struct {
-	AccountID   string       `db:"account_id"`
-	ToApplicant bool         `db:"to_applicant"`
-	Ciphertext  []byte       `db:"ciphertext"`
-	Expired     bool         `db:"expired"`
-	PickedUpAt  sql.NullTime `db:"picked_up_at"`
-	Username    string       `db:"username"`
-}
+type pickupRow = store.ApplicantPickup
 
 // waitingPickup finds the applicant's initial password of an application
 // (locked when lock) and refuses when there is none to hand out: not
 // approved yet (409), a counter registration's slip (403), picked up or
 // past the window (410: a counter resets it).
-func (s *server) waitingPickup(ctx context.Context, q sqlx.QueryerContext, applicationID string, lock bool) (pickupRow, error) {
-	var row pickupRow
-	query := `SELECT cp.account_id, cp.to_applicant, cp.ciphertext, cp.expires_at <= now() AS expired, cp.picked_up_at, a.username
-		FROM credential_pickups cp JOIN accounts a ON a.id = cp.account_id WHERE cp.operation_key = $1`
-	if lock {
-		query += ` FOR UPDATE OF cp`
-	}
-	err := sqlx.GetContext(ctx, q, &row, query, activities.RegistrationPickupKey(applicationID))
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *server) waitingPickup(ctx context.Context, q store.Q, applicationID string, lock bool) (pickupRow, error) {
+	row, err := store.ApplicantPickupByKey(ctx, q, activities.RegistrationPickupKey(applicationID), lock)
+	if errors.Is(err, store.ErrNotFound) {
 		return row, newError(http.StatusConflict, "not_approved", "申请尚未批准，暂无初始密码", "the application is not approved: there is no initial password yet")
 	}
 	if err != nil {
@@ -124,8 +101,8 @@ func (s *server) applicantPickUp(c echo.Context) error {
 	if _, err := s.waitingPickup(ctx, s.DB, id, false); err != nil {
 		return err
 	}
-	var mobile string
-	if err := s.DB.GetContext(ctx, &mobile, `SELECT mobile FROM applications WHERE id = $1`, id); err != nil {
+	mobile, _, err := store.ApplicationMobile(ctx, s.DB, id)
+	if err != nil {
 		return err
 	}
 	if err := s.checkMobileCode(ctx, mobile, PurposePickup, id, req.MobileCode); err != nil {
@@ -142,7 +119,7 @@ func (s *server) applicantPickUp(c echo.Context) error {
 		if plain, err = s.Box.Open(row.Ciphertext, []byte(key)); err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE credential_pickups SET ciphertext = NULL, picked_up_at = now() WHERE operation_key = $1`, key); err != nil {
+		if err := store.MarkPickedUp(ctx, tx, key); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "account.initial_password_picked_up", "account", row.AccountID,

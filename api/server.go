@@ -213,6 +213,8 @@ func New(d Deps) (*echo.Echo, error) {
 	s.caseRoutes(v1)
 	s.passwordRoutes(v1)
 	s.deregistrationRoutes(v1)
+	s.disclosureRoutes(v1)
+	s.auditRoutes(v1)
 	s.exportRoutes(v1)
 	s.termsRoutes(v1)
 	s.catalogueRoutes(v1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 )
 
 // Verification codes (issue 18, C1.5): a 6-digit code sent by SMS proves
@@ -176,19 +176,11 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 	var expires time.Time
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		// One lock per number, then one per address, always in this order.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('verification-mobile:' || $1, 0))`, req.Mobile); err != nil {
+		if err := store.LockCodeSending(ctx, tx, req.Mobile, addr); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('verification-addr:' || $1, 0))`, addr); err != nil {
-			return err
-		}
-		var m struct {
-			N    int             `db:"n"`
-			Last sql.NullFloat64 `db:"last"`
-		}
-		if err := tx.GetContext(ctx, &m, `SELECT count(*) AS n, extract(epoch FROM now() - max(created_at)) AS last
-			FROM verification_codes WHERE mobile = $1 AND purpose = $3 AND created_at > now() - $2::interval`, req.Mobile, set.Window.String(),
-			req.Purpose); err != nil {
+		m, err := store.CodesToMobile(ctx, tx, req.Mobile, req.Purpose, set.Window)
+		if err != nil {
 			return err
 		}
 		if m.Last.Valid && m.Last.Float64 < set.Gap.Seconds() {
@@ -197,22 +189,17 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		if m.N >= set.PerMobile {
 			return errTooManyCodes(set.Window / 4)
 		}
-		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM verification_codes WHERE source_addr = $1 AND created_at > now() - $2::interval`,
-			addr, set.Window.String()); err != nil {
+		n, err := store.CodesFromAddress(ctx, tx, addr, set.Window)
+		if err != nil {
 			return err
 		}
 		if n >= set.PerAddress {
 			return errTooManyCodes(set.Window / 4)
 		}
 		// A new code replaces the older ones of the same number and purpose.
-		if _, err := tx.ExecContext(ctx, `UPDATE verification_codes SET used_at = now(), send_result = coalesce(send_result, '') || ' (replaced)'
-			WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL`, req.Mobile, req.Purpose); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &expires, `INSERT INTO verification_codes (id, mobile, purpose, account_id, application_id, code_mac,
-			source_addr, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::interval) RETURNING expires_at`,
-			id, req.Mobile, req.Purpose, accountID, applicationID, s.codeMAC(id, code), addr, set.TTL.String())
+		expires, err = store.IssueCode(ctx, tx, store.NewCode{ID: id, Mobile: req.Mobile, Purpose: req.Purpose, AccountID: accountID,
+			ApplicationID: applicationID, CodeMAC: s.codeMAC(id, code), SourceAddr: addr, TTL: set.TTL})
+		return err
 	})
 	if err != nil {
 		var e *Error
@@ -229,8 +216,7 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		result = "failed via " + sender.Name() + ": " + errs[0].Error()
 	}
 	// The delivery record, never the code.
-	if _, err := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE verification_codes SET sent_at = now(), send_result = $2 WHERE id = $1`,
-		id, result); err != nil {
+	if err := store.RecordCodeSent(context.WithoutCancel(ctx), s.DB, id, result); err != nil {
 		return err
 	}
 	if len(errs) > 0 && errs[0] != nil {
@@ -262,17 +248,8 @@ func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, boundTo, 
 	}
 	var refusal error
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var row struct {
-			ID       string         `db:"id"`
-			MAC      []byte         `db:"code_mac"`
-			Attempts int            `db:"attempts"`
-			Expired  bool           `db:"expired"`
-			BoundTo  sql.NullString `db:"bound_to"`
-		}
-		err := tx.GetContext(ctx, &row, `SELECT id, code_mac, attempts, expires_at <= now() AS expired,
-			coalesce(account_id, application_id)::text AS bound_to FROM verification_codes WHERE mobile = $1 AND purpose = $2 AND used_at IS NULL
-			ORDER BY created_at DESC LIMIT 1 FOR UPDATE`, mobile, purpose)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && (row.Expired || (boundTo != "" && row.BoundTo.String != boundTo))) {
+		row, err := store.LockNewestCode(ctx, tx, mobile, purpose)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (row.Expired || (boundTo != "" && row.BoundTo.String != boundTo))) {
 			refusal = codeError("no_valid_code", "验证码已失效或未申请，请重新获取", "no valid code for this number: request a new one")
 			return nil
 		}
@@ -284,12 +261,11 @@ func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, boundTo, 
 			return nil
 		}
 		if subtle.ConstantTimeCompare(row.MAC, s.codeMAC(row.ID, answer)) != 1 {
-			_, err := tx.ExecContext(ctx, `UPDATE verification_codes SET attempts = attempts + 1 WHERE id = $1`, row.ID)
+			err := store.CountWrongCode(ctx, tx, row.ID)
 			refusal = codeError("wrong_code", "验证码不正确", "the code is not right")
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE verification_codes SET used_at = now() WHERE id = $1`, row.ID)
-		return err
+		return store.UseCode(ctx, tx, row.ID)
 	})
 	if err != nil {
 		return err
@@ -310,15 +286,10 @@ func (s *server) pickupCodeAllowed(c echo.Context, applicationID, mobile string)
 	if _, err := s.applicantOnly(c); err != nil {
 		return err
 	}
-	var app struct {
-		Mobile   string `db:"mobile"`
-		Verified bool   `db:"verified"`
-	}
-	if err := s.DB.GetContext(c.Request().Context(), &app, `SELECT mobile, mobile_verified_at IS NOT NULL AS verified FROM applications WHERE id = $1`,
-		applicationID); err != nil {
+	appMobile, verified, err := store.ApplicationMobile(c.Request().Context(), s.DB, applicationID)
+	if err != nil {
 		return err
 	}
-	appMobile := app.Mobile
 	if _, err := s.waitingPickup(c.Request().Context(), s.DB, applicationID, false); err != nil {
 		return err
 	}
@@ -326,7 +297,7 @@ func (s *server) pickupCodeAllowed(c echo.Context, applicationID, mobile string)
 	// verified: the code would reach whoever holds the token, so the
 	// applicant comes to a counter instead. Without mobile verification
 	// (MOBILE_VERIFICATION=off) no number is verified.
-	if !app.Verified && !s.MobileCodes.Off {
+	if !verified && !s.MobileCodes.Off {
 		return newError(http.StatusConflict, "mobile_not_verified", "申请中的手机号未经验证，请携带身份证件到服务网点领取初始密码",
 			"the mobile number of the application is not verified; pick the initial password up at a service counter with your ID card")
 	}
