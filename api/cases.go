@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -96,15 +96,11 @@ func checkRefs(field string, refs []string) []validate.FieldError {
 	return out
 }
 
-func fieldErr(field, code, zh, en string) validate.FieldError {
-	return validate.FieldError{Field: field, Code: code, MessageZH: zh, MessageEN: en}
-}
-
 // checkDeadline: a deadline in the future and within 90 days.
 func (s *server) checkDeadline(field string, t time.Time) *validate.FieldError {
 	now := s.now()
 	if !t.After(now) || t.After(now.Add(maxCaseDeadline)) {
-		fe := fieldErr(field, "deadline_range", "期限须在将来且不超过90天", "the deadline must be in the future and within 90 days")
+		fe := fieldError(field, "deadline_range", "期限须在将来且不超过90天", "the deadline must be in the future and within 90 days")
 		return &fe
 	}
 	return nil
@@ -135,7 +131,7 @@ func (s *server) openFraudCase(c echo.Context) error {
 	ctx := c.Request().Context()
 	var details []validate.FieldError
 	if (req.AccountID == "") == (req.ApplicationID == "") {
-		details = append(details, fieldErr("account_id", "one_target", "须且只能指定账户或申请之一", "name exactly one of account_id and application_id"))
+		details = append(details, fieldError("account_id", "one_target", "须且只能指定账户或申请之一", "name exactly one of account_id and application_id"))
 	}
 	details = append(details, checkRefs("evidence", req.Evidence)...)
 	if fe := validate.Text("summary", req.Summary, false, 0, 1000); fe != nil {
@@ -145,7 +141,7 @@ func (s *server) openFraudCase(c echo.Context) error {
 		req.Source = "staff"
 	}
 	if req.Source == "automated_check" && req.CheckCode == "" {
-		details = append(details, fieldErr("check_code", "required", "自动核查发起的案件须注明核查代码", "a case from an automated check names the check"))
+		details = append(details, fieldError("check_code", "required", "自动核查发起的案件须注明核查代码", "a case from an automated check names the check"))
 	}
 	answerBy := s.now().Add(defaultAnswerTime)
 	if req.AnswerBy != nil {
@@ -159,10 +155,9 @@ func (s *server) openFraudCase(c echo.Context) error {
 	}
 	// The target must exist and be open to a case.
 	if req.AccountID != "" {
-		var status string
-		err := s.DB.GetContext(ctx, &status, `SELECT status FROM accounts WHERE id = $1`, req.AccountID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errValidation(fieldErr("account_id", "not_found", "账户不存在", "no such account"))
+		status, err := store.AccountStatus(ctx, s.DB, req.AccountID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errValidation(fieldError("account_id", "not_found", "账户不存在", "no such account"))
 		} else if err != nil {
 			return err
 		}
@@ -170,10 +165,9 @@ func (s *server) openFraudCase(c echo.Context) error {
 			return newError(http.StatusConflict, "account_closed", "该账户已注销", "the account is "+status)
 		}
 	} else {
-		var status string
-		err := s.DB.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1`, req.ApplicationID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errValidation(fieldErr("application_id", "not_found", "申请不存在", "no such application"))
+		status, err := store.ApplicationStatus(ctx, s.DB, req.ApplicationID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errValidation(fieldError("application_id", "not_found", "申请不存在", "no such application"))
 		} else if err != nil {
 			return err
 		}
@@ -192,10 +186,9 @@ func (s *server) openFraudCase(c echo.Context) error {
 	p := caller(c)
 	err = s.unlessRepeat(repeat, func() error {
 		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, account_id, application_id, state, source, check_code, opened_by,
-			suspected_fields, evidence, summary, answer_due_at) VALUES ($1, 'fraud', $2, $3, 'reported', $4, nullif($5, ''), $6, $7, $8, $9, $10)`,
-				id, nullIfEmpty(req.AccountID), nullIfEmpty(req.ApplicationID), req.Source, req.CheckCode, p.StaffID,
-				pq.Array(dedupe(req.SuspectedFields)), pq.Array(dedupe(req.Evidence)), strings.TrimSpace(req.Summary), answerBy); err != nil {
+			if err := store.FileFraudCase(ctx, tx, store.FraudReport{ID: id, AccountID: req.AccountID, ApplicationID: req.ApplicationID,
+				Source: req.Source, CheckCode: req.CheckCode, OpenedBy: p.StaffID, SuspectedFields: dedupe(req.SuspectedFields),
+				Evidence: dedupe(req.Evidence), Summary: strings.TrimSpace(req.Summary), AnswerDueAt: answerBy}); err != nil {
 				return err
 			}
 			return s.recordIntake(ctx, tx, c, id, "fraud", req.AccountID, req.ApplicationID, map[string]any{"source": req.Source,
@@ -243,7 +236,7 @@ func (s *server) openViolationCase(c echo.Context) error {
 	var correctBy time.Time
 	if req.Action == workflows.ViolationCorrect {
 		if req.CorrectBy == nil {
-			details = append(details, fieldErr("correct_by", "required", "责令改正须规定期限", "an order to correct needs a deadline"))
+			details = append(details, fieldError("correct_by", "required", "责令改正须规定期限", "an order to correct needs a deadline"))
 		} else if fe := s.checkDeadline("correct_by", *req.CorrectBy); fe != nil {
 			details = append(details, *fe)
 		} else {
@@ -255,16 +248,15 @@ func (s *server) openViolationCase(c echo.Context) error {
 	}
 	for i, code := range req.Corrections {
 		if !evidenceRef.MatchString(code) {
-			details = append(details, fieldErr(fmt.Sprintf("corrections.%d", i), "code", "请以代码填写解除条件", "a lifting condition is a code"))
+			details = append(details, fieldError(fmt.Sprintf("corrections.%d", i), "code", "请以代码填写解除条件", "a lifting condition is a code"))
 		}
 	}
 	if len(details) > 0 {
 		return errValidation(details...)
 	}
-	var status string
-	err := s.DB.GetContext(ctx, &status, `SELECT status FROM accounts WHERE id = $1`, req.AccountID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errValidation(fieldErr("account_id", "not_found", "账户不存在", "no such account"))
+	status, err := store.AccountStatus(ctx, s.DB, req.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errValidation(fieldError("account_id", "not_found", "账户不存在", "no such account"))
 	} else if err != nil {
 		return err
 	}
@@ -282,10 +274,9 @@ func (s *server) openViolationCase(c echo.Context) error {
 	p := caller(c)
 	err = s.unlessRepeat(repeat, func() error {
 		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, account_id, state, opened_by, evidence, summary, rule, action,
-			instructions, corrections, correct_by) VALUES ($1, 'violation', $2, 'reported', $3, $4, $5, $6, $7, $8, $9, $10)`,
-				id, req.AccountID, p.StaffID, pq.Array(dedupe(req.Evidence)), strings.TrimSpace(req.Summary), req.Rule, req.Action,
-				req.Instructions, pq.Array(dedupe(req.Corrections)), nullTimeOf(correctBy)); err != nil {
+			if err := store.FileViolationCase(ctx, tx, store.ViolationReport{ID: id, AccountID: req.AccountID, OpenedBy: p.StaffID,
+				Evidence: dedupe(req.Evidence), Summary: strings.TrimSpace(req.Summary), Rule: req.Rule, Action: req.Action,
+				Instructions: req.Instructions, Corrections: dedupe(req.Corrections), CorrectBy: correctBy}); err != nil {
 				return err
 			}
 			return s.recordIntake(ctx, tx, c, id, "violation", req.AccountID, "", map[string]any{"rule": req.Rule, "action": req.Action,
@@ -304,25 +295,10 @@ func (s *server) openViolationCase(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]any{"id": id, "kind": "violation", "state": workflows.CaseReported})
 }
 
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullTimeOf(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
 // recordIntake writes the case's first event and the audit entries on the
 // case and on the account or application it concerns.
 func (s *server) recordIntake(ctx context.Context, tx *sqlx.Tx, c echo.Context, id, kind, accountID, applicationID string, detail map[string]any) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, event_key, kind, actor, detail) VALUES ($1, 'reported', 'reported', $2, $3)`,
-		id, "staff:"+caller(c).StaffID, mustJSON(detail)); err != nil {
+	if err := store.RecordCaseReported(ctx, tx, id, "staff:"+caller(c).StaffID, mustJSON(detail)); err != nil {
 		return err
 	}
 	if err := audit(ctx, tx, c, "case."+kind+"_opened", "case", id, detail); err != nil {
@@ -354,7 +330,7 @@ func (s *server) startCase(ctx context.Context, id string, repeat bool, wfID, ki
 	}
 	startRecord(&opts, workflows.RunRecord{Kind: kind, RecordID: id, Clause: clause, Console: "/console/cases/" + id}, workflows.CaseReported)
 	err := s.settleIntake(ctx, "case", id, repeat, s.startIntake(opts, wf, in), func(ctx context.Context) {
-		s.discardIntake(ctx, id, `DELETE FROM case_events WHERE case_id = $1`, `DELETE FROM cases WHERE id = $1 AND state = 'reported'`)
+		s.takeBack(ctx, id, store.TakeBackCase)
 	})
 	if err != nil {
 		slog.Error("start case", "workflow_id", wfID, "error", err)
@@ -363,14 +339,24 @@ func (s *server) startCase(ctx context.Context, id string, repeat bool, wfID, ki
 	return nil
 }
 
+// takeBack takes back an intake document no workflow took up, as
+// discardIntake does (api/db.go), through the store function that owns it:
+// in one transaction, even when the request was cancelled; a failure is
+// logged.
+func (s *server) takeBack(ctx context.Context, id string, fn func(context.Context, store.Q, string) error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error { return fn(ctx, tx, id) }); err != nil {
+		slog.Error("discard an intake document", "id", id, "error", err)
+	}
+}
+
 // caseExists: a keyed request whose case is already stored repeats it.
 func (s *server) caseExists(ctx context.Context, keyed bool, id string) (bool, error) {
-	var ok bool
 	if !keyed {
 		return false, nil
 	}
-	err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)`, id)
-	return ok, err
+	return store.CaseFiled(ctx, s.DB, id)
 }
 
 // unlessRepeat runs store unless the request repeats a stored one.
@@ -383,40 +369,7 @@ func (s *server) unlessRepeat(repeat bool, store func() error) error {
 
 // ---- staff: read ----
 
-type caseRow struct {
-	ID               string         `db:"id" json:"id"`
-	Kind             string         `db:"kind" json:"kind"`
-	State            string         `db:"state" json:"state"`
-	AccountID        sql.NullString `db:"account_id" json:"-"`
-	ApplicationID    sql.NullString `db:"application_id" json:"-"`
-	Source           string         `db:"source" json:"source"`
-	OpenedBy         sql.NullString `db:"opened_by" json:"-"`
-	SuspectedFields  pq.StringArray `db:"suspected_fields" json:"suspected_fields"`
-	Evidence         pq.StringArray `db:"evidence" json:"evidence"`
-	Summary          string         `db:"summary" json:"-"`
-	Rule             sql.NullString `db:"rule" json:"-"`
-	Action           sql.NullString `db:"action" json:"-"`
-	Instructions     string         `db:"instructions" json:"instructions"`
-	Corrections      pq.StringArray `db:"corrections" json:"corrections"`
-	Findings         pq.StringArray `db:"findings" json:"findings"`
-	AnswerDueAt      sql.NullTime   `db:"answer_due_at" json:"-"`
-	CorrectBy        sql.NullTime   `db:"correct_by" json:"-"`
-	DueAt            sql.NullTime   `db:"due_at" json:"-"`
-	EscalatedAt      sql.NullTime   `db:"escalated_at" json:"-"`
-	Outcome          sql.NullString `db:"outcome" json:"-"`
-	DecidedBy        sql.NullString `db:"decided_by" json:"-"`
-	DecidedAt        sql.NullTime   `db:"decided_at" json:"-"`
-	ReasonCode       sql.NullString `db:"reason_code" json:"-"`
-	Clause           sql.NullString `db:"clause" json:"-"`
-	DecisionEvidence pq.StringArray `db:"decision_evidence" json:"decision_evidence"`
-	SanctionID       sql.NullString `db:"sanction_id" json:"-"`
-	OpenedAt         time.Time      `db:"opened_at" json:"opened_at"`
-	ClosedAt         sql.NullTime   `db:"closed_at" json:"-"`
-}
-
-const caseColumns = `id, kind, state, account_id, application_id, source, opened_by, suspected_fields, evidence, summary, rule, action,
-	instructions, corrections, findings, answer_due_at, correct_by, due_at, escalated_at, outcome, decided_by, decided_at, reason_code,
-	clause, decision_evidence, sanction_id, opened_at, closed_at`
+type caseRow = store.Case
 
 func ns(v sql.NullString) *string   { return nullable(v.String, v.Valid) }
 func nt(v sql.NullTime) *time.Time  { return nullable(v.Time, v.Valid) }
@@ -442,16 +395,15 @@ func (s *server) caseView(r caseRow, staff bool) map[string]any {
 	return out
 }
 
-type timelineEvent struct {
-	Kind   string          `db:"kind" json:"kind"`
-	At     time.Time       `db:"at" json:"at"`
-	Actor  string          `db:"actor" json:"actor"`
-	Detail json.RawMessage `db:"detail" json:"detail"`
-}
+// timelineEvent is one event of a case's, a sanction's or an application's
+// timeline.
+type timelineEvent = store.CaseEvent
 
-func (s *server) timeline(ctx context.Context, table, col, id string, staff bool) ([]timelineEvent, error) {
-	events := []timelineEvent{}
-	if err := s.DB.SelectContext(ctx, &events, `SELECT kind, at, actor, detail FROM `+table+` WHERE `+col+` = $1 ORDER BY at, event_key`, id); err != nil {
+// timeline reads a case's or a sanction's events (read, e.g.
+// store.CaseTimeline); the user sees roles, not staff.
+func (s *server) timeline(ctx context.Context, read func(context.Context, store.Q, string) ([]store.CaseEvent, error), id string, staff bool) ([]timelineEvent, error) {
+	events, err := read(ctx, s.DB, id)
+	if err != nil {
 		return nil, err
 	}
 	if !staff {
@@ -468,37 +420,17 @@ func (s *server) listCases(c echo.Context) error {
 	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
 		return err
 	}
-	q := `SELECT ` + caseColumns + ` FROM cases WHERE true`
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if v := c.QueryParam("kind"); v != "" {
-		add("kind = $%d", v)
-	}
-	if v := c.QueryParam("state"); v != "" {
-		add("state = $%d", v)
-	}
-	if v := c.QueryParam("account_id"); v != "" {
-		add("account_id = $%d", v)
-	}
+	f := store.CaseFilter{Kind: c.QueryParam("kind"), State: c.QueryParam("state"), AccountID: c.QueryParam("account_id"),
+		Now: s.now(), Limit: 100}
 	if v := c.QueryParam("overdue"); v != "" {
 		overdue, _ := strconv.ParseBool(v)
-		if overdue {
-			add("closed_at IS NULL AND due_at < $%d", s.now())
-		} else {
-			add("NOT (closed_at IS NULL AND coalesce(due_at < $%d, false))", s.now())
-		}
+		f.Overdue = &overdue
 	}
-	limit := 100
 	if v := c.QueryParam("limit"); v != "" {
-		limit, _ = strconv.Atoi(v)
+		f.Limit, _ = strconv.Atoi(v)
 	}
-	args = append(args, limit)
-	q += fmt.Sprintf(" ORDER BY opened_at DESC, id LIMIT $%d", len(args))
-	rows := []caseRow{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, q, args...); err != nil {
+	rows, err := store.ListCases(c.Request().Context(), s.DB, f)
+	if err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
@@ -513,25 +445,16 @@ func (s *server) getCase(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var r caseRow
-	err := getOne(ctx, s.DB, &r, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, c.Param("id"))
+	r, err := store.CaseByID(ctx, s.DB, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	out := s.caseView(r, true)
-	if out["timeline"], err = s.timeline(ctx, "case_events", "case_id", r.ID, true); err != nil {
+	if out["timeline"], err = s.timeline(ctx, store.CaseTimeline, r.ID, true); err != nil {
 		return err
 	}
-	subs := []struct {
-		ID          string         `db:"id" json:"id"`
-		Kind        string         `db:"kind" json:"kind"`
-		Body        string         `db:"body" json:"body"`
-		Evidence    pq.StringArray `db:"evidence" json:"evidence"`
-		SubmittedAt time.Time      `db:"submitted_at" json:"submitted_at"`
-		AcceptedAt  sql.NullTime   `db:"accepted_at" json:"accepted_at"`
-	}{}
-	if err := s.DB.SelectContext(ctx, &subs, `SELECT id, kind, body, evidence, submitted_at, accepted_at FROM case_submissions
-		WHERE case_id = $1 AND accepted_at IS NOT NULL ORDER BY submitted_at`, r.ID); err != nil {
+	subs, err := store.AcceptedSubmissions(ctx, s.DB, r.ID)
+	if err != nil {
 		return err
 	}
 	out["submissions"] = subs
@@ -547,7 +470,7 @@ func (s *server) getCase(c echo.Context) error {
 
 // caseWorkflowID finds an open-or-closed case's run, or 404.
 func (s *server) caseWorkflowID(ctx context.Context, id string) (kind, wfID string, err error) {
-	if err = getOne(ctx, s.DB, &kind, `SELECT kind FROM cases WHERE id = $1`, id); err != nil {
+	if kind, err = store.CaseKind(ctx, s.DB, id); err != nil {
 		return "", "", err
 	}
 	if kind == workflows.KindFraud {
@@ -589,13 +512,13 @@ func (s *server) decideCase(c echo.Context) error {
 	var details []validate.FieldError
 	if req.Decision != workflows.FraudCleared {
 		if req.ReasonCode == "" {
-			details = append(details, fieldErr("reason_code", "required", "暂停或注销须说明理由代码", "a suspension or cancellation needs a reason code"))
+			details = append(details, fieldError("reason_code", "required", "暂停或注销须说明理由代码", "a suspension or cancellation needs a reason code"))
 		}
 		if len(req.Evidence) == 0 {
-			details = append(details, fieldErr("evidence", "required", "暂停或注销须列明证据", "a suspension or cancellation names its evidence"))
+			details = append(details, fieldError("evidence", "required", "暂停或注销须列明证据", "a suspension or cancellation names its evidence"))
 		}
 		if req.Decision == workflows.FraudSuspend && len(req.Corrections) == 0 {
-			details = append(details, fieldErr("corrections", "required", "暂停须列明需改正的资料", "a suspension names the corrections required"))
+			details = append(details, fieldError("corrections", "required", "暂停须列明需改正的资料", "a suspension names the corrections required"))
 		}
 	}
 	details = append(details, checkRefs("evidence", req.Evidence)...)
@@ -645,36 +568,7 @@ func (s *server) reviewCaseCorrection(c echo.Context) error {
 
 // ---- sanctions (staff) ----
 
-type sanctionRow struct {
-	ID              string         `db:"id"`
-	AccountID       string         `db:"account_id"`
-	CaseID          string         `db:"case_id"`
-	Kind            string         `db:"kind"`
-	State           string         `db:"state"`
-	Final           bool           `db:"final"`
-	ReasonCode      string         `db:"reason_code"`
-	Clause          string         `db:"clause"`
-	Evidence        pq.StringArray `db:"evidence"`
-	Conditions      pq.StringArray `db:"conditions"`
-	FalseData       bool           `db:"false_data"`
-	ImposedBy       sql.NullString `db:"imposed_by"`
-	ImposedKind     string         `db:"imposed_by_kind"`
-	ImposedAt       time.Time      `db:"imposed_at"`
-	AppealUntil     time.Time      `db:"appeal_until"`
-	AppealState     string         `db:"appeal_state"`
-	AppealedAt      sql.NullTime   `db:"appealed_at"`
-	AppealDecidedBy sql.NullString `db:"appeal_decided_by"`
-	AppealDecidedAt sql.NullTime   `db:"appeal_decided_at"`
-	AppealReason    sql.NullString `db:"appeal_reason"`
-	CorrectionState string         `db:"correction_state"`
-	EndedAt         sql.NullTime   `db:"ended_at"`
-	EndedBy         sql.NullString `db:"ended_by"`
-	EndReason       sql.NullString `db:"end_reason"`
-}
-
-const sanctionColumns = `id, account_id, case_id, kind, state, final, reason_code, clause, evidence, conditions, false_data, imposed_by,
-	imposed_by_kind, imposed_at, appeal_until, appeal_state, appealed_at, appeal_decided_by, appeal_decided_at, appeal_reason,
-	correction_state, ended_at, ended_by, end_reason`
+type sanctionRow = store.Sanction
 
 func (s *server) sanctionView(r sanctionRow, staff bool) map[string]any {
 	canAppeal := r.State == workflows.SanctionInForce && r.AppealState == "none" && s.now().Before(r.AppealUntil)
@@ -702,13 +596,12 @@ func (s *server) getSanction(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var r sanctionRow
-	err := getOne(ctx, s.DB, &r, `SELECT `+sanctionColumns+` FROM sanctions WHERE id = $1`, c.Param("id"))
+	r, err := store.SanctionByID(ctx, s.DB, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	out := s.sanctionView(r, true)
-	if out["history"], err = s.timeline(ctx, "sanction_events", "sanction_id", r.ID, true); err != nil {
+	if out["history"], err = s.timeline(ctx, store.SanctionTimeline, r.ID, true); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
@@ -716,14 +609,8 @@ func (s *server) getSanction(c echo.Context) error {
 
 // sanctionRun checks the sanction exists (else 404) and names its run.
 func (s *server) sanctionRun(ctx context.Context, id string, accountID string) (string, error) {
-	var exists bool
-	q := `SELECT EXISTS (SELECT 1 FROM sanctions WHERE id = $1)`
-	args := []any{id}
-	if accountID != "" {
-		q = `SELECT EXISTS (SELECT 1 FROM sanctions WHERE id = $1 AND account_id = $2)`
-		args = append(args, accountID)
-	}
-	if err := s.DB.GetContext(ctx, &exists, q, args...); err != nil {
+	exists, err := store.SanctionExists(ctx, s.DB, id, accountID)
+	if err != nil {
 		return "", err
 	}
 	if !exists {
@@ -777,9 +664,8 @@ func (s *server) decideAppeal(c echo.Context) error {
 	}
 	// Four eyes (issue 15): the investigator who opened the case does not
 	// decide its appeal; the sanction workflow's validator refuses it too.
-	var opener sql.NullString
-	if err := s.DB.GetContext(c.Request().Context(), &opener, `SELECT c.opened_by::text FROM sanctions sn JOIN cases c ON c.id = sn.case_id
-		WHERE sn.id::text = $1`, c.Param("id")); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	opener, err := store.SanctionCaseOpener(c.Request().Context(), s.DB, c.Param("id"))
+	if err != nil {
 		return err
 	}
 	if p := caller(c); p != nil && opener.Valid && opener.String == p.StaffID {
@@ -810,11 +696,8 @@ func (s *server) requireCaseUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			return errUnauthenticated()
 		}
-		var accountID string
-		err := s.DB.GetContext(c.Request().Context(), &accountID, `SELECT r.account_id FROM restricted_sessions r
-			JOIN accounts a ON a.id = r.account_id AND a.status IN ('suspended', 'cancelled')
-			WHERE r.token_hash = $1 AND r.revoked_at IS NULL AND r.expires_at > now()`, hashToken(token))
-		if errors.Is(err, sql.ErrNoRows) {
+		accountID, err := store.RestrictedSessionAccount(c.Request().Context(), s.DB, hashToken(token))
+		if errors.Is(err, store.ErrNotFound) {
 			return errUnauthenticated()
 		}
 		if err != nil {
@@ -844,14 +727,8 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	var candidates []struct {
-		ID     string `db:"id"`
-		Hash   string `db:"password_hash"`
-		Status string `db:"status"`
-	}
-	if err := s.DB.SelectContext(ctx, &candidates, `SELECT id, password_hash, status FROM accounts
-		WHERE username = $1 AND status IN ('suspended', 'cancelled') ORDER BY opened_at DESC LIMIT 3`,
-		validate.NormalizeIDNumber(req.Username)); err != nil {
+	candidates, err := store.ClosedAccountsByUsername(ctx, s.DB, validate.NormalizeIDNumber(req.Username))
+	if err != nil {
 		return err
 	}
 	attempt, err := s.beginPasswordCheck(c, passwordCheck{Username: req.Username, Failure: "failed"})
@@ -906,8 +783,7 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 	}
 	expires := s.now().Add(restrictedTTL).UTC()
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO restricted_sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)`,
-			hashToken(token), accountID, expires); err != nil {
+		if err := store.OpenRestrictedSession(ctx, tx, hashToken(token), accountID, expires); err != nil {
 			return err
 		}
 		c.Set(principalKey, &principal{Kind: "user", AccountID: accountID})
@@ -922,15 +798,14 @@ func (s *server) restrictedSignIn(c echo.Context) error {
 
 func (s *server) myCases(c echo.Context) error {
 	ctx := c.Request().Context()
-	rows := []caseRow{}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases WHERE account_id = $1
-		AND state <> 'reported' ORDER BY opened_at DESC`, caller(c).AccountID); err != nil {
+	rows, err := store.CasesOfAccount(ctx, s.DB, caller(c).AccountID)
+	if err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
 		v := s.caseView(r, false)
-		tl, err := s.timeline(ctx, "case_events", "case_id", r.ID, false)
+		tl, err := s.timeline(ctx, store.CaseTimeline, r.ID, false)
 		if err != nil {
 			return err
 		}
@@ -942,19 +817,18 @@ func (s *server) myCases(c echo.Context) error {
 
 func (s *server) mySanctions(c echo.Context) error {
 	ctx := c.Request().Context()
-	rows := []sanctionRow{}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT `+sanctionColumns+` FROM sanctions WHERE account_id = $1 ORDER BY imposed_at DESC`,
-		caller(c).AccountID); err != nil {
+	rows, err := store.SanctionsOfAccount(ctx, s.DB, caller(c).AccountID)
+	if err != nil {
 		return err
 	}
-	var status string
-	if err := s.DB.GetContext(ctx, &status, `SELECT status FROM accounts WHERE id = $1`, caller(c).AccountID); err != nil {
+	status, err := store.AccountStatus(ctx, s.DB, caller(c).AccountID)
+	if err != nil {
 		return err
 	}
 	items := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
 		v := s.sanctionView(r, false)
-		h, err := s.timeline(ctx, "sanction_events", "sanction_id", r.ID, false)
+		h, err := s.timeline(ctx, store.SanctionTimeline, r.ID, false)
 		if err != nil {
 			return err
 		}
@@ -999,15 +873,14 @@ func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID stri
 	}
 	repeat := false
 	if keyed {
-		if err := s.DB.GetContext(ctx, &repeat, `SELECT EXISTS (SELECT 1 FROM case_submissions WHERE id = $1)`, subID); err != nil {
+		if repeat, err = store.SubmissionFiled(ctx, s.DB, subID); err != nil {
 			return err
 		}
 	}
 	err = s.unlessRepeat(repeat, func() error {
 		return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO case_submissions (id, kind, case_id, sanction_id, account_id, body, evidence)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, subID, kind, nullIfEmpty(caseID), nullIfEmpty(sanctionID), nullIfEmpty(accountID),
-				body.Text, pq.Array(dedupe(body.Evidence))); err != nil {
+			if err := store.FileSubmission(ctx, tx, store.Submission{ID: subID, Kind: kind, CaseID: caseID, SanctionID: sanctionID,
+				AccountID: accountID, Body: body.Text, Evidence: dedupe(body.Evidence)}); err != nil {
 				return err
 			}
 			record, id := "case", caseID
@@ -1026,7 +899,7 @@ func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID stri
 		res = r
 		return err
 	}, func(ctx context.Context) {
-		s.discardIntake(ctx, subID, `DELETE FROM case_submissions WHERE id = $1 AND accepted_at IS NULL`)
+		s.takeBack(ctx, subID, store.TakeBackSubmission)
 	})
 	if err != nil {
 		return fromWorkflow(err)
@@ -1040,13 +913,8 @@ func (s *server) submit(c echo.Context, kind, caseID, sanctionID, accountID stri
 func (s *server) answerCase(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	var cs struct {
-		Kind          string         `db:"kind"`
-		AccountID     sql.NullString `db:"account_id"`
-		ApplicationID sql.NullString `db:"application_id"`
-	}
-	err := s.DB.GetContext(ctx, &cs, `SELECT kind, account_id, application_id FROM cases WHERE id = $1`, id)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	cs, err := store.CasePartiesByID(ctx, s.DB, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	found := err == nil
@@ -1055,8 +923,8 @@ func (s *server) answerCase(c echo.Context) error {
 		if !found || !cs.ApplicationID.Valid || cs.AccountID.Valid {
 			return errNotFound()
 		}
-		var stored []byte
-		if err := s.DB.GetContext(ctx, &stored, `SELECT follow_token_hash FROM applications WHERE id = $1`, cs.ApplicationID.String); err != nil {
+		stored, err := store.ApplicationFollowTokenHash(ctx, s.DB, cs.ApplicationID.String)
+		if err != nil {
 			return err
 		}
 		if subtle.ConstantTimeCompare(stored, hashToken(follow)) != 1 {
@@ -1089,8 +957,7 @@ func (s *server) answerCase(c echo.Context) error {
 func (s *server) reportCaseCorrection(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	var kind string
-	err := getOne(ctx, s.DB, &kind, `SELECT kind FROM cases WHERE id = $1 AND account_id = $2`, id, caller(c).AccountID)
+	kind, err := store.CaseKindOfAccount(ctx, s.DB, id, caller(c).AccountID)
 	if err != nil {
 		return err
 	}
