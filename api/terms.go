@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -94,8 +94,8 @@ func (s *server) draftTerms(c echo.Context) error {
 	if strings.TrimSpace(req.Summary) == "" {
 		details = append(details, fieldError("summary", "required", "请说明修订内容", "summarise the changes"))
 	}
-	var latest sql.NullTime
-	if err := s.DB.GetContext(ctx, &latest, `SELECT max(effective_at) FROM terms_versions WHERE published_at IS NOT NULL`); err != nil {
+	latest, err := store.LatestPublishedEffectiveAt(ctx, s.DB)
+	if err != nil {
 		return err
 	}
 	if latest.Valid && !req.EffectiveAt.After(latest.Time) {
@@ -106,10 +106,9 @@ func (s *server) draftTerms(c echo.Context) error {
 		return errValidation(details...)
 	}
 	p := caller(c)
-	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO terms_versions (version, title, body, summary, effective_at, drafted_by)
-			VALUES ($1, $2, $3, $4, $5, $6)`, req.Version, strings.TrimSpace(req.Title), req.Body, strings.TrimSpace(req.Summary),
-			req.EffectiveAt, p.StaffID); err != nil {
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if err := store.DraftTermsVersion(ctx, tx, store.TermsDraft{Version: req.Version, Title: strings.TrimSpace(req.Title), Body: req.Body,
+			Summary: strings.TrimSpace(req.Summary), EffectiveAt: req.EffectiveAt, DraftedBy: p.StaffID}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "terms.drafted", "terms", req.Version, map[string]any{"effective_at": req.EffectiveAt})
@@ -125,14 +124,7 @@ func (s *server) draftTerms(c echo.Context) error {
 		"summary": strings.TrimSpace(req.Summary), "effective_at": req.EffectiveAt.UTC(), "published_at": nil})
 }
 
-type termsRow struct {
-	Version     string       `db:"version"`
-	Title       string       `db:"title"`
-	Body        string       `db:"body"`
-	Summary     string       `db:"summary"`
-	EffectiveAt time.Time    `db:"effective_at"`
-	PublishedAt sql.NullTime `db:"published_at"`
-}
+type termsRow store.Terms
 
 func (t termsRow) json() map[string]any {
 	return map[string]any{"version": t.Version, "title": t.Title, "body": t.Body, "summary": t.Summary,
@@ -140,9 +132,9 @@ func (t termsRow) json() map[string]any {
 }
 
 func (s *server) loadTerms(ctx context.Context, version string) (termsRow, bool, error) {
-	var t termsRow
-	err := s.DB.GetContext(ctx, &t, `SELECT version, title, body, summary, effective_at, published_at FROM terms_versions WHERE version = $1`, version)
-	if errors.Is(err, sql.ErrNoRows) {
+	st, err := store.TermsByVersion(ctx, s.DB, version)
+	t := termsRow(st)
+	if errors.Is(err, store.ErrNotFound) {
 		return t, false, nil
 	}
 	return t, err == nil, err
@@ -165,17 +157,8 @@ func (s *server) getTerms(c echo.Context) error {
 // administrators, who otherwise could only open a draft by its number.
 func (s *server) listTerms(c echo.Context) error {
 	drafts := caller(c) != nil && caller(c).hasRole(workflows.RoleTermsEditor, workflows.RoleAdministrator)
-	type item struct {
-		Version     string     `db:"version" json:"version"`
-		Title       string     `db:"title" json:"title"`
-		Summary     string     `db:"summary" json:"summary"`
-		EffectiveAt time.Time  `db:"effective_at" json:"effective_at"`
-		PublishedAt *time.Time `db:"published_at" json:"published_at"`
-		CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	}
-	items := []item{}
-	if err := s.DB.SelectContext(c.Request().Context(), &items, `SELECT version, title, summary, effective_at, published_at, created_at
-		FROM terms_versions WHERE published_at IS NOT NULL OR $1 ORDER BY created_at DESC, version DESC LIMIT 500`, drafts); err != nil {
+	items, err := store.ListTermsVersions(c.Request().Context(), s.DB, drafts)
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
@@ -219,8 +202,8 @@ func (s *server) publishTerms(c echo.Context) error {
 	}
 	location := "/v1/terms/" + version + "/campaign"
 	c.Response().Header().Set(echo.HeaderLocation, location)
-	var begun bool
-	if err := s.DB.GetContext(ctx, &begun, `SELECT EXISTS (SELECT 1 FROM terms_campaigns WHERE terms_version = $1)`, version); err != nil {
+	begun, err := store.CampaignBegun(ctx, s.DB, version)
+	if err != nil {
 		return err
 	}
 	if t.PublishedAt.Valid && !begun {
@@ -261,18 +244,8 @@ func (s *server) campaignProgress(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	version := c.Param("version")
-	var row struct {
-		Status      string       `db:"status"`
-		StartedAt   time.Time    `db:"started_at"`
-		Targeted    int64        `db:"users_targeted"`
-		Written     int64        `db:"notices_written"`
-		Queued      int64        `db:"messages_queued"`
-		SweepDoneAt sql.NullTime `db:"sweep_done_at"`
-		CompletedAt sql.NullTime `db:"completed_at"`
-	}
-	err := s.DB.GetContext(ctx, &row, `SELECT status, started_at, users_targeted, notices_written, messages_queued, sweep_done_at, completed_at
-		FROM terms_campaigns WHERE terms_version = $1`, version)
-	if errors.Is(err, sql.ErrNoRows) {
+	row, err := store.CampaignCountersOf(ctx, s.DB, version)
+	if errors.Is(err, store.ErrNotFound) {
 		// Just published: the workflow has not recorded its start yet.
 		if _, derr := s.Temporal.DescribeWorkflowExecution(ctx, workflows.TermsCampaignWorkflowID(version), ""); derr != nil {
 			return errNotFound()
@@ -282,11 +255,8 @@ func (s *server) campaignProgress(c echo.Context) error {
 		return err
 	}
 	msgs := map[string]int64{"queued": row.Queued, "sent": 0, "failed_attempts": 0, "abandoned": 0}
-	var counts []struct {
-		Status string `db:"status"`
-		N      int64  `db:"n"`
-	}
-	if err := s.DB.SelectContext(ctx, &counts, `SELECT status, n FROM notification_counts WHERE source = $1`, activities.TermsSource(version)); err != nil {
+	counts, err := store.MessageCounts(ctx, s.DB, activities.TermsSource(version))
+	if err != nil {
 		return err
 	}
 	for _, r := range counts {
@@ -298,11 +268,8 @@ func (s *server) campaignProgress(c echo.Context) error {
 	}
 	msgs["pending"] = row.Queued - msgs["sent"] - msgs["abandoned"]
 	acc := map[string]int64{"accepted": 0, "rejected": 0, "deemed_accepted": 0}
-	var byKind []struct {
-		Position string `db:"position"`
-		N        int64  `db:"n"`
-	}
-	if err := s.DB.SelectContext(ctx, &byKind, `SELECT position, count(*) AS n FROM terms_acceptances WHERE terms_version = $1 GROUP BY position`, version); err != nil {
+	byKind, err := store.PositionCounts(ctx, s.DB, version)
+	if err != nil {
 		return err
 	}
 	for _, r := range byKind {
@@ -344,8 +311,7 @@ func (s *server) pauseCampaign(name string) echo.HandlerFunc {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
 			// No campaign, or a completed one.
-			var exists bool
-			if qerr := s.DB.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM terms_campaigns WHERE terms_version = $1)`, c.Param("version")); qerr == nil && exists {
+			if exists, qerr := store.CampaignBegun(ctx, s.DB, c.Param("version")); qerr == nil && exists {
 				return newError(http.StatusConflict, "campaign_completed", "该通知活动已完成", "the campaign is completed")
 			}
 			return errNotFound()
@@ -364,27 +330,15 @@ func (s *server) myNotices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := []noticeItem{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+noticeColumns+`
-		FROM notices WHERE account_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
-		ORDER BY created_at DESC LIMIT $3`, caller(c).AccountID, before, limit); err != nil {
+	rows, err := store.AccountInbox(c.Request().Context(), s.DB, caller(c).AccountID, before, limit)
+	if err != nil {
 		return err
 	}
 	return noticePage(c, rows, limit, func(i int) time.Time { return rows[i].CreatedAt })
 }
 
 // noticeItem is a notice as an inbox shows it.
-type noticeItem struct {
-	ID        string    `db:"id" json:"id"`
-	Kind      string    `db:"kind" json:"kind"`
-	TitleZH   string    `db:"title_zh" json:"title_zh"`
-	TitleEN   string    `db:"title_en" json:"title_en"`
-	BodyZH    string    `db:"body_zh" json:"body_zh"`
-	BodyEN    string    `db:"body_en" json:"body_en"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
-}
-
-const noticeColumns = `id, kind, title_zh, title_en, body_zh, body_en, created_at`
+type noticeItem = store.InboxNotice
 
 // noticePage answers a page of notices, newest first, with the cursor of
 // the next page when this one is full.
@@ -413,14 +367,7 @@ func noticePaging(c echo.Context) (int, any, error) {
 	return limit, nil, nil
 }
 
-type position struct {
-	Version     string         `db:"terms_version" json:"version"`
-	Position    string         `db:"position" json:"position"`
-	Channel     string         `db:"channel" json:"channel"`
-	RecordedAt  time.Time      `db:"recorded_at" json:"recorded_at"`
-	RequestID   sql.NullString `db:"request_id" json:"-"`
-	RequestPath sql.NullString `db:"request_route" json:"-"`
-}
+type position store.TermsPosition
 
 func (p position) json() map[string]any {
 	out := map[string]any{"version": p.Version, "position": p.Position, "channel": p.Channel, "recorded_at": p.RecordedAt.UTC()}
@@ -432,20 +379,8 @@ func (p position) json() map[string]any {
 
 // myTerms lists every published version with the caller's position.
 func (s *server) myTerms(c echo.Context) error {
-	var rows []struct {
-		Version     string         `db:"version"`
-		Title       string         `db:"title"`
-		Summary     string         `db:"summary"`
-		EffectiveAt time.Time      `db:"effective_at"`
-		Position    sql.NullString `db:"position"`
-		RecordedAt  sql.NullTime   `db:"recorded_at"`
-		Closure     sql.NullString `db:"deregistration_request_id"`
-	}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT v.version, v.title, v.summary, v.effective_at, t.position, t.recorded_at,
-		r.deregistration_request_id
-		FROM terms_versions v LEFT JOIN terms_acceptances t ON t.terms_version = v.version AND t.account_id = $1
-		LEFT JOIN terms_rejections r ON r.terms_version = v.version AND r.account_id = $1
-		WHERE v.published_at IS NOT NULL ORDER BY v.effective_at DESC`, caller(c).AccountID); err != nil {
+	rows, err := store.TermsOfAccount(c.Request().Context(), s.DB, caller(c).AccountID)
+	if err != nil {
 		return err
 	}
 	out := []map[string]any{}
@@ -470,12 +405,10 @@ func (s *server) myTermsVersion(c echo.Context) error {
 	}
 	out := t.json()
 	out["position"] = nil
-	var pos position
-	err = s.DB.GetContext(ctx, &pos, `SELECT terms_version, position, channel, recorded_at, request_id, request_route
-		FROM terms_acceptances WHERE account_id = $1 AND terms_version = $2`, caller(c).AccountID, t.Version)
+	sp, err := store.PositionOn(ctx, s.DB, caller(c).AccountID, t.Version, false)
 	if err == nil {
-		out["position"] = pos.json()
-	} else if !errors.Is(err, sql.ErrNoRows) {
+		out["position"] = position(sp).json()
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if rej, err := s.loadRejection(ctx, caller(c).AccountID, t.Version); err != nil {
@@ -489,14 +422,8 @@ func (s *server) myTermsVersion(c echo.Context) error {
 // decidable checks that a user may take a position on a version: it is
 // published and newer than the version of the user's agreement.
 func (s *server) decidable(ctx context.Context, accountID, version string) (*Error, error) {
-	var row struct {
-		Published bool `db:"published"`
-		Newer     bool `db:"newer"`
-	}
-	err := s.DB.GetContext(ctx, &row, `SELECT v.published_at IS NOT NULL AS published, v.effective_at > cur.effective_at AS newer
-		FROM terms_versions v, agreements g JOIN terms_versions cur ON cur.version = g.terms_version
-		WHERE v.version = $2 AND g.account_id = $1`, accountID, version)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !row.Published) {
+	row, err := store.DecidabilityOf(ctx, s.DB, accountID, version)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !row.Published) {
 		return errNotFound(), nil
 	}
 	if err != nil {
@@ -509,20 +436,15 @@ func (s *server) decidable(ctx context.Context, accountID, version string) (*Err
 	return nil, nil
 }
 
-func (s *server) currentPosition(ctx context.Context, q sqlx.QueryerContext, accountID, version string, lock bool) (*position, error) {
-	var pos position
-	query := `SELECT terms_version, position, channel, recorded_at, request_id, request_route
-		FROM terms_acceptances WHERE account_id = $1 AND terms_version = $2`
-	if lock {
-		query += ` FOR UPDATE`
-	}
-	err := sqlx.GetContext(ctx, q, &pos, query, accountID, version)
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *server) currentPosition(ctx context.Context, q store.Q, accountID, version string, lock bool) (*position, error) {
+	sp, err := store.PositionOn(ctx, q, accountID, version, lock)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	pos := position(sp)
 	return &pos, nil
 }
 
@@ -552,13 +474,12 @@ func (s *server) acceptTerms(c echo.Context) error {
 			pos = cur
 			return nil
 		case cur != nil: // deemed_accepted becomes explicit
-			if _, err := tx.ExecContext(ctx, `UPDATE terms_acceptances SET position = 'accepted', channel = 'online', recorded_at = now()
-				WHERE account_id = $1 AND terms_version = $2`, p.AccountID, version); err != nil {
+			if err := store.MakeAcceptanceExplicit(ctx, tx, p.AccountID, version); err != nil {
 				return err
 			}
 		default:
-			if _, err := tx.ExecContext(ctx, `INSERT INTO terms_acceptances (account_id, terms_version, position, channel, request_id, request_route, source_ip)
-				VALUES ($1, $2, 'accepted', 'online', $3, $4, $5)`, p.AccountID, version, requestID(c), c.Path(), c.RealIP()); err != nil {
+			if err := store.RecordOnlinePosition(ctx, tx, store.OnlinePosition{AccountID: p.AccountID, Version: version, Position: "accepted",
+				RequestID: requestID(c), Route: c.Path(), SourceIP: c.RealIP()}); err != nil {
 				return err
 			}
 		}
@@ -612,8 +533,8 @@ func (s *server) rejectTerms(c echo.Context) error {
 		if len(req.Services) == 0 {
 			details = append(details, fieldError("services", "required", "请选择要取消的服务", "choose the services to cancel"))
 		}
-		var open []string
-		if err := s.DB.SelectContext(ctx, &open, `SELECT service_code FROM account_services WHERE account_id = $1 AND status = 'open'`, p.AccountID); err != nil {
+		open, err := store.OpenServiceCodes(ctx, s.DB, p.AccountID)
+		if err != nil {
 			return err
 		}
 		for i, code := range req.Services {
@@ -669,8 +590,8 @@ func (s *server) rejectTerms(c echo.Context) error {
 				"you kept using the services after the revision took effect, which counts as acceptance")
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO terms_acceptances (account_id, terms_version, position, channel, request_id, request_route, source_ip)
-			VALUES ($1, $2, 'rejected', 'online', $3, $4, $5)`, p.AccountID, version, requestID(c), c.Path(), c.RealIP()); err != nil {
+		if err := store.RecordOnlinePosition(ctx, tx, store.OnlinePosition{AccountID: p.AccountID, Version: version, Position: "rejected",
+			RequestID: requestID(c), Route: c.Path(), SourceIP: c.RealIP()}); err != nil {
 			return err
 		}
 		services := req.Services
@@ -680,24 +601,22 @@ func (s *server) rejectTerms(c echo.Context) error {
 		if err := insertDeregistration(ctx, tx, c, closure, doc, digest, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO terms_rejections (id, account_id, terms_version, choice, services, statement, request_id, source_ip,
-			deregistration_request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, p.AccountID, version, req.Choice, pq.Array(services),
-			strings.TrimSpace(req.Statement), requestID(c), c.RealIP(), closure.RequestID); err != nil {
+		if err := store.FileTermsRejection(ctx, tx, store.TermsRejection{ID: id, AccountID: p.AccountID, Version: version, Choice: req.Choice,
+			Services: services, Statement: strings.TrimSpace(req.Statement), RequestID: requestID(c), SourceIP: c.RealIP(),
+			DeregistrationRequestID: closure.RequestID}); err != nil {
 			return err
 		}
 		key := activities.TermsSource(version) + "/rejection/" + p.AccountID
 		what := map[string][2]string{"cancel_services": {"取消服务：" + strings.Join(services, "、"), "cancel services: " + strings.Join(services, ", ")},
 			"deregister": {"注销用户资格", "deregister the account"}}[req.Choice]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-			VALUES (gen_random_uuid(), $1, $2, 'terms_rejection_received', $3, $4, $5, $6) ON CONFLICT (operation_key) DO NOTHING`,
-			key, p.AccountID, "已收到您对承诺书（版本 "+version+"）的拒绝及书面申请", "We received your rejection of version "+version+" and your written request",
-			"申请内容："+what[0], "Your request: "+what[1]); err != nil {
+		if _, err := store.PlaceNotice(ctx, tx, store.Notice{OperationKey: key, AccountID: p.AccountID, Kind: "terms_rejection_received",
+			TitleZH: "已收到您对承诺书（版本 " + version + "）的拒绝及书面申请", TitleEN: "We received your rejection of version " + version + " and your written request",
+			BodyZH: "申请内容：" + what[0], BodyEN: "Your request: " + what[1]}); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, operation_key, staff_role, kind, title_zh, title_en, body_zh, body_en)
-			VALUES (gen_random_uuid(), $1, 'administrator', 'terms_rejection_request', '用户拒绝修订后的承诺书并提交了书面申请',
-			'A user rejected the revised terms and submitted a written request', $2, $3) ON CONFLICT (operation_key) DO NOTHING`,
-			key+"/staff", "申请编号 "+id, "Request "+id); err != nil {
+		if _, err := store.PlaceNotice(ctx, tx, store.Notice{OperationKey: key + "/staff", StaffRole: workflows.RoleAdministrator,
+			Kind: "terms_rejection_request", TitleZH: "用户拒绝修订后的承诺书并提交了书面申请",
+			TitleEN: "A user rejected the revised terms and submitted a written request", BodyZH: "申请编号 " + id, BodyEN: "Request " + id}); err != nil {
 			return err
 		}
 		detail := map[string]any{"terms_version": version, "rejection_id": id, "choice": req.Choice, "services": services}
@@ -762,18 +681,8 @@ func (s *server) discardRejection(c echo.Context, rejectionID, requestID, versio
 	accountID := caller(c).AccountID
 	key := activities.TermsSource(version) + "/rejection/" + accountID
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`DELETE FROM terms_rejections WHERE id = $1`, []any{rejectionID}},
-			{`DELETE FROM deregistration_requests WHERE id = $1 AND status = 'received'`, []any{requestID}},
-			{`DELETE FROM terms_acceptances WHERE account_id = $1 AND terms_version = $2 AND position = 'rejected'`, []any{accountID, version}},
-			{`DELETE FROM notices WHERE operation_key IN ($1, $1 || '/staff')`, []any{key}},
-		} {
-			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
-				return err
-			}
+		if err := store.TakeBackTermsRejection(ctx, tx, rejectionID, requestID, accountID, version, key); err != nil {
+			return err
 		}
 		return audit(ctx, tx, c, "terms.rejection_discarded", "account", accountID,
 			map[string]any{"terms_version": version, "rejection_id": rejectionID, "request_id": requestID})
@@ -784,21 +693,9 @@ func (s *server) discardRejection(c echo.Context, rejectionID, requestID, versio
 }
 
 func (s *server) loadRejection(ctx context.Context, accountID, version string) (map[string]any, error) {
-	var r struct {
-		ID          string         `db:"id"`
-		Choice      string         `db:"choice"`
-		Services    pq.StringArray `db:"services"`
-		Statement   string         `db:"statement"`
-		Status      string         `db:"status"`
-		SubmittedAt time.Time      `db:"submitted_at"`
-		RequestID   sql.NullString `db:"deregistration_request_id"`
-	}
 	// The status is that of the closure request the rejection started.
-	err := s.DB.GetContext(ctx, &r, `SELECT r.id, r.choice, r.services, r.statement, coalesce(d.status, r.status) AS status,
-		r.submitted_at, r.deregistration_request_id
-		FROM terms_rejections r LEFT JOIN deregistration_requests d ON d.id = r.deregistration_request_id
-		WHERE r.account_id = $1 AND r.terms_version = $2`, accountID, version)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := store.RejectionOf(ctx, s.DB, accountID, version)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -845,8 +742,8 @@ func (s *server) createAnnouncement(c echo.Context) error {
 	}
 	req.Services = dedupe(req.Services)
 	if len(req.Services) > 0 {
-		var known []string
-		if err := s.DB.SelectContext(ctx, &known, `SELECT code FROM services WHERE code = ANY($1)`, pq.Array(req.Services)); err != nil {
+		known, err := store.KnownServiceCodes(ctx, s.DB, req.Services)
+		if err != nil {
 			return err
 		}
 		for i, code := range req.Services {
@@ -864,9 +761,9 @@ func (s *server) createAnnouncement(c echo.Context) error {
 		services = []string{}
 	}
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO announcements (id, kind, title_zh, title_en, body_zh, body_en, services, starts_at, ends_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, id, req.Kind, strings.TrimSpace(req.TitleZH), strings.TrimSpace(req.TitleEN),
-			req.BodyZH, req.BodyEN, pq.Array(services), req.StartsAt, req.EndsAt, caller(c).StaffID); err != nil {
+		if err := store.StoreAnnouncement(ctx, tx, store.NewAnnouncement{ID: id, Kind: req.Kind, TitleZH: strings.TrimSpace(req.TitleZH),
+			TitleEN: strings.TrimSpace(req.TitleEN), BodyZH: req.BodyZH, BodyEN: req.BodyEN, Services: services, StartsAt: req.StartsAt,
+			EndsAt: req.EndsAt, CreatedBy: caller(c).StaffID}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "announcement.created", "announcement", id, map[string]any{"kind": req.Kind, "services": services})
@@ -882,7 +779,7 @@ func (s *server) createAnnouncement(c echo.Context) error {
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindAnnouncement, RecordID: id, Clause: "C2.7",
 		Console: "/console/terms"}, workflows.Announcement,
 		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings(), Window: window}, func(ctx context.Context) {
-			if _, derr := s.DB.ExecContext(ctx, `DELETE FROM announcements WHERE id = $1 AND published_at IS NULL`, id); derr != nil {
+			if derr := store.TakeBackAnnouncement(ctx, s.DB, id); derr != nil {
 				slog.Error("discard announcement", "announcement_id", id, "error", derr)
 			}
 		}); err != nil {
@@ -914,21 +811,8 @@ func (s *server) startFanout(ctx context.Context, wfID string, rec workflows.Run
 // listAnnouncements shows the published announcements whose window has
 // not ended, to anyone.
 func (s *server) listAnnouncements(c echo.Context) error {
-	type ann struct {
-		ID          string         `db:"id" json:"id"`
-		Kind        string         `db:"kind" json:"kind"`
-		TitleZH     string         `db:"title_zh" json:"title_zh"`
-		TitleEN     string         `db:"title_en" json:"title_en"`
-		BodyZH      string         `db:"body_zh" json:"body_zh"`
-		BodyEN      string         `db:"body_en" json:"body_en"`
-		Services    pq.StringArray `db:"services" json:"services"`
-		StartsAt    time.Time      `db:"starts_at" json:"starts_at"`
-		EndsAt      time.Time      `db:"ends_at" json:"ends_at"`
-		PublishedAt time.Time      `db:"published_at" json:"published_at"`
-	}
-	rows := []ann{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT id, kind, title_zh, title_en, body_zh, body_en, services, starts_at, ends_at, published_at
-		FROM announcements WHERE published_at IS NOT NULL AND ends_at > now() ORDER BY starts_at, id`); err != nil {
+	rows, err := store.CurrentAnnouncements(c.Request().Context(), s.DB)
+	if err != nil {
 		return err
 	}
 	for i := range rows {
