@@ -13,7 +13,7 @@ import (
 	"hrss-backoffice/workflows"
 )
 
-// ---- staff: decide ----
+// ---- cases and sanctions (api/cases.go): staff decide ----
 
 // caseWorkflowID finds an open-or-closed case's run, or 404.
 func (s *server) caseWorkflowID(ctx context.Context, id string) (kind, wfID string, err error) {

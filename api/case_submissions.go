@@ -15,6 +15,8 @@ import (
 	"hrss-backoffice/workflows"
 )
 
+// ---- cases and sanctions (api/cases.go): the user's answers, correction reports and appeals ----
+
 type submissionBody struct {
 	Text     string   `json:"text"`
 	Evidence []string `json:"evidence"`

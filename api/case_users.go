@@ -11,7 +11,7 @@ import (
 	"hrss-backoffice/store"
 )
 
-// ---- the user ----
+// ---- cases and sanctions (api/cases.go): the user signs in, restricted, and reads ----
 
 const restrictedKey = "restricted"
 

@@ -14,7 +14,7 @@ import (
 	"hrss-backoffice/workflows"
 )
 
-// ---- staff: read ----
+// ---- cases and sanctions (api/cases.go): what staff read ----
 
 type caseRow = store.Case
 
