@@ -39,7 +39,7 @@ func TestTakeBackRemovesOnlyWhatNoRunTookUp_C3_1_C1_5(t *testing.T) {
 	untaken, taken := uuid.NewString(), uuid.NewString()
 	for _, id := range []string{untaken, taken} {
 		require.NoError(t, store.FileViolationCase(ctx, db, store.ViolationReport{ID: id, AccountID: account, OpenedBy: staff,
-			Evidence: []string{"doc:1"}, Rule: "R1", Action: "warn", Corrections: []string{}}))
+			Evidence: []string{"doc:1"}, Rule: "R1", Action: "correct", Instructions: "fix it", CorrectBy: time.Now().Add(24 * time.Hour), Corrections: []string{}}))
 		require.NoError(t, store.RecordCaseReported(ctx, db, id, "staff:"+staff, []byte(`{}`)))
 	}
 	_, err = db.Exec(`UPDATE cases SET state = 'awaiting_correction' WHERE id = $1`, taken)
