@@ -1,9 +1,7 @@
 package api
 
 import (
-	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,9 +9,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -21,16 +19,7 @@ import (
 var activityReaderRoles = []string{workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleInvestigator,
 	workflows.RoleAdministrator, workflows.RoleAuditor}
 
-type activityEntry struct {
-	Source    string          `db:"source" json:"source"` // audit | sign_in
-	ID        int64           `db:"id" json:"-"`
-	At        time.Time       `db:"at" json:"at"`
-	Action    string          `db:"action" json:"action"`
-	ActorKind string          `db:"actor_kind" json:"actor_kind"`
-	ActorID   string          `db:"actor_id" json:"actor_id,omitempty"`
-	SourceIP  string          `db:"source_ip" json:"source_ip,omitempty"`
-	Detail    json.RawMessage `db:"detail" json:"detail"`
-}
+type activityEntry = store.ActivityEntry
 
 // activity cursor: base64 of "at|source|id" of the last entry of a page.
 func encodeActivityCursor(e activityEntry) string {
@@ -72,28 +61,17 @@ func (s *server) activityPage(c echo.Context, accountID string, forUser bool) ([
 			return nil, "", errValidation(validate.FieldError{Field: "after", Code: "invalid_cursor", MessageZH: "分页游标无效", MessageEN: "invalid cursor"})
 		}
 	}
-	var appID sql.NullString
-	if err := s.DB.GetContext(c.Request().Context(), &appID, `SELECT application_id::text FROM accounts WHERE id = $1`, accountID); err != nil {
+	appID, err := store.AccountApplicationID(c.Request().Context(), s.DB, accountID)
+	if err != nil {
 		return nil, "", err
 	}
 	hidden := []string{}
 	if forUser {
 		hidden = userHiddenActions
 	}
-	entries := []activityEntry{}
-	if err := s.DB.SelectContext(c.Request().Context(), &entries, `
-		SELECT source, id, at, action, actor_kind, actor_id, source_ip, detail FROM (
-			SELECT 'audit' AS source, id, at, action, actor_kind, actor_id, source_ip, detail
-			FROM audit_log
-			WHERE ((record_kind = 'account' AND record_id = $1::text) OR (record_kind = 'application' AND record_id = $2))
-			  AND NOT action = ANY($7)
-			UNION ALL
-			SELECT 'sign_in', id, at, 'sign_in.' || outcome, 'sign_in', '', source_ip, '{}'::jsonb
-			FROM sign_in_attempts WHERE account_id = $1::uuid
-		) r
-		WHERE (at, source, id) < ($3, $4, $5)
-		ORDER BY at DESC, source DESC, id DESC
-		LIMIT $6`, accountID, appID.String, at, source, id, limit, pq.Array(hidden)); err != nil {
+	entries, err := store.AccountActivity(c.Request().Context(), s.DB, store.ActivityQuery{AccountID: accountID,
+		ApplicationID: appID.String, At: at, Source: source, ID: id, Limit: limit, HiddenActions: hidden})
+	if err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -129,13 +107,7 @@ func (s *server) accountActivity(c echo.Context) error {
 	}
 	accountID := c.Param("id")
 	ctx := c.Request().Context()
-	var acct struct {
-		Status     string       `db:"status" json:"status"`
-		MustChange bool         `db:"must_change_password" json:"must_change_password"`
-		ChangedAt  time.Time    `db:"password_changed_at" json:"password_changed_at"`
-		LockedAt   sql.NullTime `db:"compromise_locked_at" json:"-"`
-	}
-	err := getOne(ctx, s.DB, &acct, `SELECT status, must_change_password, password_changed_at, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
+	acct, err := store.AccountPasswordStateByID(ctx, s.DB, accountID)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,10 +9,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/csvsafe"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -31,42 +30,34 @@ func (s *server) auditRoutes(g *echo.Group) {
 // maxAuditExport caps one export; narrow the filters for more.
 const maxAuditExport = 100_000
 
-type auditRow struct {
-	ID         int64           `db:"id" json:"id"`
-	At         time.Time       `db:"at" json:"at"`
-	ActorKind  string          `db:"actor_kind" json:"actor_kind"`
-	ActorID    string          `db:"actor_id" json:"actor_id"`
-	ActorRoles pq.StringArray  `db:"actor_roles" json:"actor_roles"`
-	Action     string          `db:"action" json:"action"`
-	RecordKind string          `db:"record_kind" json:"record_kind"`
-	RecordID   string          `db:"record_id" json:"record_id"`
-	Detail     json.RawMessage `db:"detail" json:"detail"`
-	SourceIP   string          `db:"source_ip" json:"source_ip"`
-	RequestID  string          `db:"request_id" json:"request_id"`
-}
+type auditRow = store.AuditRecord
 
-// auditFilter turns the query parameters into a WHERE clause. action may
-// end in '*' to match a prefix (account.*).
-func auditFilter(c echo.Context) (string, []any, map[string]string, error) {
-	var conds []string
-	var args []any
+// auditFilter reads the filter from the query parameters, with the ones
+// used (for the audit entry of the search). action may end in '*' to match
+// a prefix (account.*).
+func auditFilter(c echo.Context) (store.AuditFilter, map[string]string, error) {
+	var f store.AuditFilter
 	used := map[string]string{}
-	for _, col := range []string{"actor_kind", "actor_id", "record_kind", "record_id", "request_id", "action"} {
-		v := c.QueryParam(col)
+	for _, col := range []struct {
+		name string
+		dst  *string
+	}{{"actor_kind", &f.ActorKind}, {"actor_id", &f.ActorID}, {"record_kind", &f.RecordKind}, {"record_id", &f.RecordID},
+		{"request_id", &f.RequestID}, {"action", &f.Action}} {
+		v := c.QueryParam(col.name)
 		if v == "" {
 			continue
 		}
-		used[col] = v
-		if col == "action" && strings.HasSuffix(v, "*") {
-			args = append(args, strings.TrimSuffix(v, "*"))
-			conds = append(conds, fmt.Sprintf("starts_with(action, $%d)", len(args)))
-			continue
+		used[col.name] = v
+		if col.name == "action" && strings.HasSuffix(v, "*") {
+			v, f.ActionPrefix = strings.TrimSuffix(v, "*"), true
 		}
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf("%s = $%d", col, len(args)))
+		*col.dst = v
 	}
 	var details []validate.FieldError
-	for _, b := range []struct{ name, op string }{{"from", ">="}, {"to", "<"}} {
+	for _, b := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
 		v := c.QueryParam(b.name)
 		if v == "" {
 			continue
@@ -78,23 +69,19 @@ func auditFilter(c echo.Context) (string, []any, map[string]string, error) {
 			continue
 		}
 		used[b.name] = v
-		args = append(args, t)
-		conds = append(conds, fmt.Sprintf("at %s $%d", b.op, len(args)))
+		*b.dst = t
 	}
 	if len(details) > 0 {
-		return "", nil, nil, errValidation(details...)
+		return f, nil, errValidation(details...)
 	}
-	if len(conds) == 0 {
-		return "true", args, used, nil
-	}
-	return strings.Join(conds, " AND "), args, used, nil
+	return f, used, nil
 }
 
 func (s *server) searchAudit(c echo.Context) error {
 	if err := requireRole(c, workflows.RoleAuditor); err != nil {
 		return err
 	}
-	where, args, used, err := auditFilter(c)
+	filter, used, err := auditFilter(c)
 	if err != nil {
 		return err
 	}
@@ -106,11 +93,9 @@ func (s *server) searchAudit(c echo.Context) error {
 	if v := c.QueryParam("after"); v != "" {
 		after, _ = strconv.ParseInt(v, 10, 64)
 	}
-	args = append(args, after, limit)
-	rows := []auditRow{}
 	ctx := c.Request().Context()
-	if err := s.DB.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT id, at, actor_kind, actor_id, actor_roles, action, record_kind, record_id,
-		detail, source_ip, request_id FROM audit_log WHERE %s AND id > $%d ORDER BY id LIMIT $%d`, where, len(args)-1, len(args)), args...); err != nil {
+	rows, err := store.SearchAuditLog(ctx, s.DB, filter, after, limit)
+	if err != nil {
 		return err
 	}
 	if err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
@@ -131,13 +116,13 @@ func (s *server) exportAudit(c echo.Context) error {
 	if err := requireRole(c, workflows.RoleAuditor); err != nil {
 		return err
 	}
-	where, args, used, err := auditFilter(c)
+	filter, used, err := auditFilter(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	var total int
-	if err := s.DB.GetContext(ctx, &total, `SELECT count(*) FROM audit_log WHERE `+where, args...); err != nil {
+	total, err := store.CountAuditLog(ctx, s.DB, filter)
+	if err != nil {
 		return err
 	}
 	if total > maxAuditExport {
@@ -149,8 +134,7 @@ func (s *server) exportAudit(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
-	rows, err := s.DB.QueryxContext(ctx, `SELECT id, at, actor_kind, actor_id, actor_roles, action, record_kind, record_id,
-		detail, source_ip, request_id FROM audit_log WHERE `+where+` ORDER BY id LIMIT `+strconv.Itoa(maxAuditExport), args...)
+	rows, err := store.AuditLogRows(ctx, s.DB, filter, maxAuditExport)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/store"
 )
 
 // The user's own copy (PIPL art. 45; C3.3(4)); docs/data-protection.md.
@@ -52,17 +54,11 @@ func (s *server) myExport(c echo.Context) error {
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		// The row lock serialises one user's exports: the count and the
 		// new entry cannot race past the limit.
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, p.AccountID); err != nil {
+		if err := store.LockAccountRow(ctx, tx, p.AccountID); err != nil {
 			return err
 		}
-		var recent struct {
-			N      int        `db:"n"`
-			Oldest *time.Time `db:"oldest"`
-			Now    time.Time  `db:"now"`
-		}
-		if err := tx.GetContext(ctx, &recent, `SELECT count(*) AS n, min(at) AS oldest, now() AS now FROM audit_log
-			WHERE record_kind = 'account' AND record_id = $1 AND action = 'account.exported' AND at > now() - make_interval(secs => $2)`,
-			p.AccountID, exportWindow.Seconds()); err != nil {
+		recent, err := store.RecentActionsOn(ctx, tx, "account", p.AccountID, "account.exported", exportWindow)
+		if err != nil {
 			return err
 		}
 		if recent.N >= exportLimit {

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 )
 
 // staffNotices lists the notices to the caller's roles, newest first
@@ -30,19 +30,17 @@ func (s *server) staffNotices(c echo.Context) error {
 		return err
 	}
 	type notice struct {
-		noticeItem
-		Role       string `db:"staff_role" json:"role"`
-		Key        string `db:"operation_key" json:"-"`
-		RecordKind string `db:"-" json:"record_kind,omitempty"`
-		RecordID   string `db:"-" json:"record_id,omitempty"`
+		store.StaffNotice
+		RecordKind string `json:"record_kind,omitempty"`
+		RecordID   string `json:"record_id,omitempty"`
 	}
-	rows := []notice{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+noticeColumns+`, staff_role, operation_key
-		FROM notices WHERE staff_role = ANY($1) AND ($2::timestamptz IS NULL OR created_at < $2)
-		ORDER BY created_at DESC, id LIMIT $3`, pq.Array(roles), before, limit); err != nil {
+	found, err := store.StaffInbox(c.Request().Context(), s.DB, roles, before, limit)
+	if err != nil {
 		return err
 	}
-	for i := range rows {
+	rows := make([]notice, len(found))
+	for i := range found {
+		rows[i].StaffNotice = found[i]
 		rows[i].RecordKind, rows[i].RecordID = noticeRecord(rows[i].Key)
 	}
 	return noticePage(c, rows, limit, func(i int) time.Time { return rows[i].CreatedAt })

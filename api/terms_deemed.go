@@ -9,9 +9,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/store"
 )
 
 // Deemed acceptance (C3.5): unless a user rejects a revision in writing,
@@ -24,8 +24,10 @@ import (
 // Cost: with no campaign version in effect it touches no database (the
 // list of campaign versions is cached for a few seconds). Otherwise an
 // account already settled on every such version is answered from memory;
-// only an unsettled account costs one statement, which looks the notice up
-// by its unique operation key and inserts the position.
+// only an unsettled account costs one transaction: one statement that looks
+// the notice up by its unique operation key and inserts the position, and
+// the audit entry of each position it recorded (store.AppendAudit, the one
+// audit writer).
 
 // deemedRefresh is how long the list of campaign versions is trusted.
 const deemedRefresh = 2 * time.Second
@@ -33,15 +35,10 @@ const deemedRefresh = 2 * time.Second
 // deemedCacheMax bounds the settled-accounts memory; it is cleared when full.
 const deemedCacheMax = 200_000
 
-type campaignVersion struct {
-	Version     string    `db:"terms_version"`
-	EffectiveAt time.Time `db:"effective_at"`
-}
-
 type deemedCache struct {
 	mu       sync.Mutex
 	loadedAt time.Time
-	versions []campaignVersion
+	versions []store.CampaignVersion
 	// settled[account] holds the versions the account has a position on.
 	settled map[string][]string
 }
@@ -78,9 +75,8 @@ func (d *deemedCache) due(ctx context.Context, db *sqlx.DB, account string, now 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if time.Since(d.loadedAt) > deemedRefresh {
-		var vs []campaignVersion
-		if err := db.SelectContext(ctx, &vs, `SELECT c.terms_version, v.effective_at
-			FROM terms_campaigns c JOIN terms_versions v ON v.version = c.terms_version`); err != nil {
+		vs, err := store.CampaignVersions(ctx, db)
+		if err != nil {
 			return nil, err
 		}
 		d.versions, d.loadedAt = vs, time.Now()
@@ -138,25 +134,27 @@ func (s *server) recordDeemedAcceptance(c echo.Context, p *principal) {
 	}
 	route := c.Request().Method + " " + c.Path()
 	var settled []string
-	err = s.DB.SelectContext(ctx, &settled, `
-		WITH due AS (
-			SELECT v.version FROM unnest($2::text[], $3::text[]) AS v(version, notice_key)
-			WHERE EXISTS (SELECT 1 FROM notices n WHERE n.operation_key = v.notice_key)
-		), ins AS (
-			INSERT INTO terms_acceptances (account_id, terms_version, position, channel, request_id, request_route, source_ip)
-			SELECT $1, version, 'deemed_accepted', 'continued_use', $4, $5, $6 FROM due
-			ON CONFLICT (account_id, terms_version) DO NOTHING
-			RETURNING terms_version
-		), aud AS (
-			INSERT INTO audit_log (operation_key, actor_kind, actor_id, action, record_kind, record_id, detail, source_ip, request_id)
-			SELECT 'terms/' || terms_version || '/deemed/' || $1, 'user', $1, 'terms.deemed_accepted', 'account', $1,
-			       jsonb_build_object('terms_version', terms_version, 'request_route', $5::text), $6, $4
-			FROM ins
-			ON CONFLICT (operation_key) DO NOTHING
-		)
-		SELECT terms_version FROM terms_acceptances WHERE account_id = $1 AND terms_version = ANY($2)
-		UNION SELECT terms_version FROM ins`,
-		p.AccountID, pq.Array(versions), pq.Array(keys), requestID(c), route, c.RealIP())
+	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		settled = nil
+		positions, err := store.RecordDeemedAcceptance(ctx, tx, store.ContinuedUse{AccountID: p.AccountID, Versions: versions,
+			NoticeKeys: keys, RequestID: requestID(c), Route: route, SourceIP: c.RealIP()})
+		if err != nil {
+			return err
+		}
+		for _, pos := range positions {
+			settled = append(settled, pos.Version)
+			if !pos.New {
+				continue
+			}
+			if _, err := store.AppendAudit(ctx, tx, store.AuditEntry{OperationKey: "terms/" + pos.Version + "/deemed/" + p.AccountID,
+				ActorKind: "user", ActorID: p.AccountID, Action: "terms.deemed_accepted", RecordKind: "account", RecordID: p.AccountID,
+				Detail:   map[string]any{"terms_version": pos.Version, "request_route": route},
+				SourceIP: c.RealIP(), RequestID: requestID(c)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		slog.Error("deemed acceptance", "error", err)
 		return

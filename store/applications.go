@@ -193,3 +193,14 @@ func ApplicationNotices(ctx context.Context, q Q, applicationID string) ([]Appli
 		FROM notices WHERE application_id = $1 ORDER BY created_at, id`, applicationID)
 	return notices, err
 }
+
+// Applications: the registration workflow owns them. Reads the API needs
+// are here.
+
+// ApplicationFollowTokenHash reads the hash of an application's follow
+// token. A missing application is sql.ErrNoRows.
+func ApplicationFollowTokenHash(ctx context.Context, q Q, id string) ([]byte, error) {
+	var stored []byte
+	err := sqlx.GetContext(ctx, q, &stored, `SELECT follow_token_hash FROM applications WHERE id = $1`, id)
+	return stored, err
+}
