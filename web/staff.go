@@ -142,8 +142,8 @@ func (a *app) showStaffMember(c echo.Context, status int, v view) error {
 	}
 	i := slices.IndexFunc(d.Staff, func(m staffMember) bool { return m.ID == c.Param("id") })
 	if i < 0 {
-		return fail(c, &apiError{Status: http.StatusNotFound, Code: "not_found",
-			MessageZH: "未找到该工作人员", MessageEN: "no such staff member"})
+		return fail(c, newAPIError(http.StatusNotFound, "not_found",
+			"未找到该工作人员", "no such staff member"))
 	}
 	m := d.Staff[i]
 	form := v.Form

@@ -587,13 +587,13 @@ func (e TermsRejectionChoice) Valid() bool {
 
 // Defines values for UserExportSchema.
 const (
-	UserExportSchemaHrssUserExportv1 UserExportSchema = "hrss.user_export/v1"
+	UserExportSchemaHrssUserExportV1 UserExportSchema = "hrss.user_export/v1"
 )
 
 // Valid indicates whether the value is a known member of the UserExportSchema enum.
 func (e UserExportSchema) Valid() bool {
 	switch e {
-	case UserExportSchemaHrssUserExportv1:
+	case UserExportSchemaHrssUserExportV1:
 		return true
 	default:
 		return false
@@ -671,8 +671,8 @@ const (
 	ResetPasswordInPersonJSONBodyIdentityDocumentHouseholdRegister       ResetPasswordInPersonJSONBodyIdentityDocument = "household_register"
 	ResetPasswordInPersonJSONBodyIdentityDocumentOther                   ResetPasswordInPersonJSONBodyIdentityDocument = "other"
 	ResetPasswordInPersonJSONBodyIdentityDocumentPassport                ResetPasswordInPersonJSONBodyIdentityDocument = "passport"
-	ResetPasswordInPersonJSONBodyIdentityDocumentResidentIdCard          ResetPasswordInPersonJSONBodyIdentityDocument = "resident_id_card"
-	ResetPasswordInPersonJSONBodyIdentityDocumentTemporaryResidentIdCard ResetPasswordInPersonJSONBodyIdentityDocument = "temporary_resident_id_card"
+	ResetPasswordInPersonJSONBodyIdentityDocumentResidentIDCard          ResetPasswordInPersonJSONBodyIdentityDocument = "resident_id_card"
+	ResetPasswordInPersonJSONBodyIdentityDocumentTemporaryResidentIDCard ResetPasswordInPersonJSONBodyIdentityDocument = "temporary_resident_id_card"
 )
 
 // Valid indicates whether the value is a known member of the ResetPasswordInPersonJSONBodyIdentityDocument enum.
@@ -684,9 +684,9 @@ func (e ResetPasswordInPersonJSONBodyIdentityDocument) Valid() bool {
 		return true
 	case ResetPasswordInPersonJSONBodyIdentityDocumentPassport:
 		return true
-	case ResetPasswordInPersonJSONBodyIdentityDocumentResidentIdCard:
+	case ResetPasswordInPersonJSONBodyIdentityDocumentResidentIDCard:
 		return true
-	case ResetPasswordInPersonJSONBodyIdentityDocumentTemporaryResidentIdCard:
+	case ResetPasswordInPersonJSONBodyIdentityDocumentTemporaryResidentIDCard:
 		return true
 	default:
 		return false
@@ -836,7 +836,7 @@ const (
 	OpenFraudCaseJSONBodySuspectedFieldsAddress   OpenFraudCaseJSONBodySuspectedFields = "address"
 	OpenFraudCaseJSONBodySuspectedFieldsBirthDate OpenFraudCaseJSONBodySuspectedFields = "birth_date"
 	OpenFraudCaseJSONBodySuspectedFieldsEmail     OpenFraudCaseJSONBodySuspectedFields = "email"
-	OpenFraudCaseJSONBodySuspectedFieldsIdNumber  OpenFraudCaseJSONBodySuspectedFields = "id_number"
+	OpenFraudCaseJSONBodySuspectedFieldsIDNumber  OpenFraudCaseJSONBodySuspectedFields = "id_number"
 	OpenFraudCaseJSONBodySuspectedFieldsMobile    OpenFraudCaseJSONBodySuspectedFields = "mobile"
 	OpenFraudCaseJSONBodySuspectedFieldsName      OpenFraudCaseJSONBodySuspectedFields = "name"
 )
@@ -850,7 +850,7 @@ func (e OpenFraudCaseJSONBodySuspectedFields) Valid() bool {
 		return true
 	case OpenFraudCaseJSONBodySuspectedFieldsEmail:
 		return true
-	case OpenFraudCaseJSONBodySuspectedFieldsIdNumber:
+	case OpenFraudCaseJSONBodySuspectedFieldsIDNumber:
 		return true
 	case OpenFraudCaseJSONBodySuspectedFieldsMobile:
 		return true
@@ -941,7 +941,7 @@ const (
 	DecideCaseJSONBodyCorrectionsAddress   DecideCaseJSONBodyCorrections = "address"
 	DecideCaseJSONBodyCorrectionsBirthDate DecideCaseJSONBodyCorrections = "birth_date"
 	DecideCaseJSONBodyCorrectionsEmail     DecideCaseJSONBodyCorrections = "email"
-	DecideCaseJSONBodyCorrectionsIdNumber  DecideCaseJSONBodyCorrections = "id_number"
+	DecideCaseJSONBodyCorrectionsIDNumber  DecideCaseJSONBodyCorrections = "id_number"
 	DecideCaseJSONBodyCorrectionsMobile    DecideCaseJSONBodyCorrections = "mobile"
 	DecideCaseJSONBodyCorrectionsName      DecideCaseJSONBodyCorrections = "name"
 )
@@ -955,7 +955,7 @@ func (e DecideCaseJSONBodyCorrections) Valid() bool {
 		return true
 	case DecideCaseJSONBodyCorrectionsEmail:
 		return true
-	case DecideCaseJSONBodyCorrectionsIdNumber:
+	case DecideCaseJSONBodyCorrectionsIDNumber:
 		return true
 	case DecideCaseJSONBodyCorrectionsMobile:
 		return true
@@ -1469,8 +1469,8 @@ type ActivityEntry struct {
 	// Action e.g. sign_in.success, sign_in.failed, password.changed, password.reset_in_person, account.locked_for_compromise, registration_data.contact_changed
 	Action string `json:"action"`
 
-	// ActorId Staff identities are shown to staff only; the user reads only their own ID.
-	ActorId   *string   `json:"actor_id,omitempty"`
+	// ActorID Staff identities are shown to staff only; the user reads only their own ID.
+	ActorID   *string   `json:"actor_id,omitempty"`
 	ActorKind string    `json:"actor_kind"`
 	At        time.Time `json:"at"`
 
@@ -1478,8 +1478,8 @@ type ActivityEntry struct {
 	Detail map[string]interface{} `json:"detail"`
 	Source ActivityEntrySource    `json:"source"`
 
-	// SourceIp To the user only their own address (sign-in attempts, their own requests, their application); staff and anonymous callers' addresses are staff-only.
-	SourceIp *string `json:"source_ip,omitempty"`
+	// SourceIP To the user only their own address (sign-in attempts, their own requests, their application); staff and anonymous callers' addresses are staff-only.
+	SourceIP *string `json:"source_ip,omitempty"`
 }
 
 // ActivityEntrySource defines model for ActivityEntry.Source.
@@ -1498,7 +1498,7 @@ type Announcement struct {
 	BodyEn      *string            `json:"body_en,omitempty"`
 	BodyZh      *string            `json:"body_zh,omitempty"`
 	EndsAt      time.Time          `json:"ends_at"`
-	Id          openapi_types.UUID `json:"id"`
+	ID          openapi_types.UUID `json:"id"`
 	Kind        string             `json:"kind"`
 	PublishedAt *time.Time         `json:"published_at,omitempty"`
 	Services    []string           `json:"services"`
@@ -1529,8 +1529,8 @@ type Applicant struct {
 	Address *string `json:"address,omitempty"`
 	Email   *string `json:"email,omitempty"`
 
-	// IdNumber Masked for the applicant view.
-	IdNumber *string `json:"id_number,omitempty"`
+	// IDNumber Masked for the applicant view.
+	IDNumber *string `json:"id_number,omitempty"`
 	Mobile   *string `json:"mobile,omitempty"`
 	Name     *string `json:"name,omitempty"`
 }
@@ -1545,7 +1545,7 @@ type Application struct {
 
 	// Flags Automated-check flags (staff only).
 	Flags         *[]string          `json:"flags,omitempty"`
-	Id            openapi_types.UUID `json:"id"`
+	ID            openapi_types.UUID `json:"id"`
 	InfoRequested *string            `json:"info_requested,omitempty"`
 
 	// Notices Notices to the applicant (request for information, rejection, expiry).
@@ -1572,8 +1572,8 @@ type Application struct {
 		Kind   string                  `json:"kind"`
 	} `json:"timeline"`
 
-	// WorkflowUrl The run in the Temporal web UI (staff only).
-	WorkflowUrl *string `json:"workflow_url,omitempty"`
+	// WorkflowURL The run in the Temporal web UI (staff only).
+	WorkflowURL *string `json:"workflow_url,omitempty"`
 }
 
 // ApplicationStatus defines model for Application.Status.
@@ -1582,16 +1582,16 @@ type ApplicationStatus string
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
 	Action     string                 `json:"action"`
-	ActorId    string                 `json:"actor_id"`
+	ActorID    string                 `json:"actor_id"`
 	ActorKind  string                 `json:"actor_kind"`
 	ActorRoles []string               `json:"actor_roles"`
 	At         time.Time              `json:"at"`
 	Detail     map[string]interface{} `json:"detail"`
-	Id         int                    `json:"id"`
-	RecordId   string                 `json:"record_id"`
+	ID         int                    `json:"id"`
+	RecordID   string                 `json:"record_id"`
 	RecordKind string                 `json:"record_kind"`
-	RequestId  string                 `json:"request_id"`
-	SourceIp   string                 `json:"source_ip"`
+	RequestID  string                 `json:"request_id"`
+	SourceIP   string                 `json:"source_ip"`
 }
 
 // CampaignProgress defines model for CampaignProgress.
@@ -1622,8 +1622,8 @@ type CampaignProgress struct {
 	SweepDoneAt   *time.Time `json:"sweep_done_at,omitempty"`
 	UsersTargeted int        `json:"users_targeted"`
 	Version       string     `json:"version"`
-	WorkflowId    *string    `json:"workflow_id,omitempty"`
-	WorkflowUrl   *string    `json:"workflow_url,omitempty"`
+	WorkflowID    *string    `json:"workflow_id,omitempty"`
+	WorkflowURL   *string    `json:"workflow_url,omitempty"`
 }
 
 // CampaignProgressStatus defines model for CampaignProgress.Status.
@@ -1642,7 +1642,7 @@ type Case struct {
 
 	// Findings Staff only.
 	Findings *[]string          `json:"findings,omitempty"`
-	Id       openapi_types.UUID `json:"id"`
+	ID       openapi_types.UUID `json:"id"`
 	Kind     CaseKind           `json:"kind"`
 	Open     bool               `json:"open"`
 	Outcome  *string            `json:"outcome,omitempty"`
@@ -1651,7 +1651,7 @@ type Case struct {
 	Overdue    *bool   `json:"overdue,omitempty"`
 	ReasonCode *string `json:"reason_code,omitempty"`
 	Rule       *string `json:"rule,omitempty"`
-	SanctionId *string `json:"sanction_id,omitempty"`
+	SanctionID *string `json:"sanction_id,omitempty"`
 
 	// Source Staff only.
 	Source *string `json:"source,omitempty"`
@@ -1675,9 +1675,9 @@ type CodecPayloads struct {
 
 // DataChange defines model for DataChange.
 type DataChange struct {
-	AccountId   openapi_types.UUID     `json:"account_id"`
+	AccountID   openapi_types.UUID     `json:"account_id"`
 	DecidedAt   *time.Time             `json:"decided_at,omitempty"`
-	Id          openapi_types.UUID     `json:"id"`
+	ID          openapi_types.UUID     `json:"id"`
 	Kind        DataChangeKind         `json:"kind"`
 	NewValues   map[string]interface{} `json:"new_values"`
 	Note        *string                `json:"note,omitempty"`
@@ -1686,8 +1686,8 @@ type DataChange struct {
 	RequestedAt time.Time              `json:"requested_at"`
 	Status      DataChangeStatus       `json:"status"`
 
-	// WorkflowUrl Staff only, name or ID number changes: the review's run in the Temporal web UI.
-	WorkflowUrl *string `json:"workflow_url,omitempty"`
+	// WorkflowURL Staff only, name or ID number changes: the review's run in the Temporal web UI.
+	WorkflowURL *string `json:"workflow_url,omitempty"`
 }
 
 // DataChangeKind defines model for DataChange.Kind.
@@ -1698,7 +1698,7 @@ type DataChangeStatus string
 
 // DecisionResult defines model for DecisionResult.
 type DecisionResult struct {
-	AccountId       *string    `json:"account_id,omitempty"`
+	AccountID       *string    `json:"account_id,omitempty"`
 	OpenedServices  *[]string  `json:"opened_services,omitempty"`
 	PickupExpiresAt *time.Time `json:"pickup_expires_at,omitempty"`
 	RefusedServices *[]struct {
@@ -1719,7 +1719,7 @@ type DeregistrationReceipt struct {
 
 	// Document The stored document, byte for byte.
 	Document    string                      `json:"document"`
-	Id          openapi_types.UUID          `json:"id"`
+	ID          openapi_types.UUID          `json:"id"`
 	ReceivedAt  time.Time                   `json:"received_at"`
 	Scope       string                      `json:"scope"`
 	Services    []string                    `json:"services"`
@@ -1748,33 +1748,62 @@ type DeregistrationRequestScope string
 
 // Disclosure defines model for Disclosure.
 type Disclosure struct {
-	AccountId         string     `json:"account_id"`
-	ApprovedBy        *string    `json:"approved_by,omitempty"`
-	ApprovedFields    *[]string  `json:"approved_fields,omitempty"`
-	ApproverRoles     *[]string  `json:"approver_roles,omitempty"`
+	AccountID         string     `json:"account_id"`
+	ApprovedBy        *string    `json:"approved_by"`
+	ApprovedFields    []string   `json:"approved_fields"`
+	ApproverRoles     []string   `json:"approver_roles"`
 	Basis             string     `json:"basis"`
-	ClosedAt          *time.Time `json:"closed_at,omitempty"`
-	ConsentAt         *time.Time `json:"consent_at,omitempty"`
-	ConsentDecision   *string    `json:"consent_decision,omitempty"`
-	Deadline          *time.Time `json:"deadline,omitempty"`
-	DecidedAt         *time.Time `json:"decided_at,omitempty"`
-	DecisionReason    *string    `json:"decision_reason,omitempty"`
-	DeliveredAt       *time.Time `json:"delivered_at,omitempty"`
-	DeliveredTo       *string    `json:"delivered_to,omitempty"`
-	DeliveryExpiresAt *time.Time `json:"delivery_expires_at,omitempty"`
-	Department        *string    `json:"department,omitempty"`
+	ClosedAt          *time.Time `json:"closed_at"`
+	ConsentAt         *time.Time `json:"consent_at"`
+	ConsentDecision   *string    `json:"consent_decision"`
+	Deadline          *time.Time `json:"deadline"`
+	DecidedAt         *time.Time `json:"decided_at"`
+	DecisionReason    *string    `json:"decision_reason"`
+	DeliveredAt       *time.Time `json:"delivered_at"`
+	DeliveredTo       *string    `json:"delivered_to"`
+	DeliveryExpiresAt *time.Time `json:"delivery_expires_at"`
+	Department        *string    `json:"department"`
 	EnteredAt         time.Time  `json:"entered_at"`
 	EnteredBy         string     `json:"entered_by"`
-	EnteredRoles      *[]string  `json:"entered_roles,omitempty"`
+	EnteredRoles      []string   `json:"entered_roles"`
 	Fields            []string   `json:"fields"`
-	Id                string     `json:"id"`
-	LegalReference    *string    `json:"legal_reference,omitempty"`
+	ID                string     `json:"id"`
+	LegalReference    *string    `json:"legal_reference"`
 	Purpose           string     `json:"purpose"`
 	Requester         string     `json:"requester"`
-	SecrecyOrder      *string    `json:"secrecy_order,omitempty"`
-	SecrecyUntil      *time.Time `json:"secrecy_until,omitempty"`
-	ServiceCode       *string    `json:"service_code,omitempty"`
+	SecrecyOrder      *string    `json:"secrecy_order"`
+	SecrecyUntil      *time.Time `json:"secrecy_until"`
+	ServiceCode       *string    `json:"service_code"`
 	Status            string     `json:"status"`
+}
+
+// DisclosureExport The approved data, handed out once.
+type DisclosureExport struct {
+	AccountID    string                 `json:"account_id"`
+	Data         map[string]interface{} `json:"data"`
+	DeliveredAt  time.Time              `json:"delivered_at"`
+	DisclosureID string                 `json:"disclosure_id"`
+	Fields       []string               `json:"fields"`
+}
+
+// DisclosureFiled A disclosure request just entered.
+type DisclosureFiled struct {
+	Basis  string             `json:"basis"`
+	Fields []string           `json:"fields"`
+	ID     openapi_types.UUID `json:"id"`
+	Status string             `json:"status"`
+}
+
+// DisclosureRecord One disclosure request and its run in the Temporal web UI.
+type DisclosureRecord struct {
+	Disclosure  Disclosure `json:"disclosure"`
+	WorkflowURL string     `json:"workflow_url"`
+}
+
+// DisclosureRegister A page of the disclosure register; next_cursor when more follow.
+type DisclosureRegister struct {
+	Items      []Disclosure `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty"`
 }
 
 // DisclosureRequest defines model for DisclosureRequest.
@@ -1805,8 +1834,8 @@ type DisclosureRequest struct {
 
 	// Subject The user whose data is asked for, by account ID or ID number.
 	Subject struct {
-		AccountId *string `json:"account_id,omitempty"`
-		IdNumber  *string `json:"id_number,omitempty"`
+		AccountID *string `json:"account_id,omitempty"`
+		IDNumber  *string `json:"id_number,omitempty"`
 	} `json:"subject"`
 }
 
@@ -1819,7 +1848,7 @@ type DisclosureState struct {
 	Basis             *string    `json:"basis,omitempty"`
 	Deadline          *time.Time `json:"deadline,omitempty"`
 	DeliveryExpiresAt *time.Time `json:"delivery_expires_at,omitempty"`
-	RequestId         string     `json:"request_id"`
+	RequestID         string     `json:"request_id"`
 	Status            string     `json:"status"`
 }
 
@@ -1835,28 +1864,34 @@ type EligibilityRules = []struct {
 
 // Error defines model for Error.
 type Error struct {
-	Error struct {
-		// Code Stable machine-readable code.
-		Code    string `json:"code"`
-		Details *[]struct {
-			Code      string  `json:"code"`
-			Field     string  `json:"field"`
-			MessageEn *string `json:"message_en,omitempty"`
-			MessageZh *string `json:"message_zh,omitempty"`
-		} `json:"details,omitempty"`
-		MessageEn string  `json:"message_en"`
-		MessageZh string  `json:"message_zh"`
-		RequestId *string `json:"request_id,omitempty"`
-	} `json:"error"`
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody defines model for ErrorBody.
+type ErrorBody struct {
+	// Code Stable machine-readable code.
+	Code      string       `json:"code"`
+	Details   []FieldError `json:"details,omitempty"`
+	MessageEN string       `json:"message_en"`
+	MessageZH string       `json:"message_zh"`
+	RequestID string       `json:"request_id,omitempty"`
 }
 
 // EvidenceRefs References to evidence documents (IDs, not content).
 type EvidenceRefs = []string
 
+// FieldError What is wrong with one field (services.1 names an item of a list).
+type FieldError struct {
+	Code      string `json:"code"`
+	Field     string `json:"field"`
+	MessageEN string `json:"message_en"`
+	MessageZH string `json:"message_zh"`
+}
+
 // Kiosk defines model for Kiosk.
 type Kiosk struct {
 	CreatedAt time.Time          `json:"created_at"`
-	Id        openapi_types.UUID `json:"id"`
+	ID        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
 	Office    string             `json:"office"`
 	RevokedAt *time.Time         `json:"revoked_at,omitempty"`
@@ -1869,7 +1904,7 @@ type KioskWithCredential struct {
 
 	// Credential Send as X-Kiosk-Credential; shown only once.
 	Credential string             `json:"credential"`
-	Id         openapi_types.UUID `json:"id"`
+	ID         openapi_types.UUID `json:"id"`
 	Name       string             `json:"name"`
 	Office     string             `json:"office"`
 	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
@@ -1897,7 +1932,7 @@ type Notice struct {
 	BodyEn    *string            `json:"body_en,omitempty"`
 	BodyZh    *string            `json:"body_zh,omitempty"`
 	CreatedAt time.Time          `json:"created_at"`
-	Id        openapi_types.UUID `json:"id"`
+	ID        openapi_types.UUID `json:"id"`
 	Kind      string             `json:"kind"`
 	TitleEn   string             `json:"title_en"`
 	TitleZh   string             `json:"title_zh"`
@@ -1908,8 +1943,8 @@ type PublishResult struct {
 	Campaign    string              `json:"campaign"`
 	Status      PublishResultStatus `json:"status"`
 	Version     string              `json:"version"`
-	WorkflowId  *string             `json:"workflow_id,omitempty"`
-	WorkflowUrl *string             `json:"workflow_url,omitempty"`
+	WorkflowID  *string             `json:"workflow_id,omitempty"`
+	WorkflowURL *string             `json:"workflow_url,omitempty"`
 }
 
 // PublishResultStatus defines model for PublishResult.Status.
@@ -1919,8 +1954,8 @@ type PublishResultStatus string
 type QueueItem struct {
 	Channel        string                `json:"channel"`
 	Flags          []string              `json:"flags"`
-	Id             openapi_types.UUID    `json:"id"`
-	IdNumberMasked string                `json:"id_number_masked"`
+	ID             openapi_types.UUID    `json:"id"`
+	IDNumberMasked string                `json:"id_number_masked"`
 	Name           string                `json:"name"`
 	QueuedAt       time.Time             `json:"queued_at"`
 	ServiceLevel   QueueItemServiceLevel `json:"service_level"`
@@ -1936,7 +1971,7 @@ type QueueItemServiceLevel string
 type RegistrationAccepted struct {
 	// FollowToken Shown only once. Send it as X-Follow-Token to read or supplement the application.
 	FollowToken string             `json:"follow_token"`
-	Id          openapi_types.UUID `json:"id"`
+	ID          openapi_types.UUID `json:"id"`
 	Status      string             `json:"status"`
 }
 
@@ -1949,8 +1984,8 @@ type RegistrationRequest struct {
 	Channel *RegistrationRequestChannel `json:"channel,omitempty"`
 	Email   *string                     `json:"email,omitempty"`
 
-	// IdNumber 18-character resident ID number (GB 11643).
-	IdNumber string `json:"id_number"`
+	// IDNumber 18-character resident ID number (GB 11643).
+	IDNumber string `json:"id_number"`
 	Mobile   string `json:"mobile"`
 
 	// MobileCode The 6-digit code sent to `mobile` (POST /v1/verification-codes, purpose registration); online and kiosk applications.
@@ -1967,9 +2002,9 @@ type RegistrationRequestChannel string
 type RejectionRequest struct {
 	Choice RejectionRequestChoice `json:"choice"`
 
-	// DeregistrationRequestId The closure request (GET /v1/me/deregistration/{id}); the rejection is its signed document.
-	DeregistrationRequestId *openapi_types.UUID `json:"deregistration_request_id,omitempty"`
-	Id                      openapi_types.UUID  `json:"id"`
+	// DeregistrationRequestID The closure request (GET /v1/me/deregistration/{id}); the rejection is its signed document.
+	DeregistrationRequestID *openapi_types.UUID `json:"deregistration_request_id,omitempty"`
+	ID                      openapi_types.UUID  `json:"id"`
 	Services                []string            `json:"services"`
 	Statement               *string             `json:"statement,omitempty"`
 
@@ -1986,7 +2021,7 @@ type RejectionRequestChoice string
 type Sanction struct {
 	AppealState SanctionAppealState `json:"appeal_state"`
 	AppealUntil time.Time           `json:"appeal_until"`
-	CaseId      *openapi_types.UUID `json:"case_id,omitempty"`
+	CaseID      *openapi_types.UUID `json:"case_id,omitempty"`
 	Clause      string              `json:"clause"`
 	Conditions  *[]string           `json:"conditions,omitempty"`
 
@@ -1995,7 +2030,7 @@ type Sanction struct {
 	Final       *bool                     `json:"final,omitempty"`
 	History     *[]map[string]interface{} `json:"history,omitempty"`
 	HowToAppeal map[string]interface{}    `json:"how_to_appeal"`
-	Id          openapi_types.UUID        `json:"id"`
+	ID          openapi_types.UUID        `json:"id"`
 	ImposedAt   time.Time                 `json:"imposed_at"`
 	Kind        SanctionKind              `json:"kind"`
 	ReasonCode  string                    `json:"reason_code"`
@@ -2023,7 +2058,7 @@ type SecondFactorChallengeSecondFactorRequired bool
 
 // SecurityReportAccepted defines model for SecurityReportAccepted.
 type SecurityReportAccepted struct {
-	Id         openapi_types.UUID           `json:"id"`
+	ID         openapi_types.UUID           `json:"id"`
 	LockedAt   *time.Time                   `json:"locked_at,omitempty"`
 	NextStepEn *string                      `json:"next_step_en,omitempty"`
 	NextStepZh *string                      `json:"next_step_zh,omitempty"`
@@ -2045,7 +2080,7 @@ type Service struct {
 
 	// Interruption The planned interruption in effect (C2.7).
 	Interruption *struct {
-		AnnouncementId openapi_types.UUID `json:"announcement_id"`
+		AnnouncementID openapi_types.UUID `json:"announcement_id"`
 		EndsAt         time.Time          `json:"ends_at"`
 		StartsAt       time.Time          `json:"starts_at"`
 	} `json:"interruption,omitempty"`
@@ -2070,7 +2105,7 @@ type ServiceChange struct {
 	CompletedAt    *time.Time                `json:"completed_at,omitempty"`
 	CreatedAt      *time.Time                `json:"created_at,omitempty"`
 	CreatedBy      *openapi_types.UUID       `json:"created_by,omitempty"`
-	Id             openapi_types.UUID        `json:"id"`
+	ID             openapi_types.UUID        `json:"id"`
 	Kind           ServiceChangeKind         `json:"kind"`
 	MessagesQueued *int                      `json:"messages_queued,omitempty"`
 	NoteEn         *string                   `json:"note_en,omitempty"`
@@ -2081,7 +2116,7 @@ type ServiceChange struct {
 	ServicesClosed int                       `json:"services_closed"`
 	Status         ServiceChangeStatus       `json:"status"`
 	UsersTargeted  int                       `json:"users_targeted"`
-	WorkflowId     string                    `json:"workflow_id"`
+	WorkflowID     string                    `json:"workflow_id"`
 }
 
 // ServiceChangeKind defines model for ServiceChange.Kind.
@@ -2109,7 +2144,7 @@ type SessionKind string
 // Staff defines model for Staff.
 type Staff struct {
 	Active             *bool              `json:"active,omitempty"`
-	Id                 openapi_types.UUID `json:"id"`
+	ID                 openapi_types.UUID `json:"id"`
 	MustChangePassword *bool              `json:"must_change_password,omitempty"`
 	Name               string             `json:"name"`
 	Office             *string            `json:"office,omitempty"`
@@ -2124,7 +2159,7 @@ type StaffChange struct {
 	DecidedAt         *time.Time          `json:"decided_at,omitempty"`
 	DecidedBy         *openapi_types.UUID `json:"decided_by,omitempty"`
 	ExpiresAt         time.Time           `json:"expires_at"`
-	Id                openapi_types.UUID  `json:"id"`
+	ID                openapi_types.UUID  `json:"id"`
 	Kind              StaffChangeKind     `json:"kind"`
 	Name              *string             `json:"name,omitempty"`
 	Office            *string             `json:"office,omitempty"`
@@ -2134,7 +2169,7 @@ type StaffChange struct {
 	Roles             *[]string           `json:"roles,omitempty"`
 	SoleAdministrator bool                `json:"sole_administrator"`
 	Status            StaffChangeStatus   `json:"status"`
-	TargetId          openapi_types.UUID  `json:"target_id"`
+	TargetID          openapi_types.UUID  `json:"target_id"`
 	TargetUsername    *string             `json:"target_username,omitempty"`
 	Username          *string             `json:"username,omitempty"`
 }
@@ -2172,7 +2207,7 @@ type TermsPosition struct {
 	// Position deemed_accepted: the first use of the services after the notice and the effective date, where use is PATCH /v1/me, POST /v1/me/data-changes or POST /v1/me/consents/{id} answered with success; reading is not use (docs/terms.md).
 	Position     TermsPositionPosition `json:"position"`
 	RecordedAt   time.Time             `json:"recorded_at"`
-	RequestId    *string               `json:"request_id,omitempty"`
+	RequestID    *string               `json:"request_id,omitempty"`
 	RequestRoute *string               `json:"request_route,omitempty"`
 	Version      string                `json:"version"`
 }
@@ -2211,7 +2246,7 @@ type UserExport struct {
 	Account struct {
 		Address           *string             `json:"address,omitempty"`
 		Email             *string             `json:"email,omitempty"`
-		Id                *openapi_types.UUID `json:"id,omitempty"`
+		ID                *openapi_types.UUID `json:"id,omitempty"`
 		Mobile            *string             `json:"mobile,omitempty"`
 		Name              *string             `json:"name,omitempty"`
 		OpenedAt          *time.Time          `json:"opened_at,omitempty"`
@@ -2327,15 +2362,15 @@ type TermsVersionParameter = string
 
 // CaseAccepted defines model for CaseAccepted.
 type CaseAccepted struct {
-	Id    openapi_types.UUID `json:"id"`
+	ID    openapi_types.UUID `json:"id"`
 	Kind  string             `json:"kind"`
 	State string             `json:"state"`
 }
 
 // CaseResult defines model for CaseResult.
 type CaseResult struct {
-	CaseId     string  `json:"case_id"`
-	SanctionId *string `json:"sanction_id,omitempty"`
+	CaseID     string  `json:"case_id"`
+	SanctionID *string `json:"sanction_id,omitempty"`
 	State      string  `json:"state"`
 }
 
@@ -2348,7 +2383,7 @@ type OutcomeUnknown = Error
 // SanctionResult defines model for SanctionResult.
 type SanctionResult struct {
 	AppealState string `json:"appeal_state"`
-	SanctionId  string `json:"sanction_id"`
+	SanctionID  string `json:"sanction_id"`
 	State       string `json:"state"`
 }
 
@@ -2377,7 +2412,7 @@ type Submission struct {
 
 // SearchAccountsJSONBody defines parameters for SearchAccounts.
 type SearchAccountsJSONBody struct {
-	IdNumber string `json:"id_number"`
+	IDNumber string `json:"id_number"`
 }
 
 // SearchAccounts200JSONResponseBodyItemsStatus defines parameters for SearchAccounts.
@@ -2419,13 +2454,13 @@ type ResetPasswordInPerson201JSONResponseBodyStatus string
 // SearchAuditParams defines parameters for SearchAudit.
 type SearchAuditParams struct {
 	ActorKind *SearchAuditParamsActorKind `form:"actor_kind,omitempty" json:"actor_kind,omitempty"`
-	ActorId   *AuditActorID               `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	ActorID   *AuditActorID               `form:"actor_id,omitempty" json:"actor_id,omitempty"`
 
 	// Action Exact action, or a prefix ending in * (account.*).
 	Action     *AuditAction     `form:"action,omitempty" json:"action,omitempty"`
 	RecordKind *AuditRecordKind `form:"record_kind,omitempty" json:"record_kind,omitempty"`
-	RecordId   *AuditRecordID   `form:"record_id,omitempty" json:"record_id,omitempty"`
-	RequestId  *AuditRequestID  `form:"request_id,omitempty" json:"request_id,omitempty"`
+	RecordID   *AuditRecordID   `form:"record_id,omitempty" json:"record_id,omitempty"`
+	RequestID  *AuditRequestID  `form:"request_id,omitempty" json:"request_id,omitempty"`
 
 	// From At or after (RFC 3339).
 	From *AuditFrom `form:"from,omitempty" json:"from,omitempty"`
@@ -2442,13 +2477,13 @@ type SearchAuditParamsActorKind string
 // ExportAuditParams defines parameters for ExportAudit.
 type ExportAuditParams struct {
 	ActorKind *ExportAuditParamsActorKind `form:"actor_kind,omitempty" json:"actor_kind,omitempty"`
-	ActorId   *AuditActorID               `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	ActorID   *AuditActorID               `form:"actor_id,omitempty" json:"actor_id,omitempty"`
 
 	// Action Exact action, or a prefix ending in * (account.*).
 	Action     *AuditAction     `form:"action,omitempty" json:"action,omitempty"`
 	RecordKind *AuditRecordKind `form:"record_kind,omitempty" json:"record_kind,omitempty"`
-	RecordId   *AuditRecordID   `form:"record_id,omitempty" json:"record_id,omitempty"`
-	RequestId  *AuditRequestID  `form:"request_id,omitempty" json:"request_id,omitempty"`
+	RecordID   *AuditRecordID   `form:"record_id,omitempty" json:"record_id,omitempty"`
+	RequestID  *AuditRequestID  `form:"request_id,omitempty" json:"request_id,omitempty"`
 
 	// From At or after (RFC 3339).
 	From *AuditFrom `form:"from,omitempty" json:"from,omitempty"`
@@ -2467,7 +2502,7 @@ type ListCasesParams struct {
 
 	// Overdue Open and past the case's service level or correction deadline.
 	Overdue   *bool               `form:"overdue,omitempty" json:"overdue,omitempty"`
-	AccountId *openapi_types.UUID `form:"account_id,omitempty" json:"account_id,omitempty"`
+	AccountID *openapi_types.UUID `form:"account_id,omitempty" json:"account_id,omitempty"`
 	Limit     *int                `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
@@ -2479,11 +2514,11 @@ type ListCasesParamsState string
 
 // OpenFraudCaseJSONBody defines parameters for OpenFraudCase.
 type OpenFraudCaseJSONBody struct {
-	AccountId *openapi_types.UUID `json:"account_id,omitempty"`
+	AccountID *openapi_types.UUID `json:"account_id,omitempty"`
 
 	// AnswerBy The user's deadline to answer; default 7 days, at most 90.
 	AnswerBy      *time.Time          `json:"answer_by,omitempty"`
-	ApplicationId *openapi_types.UUID `json:"application_id,omitempty"`
+	ApplicationID *openapi_types.UUID `json:"application_id,omitempty"`
 	CheckCode     *string             `json:"check_code,omitempty"`
 
 	// Evidence References to evidence documents (IDs, not content).
@@ -2509,7 +2544,7 @@ type OpenFraudCaseJSONBodySuspectedFields string
 
 // OpenViolationCaseJSONBody defines parameters for OpenViolationCase.
 type OpenViolationCaseJSONBody struct {
-	AccountId openapi_types.UUID              `json:"account_id"`
+	AccountID openapi_types.UUID              `json:"account_id"`
 	Action    OpenViolationCaseJSONBodyAction `json:"action"`
 
 	// CorrectBy Required for correct: the deadline (at most 90 days).
@@ -2585,7 +2620,7 @@ type DecideDataChange200JSONResponseBodyStatus string
 type DisclosureRegisterParams struct {
 	Status    *DisclosureRegisterParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 	Basis     *DisclosureRegisterParamsBasis  `form:"basis,omitempty" json:"basis,omitempty"`
-	AccountId *openapi_types.UUID             `form:"account_id,omitempty" json:"account_id,omitempty"`
+	AccountID *openapi_types.UUID             `form:"account_id,omitempty" json:"account_id,omitempty"`
 
 	// Mine Only the requests the caller entered; open to every role that may enter one.
 	Mine  *bool   `form:"mine,omitempty" json:"mine,omitempty"`
@@ -2619,7 +2654,7 @@ type RegisterKioskJSONBody struct {
 type UpdateMyContactDataJSONBody struct {
 	Address  *string `json:"address,omitempty"`
 	Email    *string `json:"email,omitempty"`
-	IdNumber *string `json:"id_number,omitempty"`
+	IDNumber *string `json:"id_number,omitempty"`
 	Mobile   *string `json:"mobile,omitempty"`
 
 	// MobileCode A changed mobile number needs the code sent to it (POST /v1/verification-codes, purpose contact_change); 422 field mobile_code otherwise.
@@ -2671,7 +2706,7 @@ type AnswerConsentJSONBodyDecision string
 
 // RequestDataChangeJSONBody defines parameters for RequestDataChange.
 type RequestDataChangeJSONBody struct {
-	IdNumber *string `json:"id_number,omitempty"`
+	IDNumber *string `json:"id_number,omitempty"`
 	Name     *string `json:"name,omitempty"`
 	Note     *string `json:"note,omitempty"`
 }
@@ -2836,7 +2871,7 @@ type LiftSanctionJSONBodyReasonCode string
 // ReportCompromiseAnonymouslyJSONBody defines parameters for ReportCompromiseAnonymously.
 type ReportCompromiseAnonymouslyJSONBody struct {
 	Description *string `json:"description,omitempty"`
-	IdNumber    string  `json:"id_number"`
+	IDNumber    string  `json:"id_number"`
 	Mobile      string  `json:"mobile"`
 }
 
@@ -2962,8 +2997,8 @@ type SetStaffPasswordJSONBody struct {
 
 // SendVerificationCodeJSONBody defines parameters for SendVerificationCode.
 type SendVerificationCodeJSONBody struct {
-	// ApplicationId Purpose pickup: the approved application (with X-Follow-Token); the code goes only to its verified mobile.
-	ApplicationId *string `json:"application_id,omitempty"`
+	// ApplicationID Purpose pickup: the approved application (with X-Follow-Token); the code goes only to its verified mobile.
+	ApplicationID *string `json:"application_id,omitempty"`
 	Mobile        string  `json:"mobile"`
 	Purpose       string  `json:"purpose"`
 }
