@@ -13,8 +13,9 @@ import (
 )
 
 // Merge adds the paths and components of every fragment in fragments
-// matching glob, in name order, to the base document. A path or component
-// defined twice is an error.
+// matching glob, in name order, to the base document, then the base
+// document's shared answers (SharedAnswersKey) to every operation. A path or
+// component defined twice is an error.
 func Merge(baseDocument []byte, fragments fs.FS, glob string) ([]byte, error) {
 	var base map[string]any
 	if err := yaml.Unmarshal(baseDocument, &base); err != nil {
@@ -45,6 +46,7 @@ func Merge(baseDocument []byte, fragments fs.FS, glob string) ([]byte, error) {
 			}
 		}
 	}
+	addSharedAnswers(base)
 	return yaml.Marshal(base)
 }
 
