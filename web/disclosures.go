@@ -287,7 +287,7 @@ func (a *app) fileDisclosure(c echo.Context) error {
 		form.Del("csrf")
 		return a.showNewDisclosure(c, e.Status, view{Err: e, Form: form})
 	}
-	return c.Redirect(http.StatusSeeOther, "/console/disclosures/"+url.PathEscape(out.ID.String())+"?notice=disclosure_filed")
+	return c.Redirect(http.StatusSeeOther, "/console/disclosures/"+url.PathEscape(out.ID)+"?notice=disclosure_filed")
 }
 
 type disclosureData struct {

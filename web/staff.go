@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
 // Staff management for administrators: the list (GET /v1/staff), a new
@@ -59,15 +61,8 @@ func init() {
 	})
 }
 
-type staffMember struct {
-	ID         string   `json:"id"`
-	Username   string   `json:"username"`
-	Name       string   `json:"name"`
-	Roles      []string `json:"roles"`
-	Office     string   `json:"office"`
-	Active     bool     `json:"active"`
-	MustChange bool     `json:"must_change_password"`
-}
+// staffMember is the document's Staff (GET /v1/staff).
+type staffMember = apitypes.Staff
 
 type staffData struct {
 	Staff []staffMember `json:"staff"`

@@ -5,8 +5,6 @@ package apitypes
 
 import (
 	"time"
-
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for ActivityEntrySource.
@@ -1495,16 +1493,16 @@ type ActivityPage struct {
 
 // Announcement defines model for Announcement.
 type Announcement struct {
-	BodyEn      *string            `json:"body_en,omitempty"`
-	BodyZh      *string            `json:"body_zh,omitempty"`
-	EndsAt      time.Time          `json:"ends_at"`
-	ID          openapi_types.UUID `json:"id"`
-	Kind        string             `json:"kind"`
-	PublishedAt *time.Time         `json:"published_at,omitempty"`
-	Services    []string           `json:"services"`
-	StartsAt    time.Time          `json:"starts_at"`
-	TitleEn     string             `json:"title_en"`
-	TitleZh     string             `json:"title_zh"`
+	BodyEn      *string    `json:"body_en,omitempty"`
+	BodyZh      *string    `json:"body_zh,omitempty"`
+	EndsAt      time.Time  `json:"ends_at"`
+	ID          string     `json:"id"`
+	Kind        string     `json:"kind"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	Services    []string   `json:"services"`
+	StartsAt    time.Time  `json:"starts_at"`
+	TitleEn     string     `json:"title_en"`
+	TitleZh     string     `json:"title_zh"`
 }
 
 // AnnouncementRequest defines model for AnnouncementRequest.
@@ -1544,9 +1542,9 @@ type Application struct {
 	DecisionReason *string    `json:"decision_reason,omitempty"`
 
 	// Flags Automated-check flags (staff only).
-	Flags         *[]string          `json:"flags,omitempty"`
-	ID            openapi_types.UUID `json:"id"`
-	InfoRequested *string            `json:"info_requested,omitempty"`
+	Flags         *[]string `json:"flags,omitempty"`
+	ID            string    `json:"id"`
+	InfoRequested *string   `json:"info_requested,omitempty"`
 
 	// Notices Notices to the applicant (request for information, rejection, expiry).
 	Notices *[]struct {
@@ -1641,11 +1639,11 @@ type Case struct {
 	Evidence *[]string `json:"evidence,omitempty"`
 
 	// Findings Staff only.
-	Findings *[]string          `json:"findings,omitempty"`
-	ID       openapi_types.UUID `json:"id"`
-	Kind     CaseKind           `json:"kind"`
-	Open     bool               `json:"open"`
-	Outcome  *string            `json:"outcome,omitempty"`
+	Findings *[]string `json:"findings,omitempty"`
+	ID       string    `json:"id"`
+	Kind     CaseKind  `json:"kind"`
+	Open     bool      `json:"open"`
+	Outcome  *string   `json:"outcome,omitempty"`
 
 	// Overdue Staff only.
 	Overdue    *bool   `json:"overdue,omitempty"`
@@ -1675,9 +1673,9 @@ type CodecPayloads struct {
 
 // DataChange defines model for DataChange.
 type DataChange struct {
-	AccountID   openapi_types.UUID     `json:"account_id"`
+	AccountID   string                 `json:"account_id"`
 	DecidedAt   *time.Time             `json:"decided_at,omitempty"`
-	ID          openapi_types.UUID     `json:"id"`
+	ID          string                 `json:"id"`
 	Kind        DataChangeKind         `json:"kind"`
 	NewValues   map[string]interface{} `json:"new_values"`
 	Note        *string                `json:"note,omitempty"`
@@ -1719,7 +1717,7 @@ type DeregistrationReceipt struct {
 
 	// Document The stored document, byte for byte.
 	Document    string                      `json:"document"`
-	ID          openapi_types.UUID          `json:"id"`
+	ID          string                      `json:"id"`
 	ReceivedAt  time.Time                   `json:"received_at"`
 	Scope       string                      `json:"scope"`
 	Services    []string                    `json:"services"`
@@ -1788,10 +1786,10 @@ type DisclosureExport struct {
 
 // DisclosureFiled A disclosure request just entered.
 type DisclosureFiled struct {
-	Basis  string             `json:"basis"`
-	Fields []string           `json:"fields"`
-	ID     openapi_types.UUID `json:"id"`
-	Status string             `json:"status"`
+	Basis  string   `json:"basis"`
+	Fields []string `json:"fields"`
+	ID     string   `json:"id"`
+	Status string   `json:"status"`
 }
 
 // DisclosureRecord One disclosure request and its run in the Temporal web UI.
@@ -1890,12 +1888,12 @@ type FieldError struct {
 
 // Kiosk defines model for Kiosk.
 type Kiosk struct {
-	CreatedAt time.Time          `json:"created_at"`
-	ID        openapi_types.UUID `json:"id"`
-	Name      string             `json:"name"`
-	Office    string             `json:"office"`
-	RevokedAt *time.Time         `json:"revoked_at,omitempty"`
-	RotatedAt time.Time          `json:"rotated_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Office    string     `json:"office"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	RotatedAt time.Time  `json:"rotated_at"`
 }
 
 // KioskWithCredential defines model for KioskWithCredential.
@@ -1903,12 +1901,12 @@ type KioskWithCredential struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// Credential Send as X-Kiosk-Credential; shown only once.
-	Credential string             `json:"credential"`
-	ID         openapi_types.UUID `json:"id"`
-	Name       string             `json:"name"`
-	Office     string             `json:"office"`
-	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
-	RotatedAt  time.Time          `json:"rotated_at"`
+	Credential string     `json:"credential"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Office     string     `json:"office"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	RotatedAt  time.Time  `json:"rotated_at"`
 }
 
 // Me defines model for Me.
@@ -1929,13 +1927,13 @@ type MeKind string
 
 // Notice defines model for Notice.
 type Notice struct {
-	BodyEn    *string            `json:"body_en,omitempty"`
-	BodyZh    *string            `json:"body_zh,omitempty"`
-	CreatedAt time.Time          `json:"created_at"`
-	ID        openapi_types.UUID `json:"id"`
-	Kind      string             `json:"kind"`
-	TitleEn   string             `json:"title_en"`
-	TitleZh   string             `json:"title_zh"`
+	BodyEn    *string   `json:"body_en,omitempty"`
+	BodyZh    *string   `json:"body_zh,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	TitleEn   string    `json:"title_en"`
+	TitleZh   string    `json:"title_zh"`
 }
 
 // PublishResult defines model for PublishResult.
@@ -1954,7 +1952,7 @@ type PublishResultStatus string
 type QueueItem struct {
 	Channel        string                `json:"channel"`
 	Flags          []string              `json:"flags"`
-	ID             openapi_types.UUID    `json:"id"`
+	ID             string                `json:"id"`
 	IDNumberMasked string                `json:"id_number_masked"`
 	Name           string                `json:"name"`
 	QueuedAt       time.Time             `json:"queued_at"`
@@ -1970,9 +1968,9 @@ type QueueItemServiceLevel string
 // RegistrationAccepted defines model for RegistrationAccepted.
 type RegistrationAccepted struct {
 	// FollowToken Shown only once. Send it as X-Follow-Token to read or supplement the application.
-	FollowToken string             `json:"follow_token"`
-	ID          openapi_types.UUID `json:"id"`
-	Status      string             `json:"status"`
+	FollowToken string `json:"follow_token"`
+	ID          string `json:"id"`
+	Status      string `json:"status"`
 }
 
 // RegistrationRequest defines model for RegistrationRequest.
@@ -2003,10 +2001,10 @@ type RejectionRequest struct {
 	Choice RejectionRequestChoice `json:"choice"`
 
 	// DeregistrationRequestID The closure request (GET /v1/me/deregistration/{id}); the rejection is its signed document.
-	DeregistrationRequestID *openapi_types.UUID `json:"deregistration_request_id,omitempty"`
-	ID                      openapi_types.UUID  `json:"id"`
-	Services                []string            `json:"services"`
-	Statement               *string             `json:"statement,omitempty"`
+	DeregistrationRequestID *string  `json:"deregistration_request_id,omitempty"`
+	ID                      string   `json:"id"`
+	Services                []string `json:"services"`
+	Statement               *string  `json:"statement,omitempty"`
 
 	// Status The status of the closure request the rejection started (received, cooling_off, blocked, completed, …).
 	Status      string    `json:"status"`
@@ -2021,7 +2019,7 @@ type RejectionRequestChoice string
 type Sanction struct {
 	AppealState SanctionAppealState `json:"appeal_state"`
 	AppealUntil time.Time           `json:"appeal_until"`
-	CaseID      *openapi_types.UUID `json:"case_id,omitempty"`
+	CaseID      *string             `json:"case_id,omitempty"`
 	Clause      string              `json:"clause"`
 	Conditions  *[]string           `json:"conditions,omitempty"`
 
@@ -2030,7 +2028,7 @@ type Sanction struct {
 	Final       *bool                     `json:"final,omitempty"`
 	History     *[]map[string]interface{} `json:"history,omitempty"`
 	HowToAppeal map[string]interface{}    `json:"how_to_appeal"`
-	ID          openapi_types.UUID        `json:"id"`
+	ID          string                    `json:"id"`
 	ImposedAt   time.Time                 `json:"imposed_at"`
 	Kind        SanctionKind              `json:"kind"`
 	ReasonCode  string                    `json:"reason_code"`
@@ -2058,7 +2056,7 @@ type SecondFactorChallengeSecondFactorRequired bool
 
 // SecurityReportAccepted defines model for SecurityReportAccepted.
 type SecurityReportAccepted struct {
-	ID         openapi_types.UUID           `json:"id"`
+	ID         string                       `json:"id"`
 	LockedAt   *time.Time                   `json:"locked_at,omitempty"`
 	NextStepEn *string                      `json:"next_step_en,omitempty"`
 	NextStepZh *string                      `json:"next_step_zh,omitempty"`
@@ -2080,9 +2078,9 @@ type Service struct {
 
 	// Interruption The planned interruption in effect (C2.7).
 	Interruption *struct {
-		AnnouncementID openapi_types.UUID `json:"announcement_id"`
-		EndsAt         time.Time          `json:"ends_at"`
-		StartsAt       time.Time          `json:"starts_at"`
+		AnnouncementID string    `json:"announcement_id"`
+		EndsAt         time.Time `json:"ends_at"`
+		StartsAt       time.Time `json:"starts_at"`
 	} `json:"interruption,omitempty"`
 	MaxAge *int `json:"max_age,omitempty"`
 
@@ -2104,8 +2102,8 @@ type ServiceChange struct {
 	AppliedAt      *time.Time                `json:"applied_at,omitempty"`
 	CompletedAt    *time.Time                `json:"completed_at,omitempty"`
 	CreatedAt      *time.Time                `json:"created_at,omitempty"`
-	CreatedBy      *openapi_types.UUID       `json:"created_by,omitempty"`
-	ID             openapi_types.UUID        `json:"id"`
+	CreatedBy      *string                   `json:"created_by,omitempty"`
+	ID             string                    `json:"id"`
 	Kind           ServiceChangeKind         `json:"kind"`
 	MessagesQueued *int                      `json:"messages_queued,omitempty"`
 	NoteEn         *string                   `json:"note_en,omitempty"`
@@ -2143,35 +2141,35 @@ type SessionKind string
 
 // Staff defines model for Staff.
 type Staff struct {
-	Active             *bool              `json:"active,omitempty"`
-	ID                 openapi_types.UUID `json:"id"`
-	MustChangePassword *bool              `json:"must_change_password,omitempty"`
-	Name               string             `json:"name"`
-	Office             *string            `json:"office,omitempty"`
-	Roles              []string           `json:"roles"`
-	Username           string             `json:"username"`
+	Active             bool     `json:"active"`
+	ID                 string   `json:"id"`
+	MustChangePassword bool     `json:"must_change_password"`
+	Name               string   `json:"name"`
+	Office             string   `json:"office"`
+	Roles              []string `json:"roles"`
+	Username           string   `json:"username"`
 }
 
 // StaffChange defines model for StaffChange.
 type StaffChange struct {
-	Active            *bool               `json:"active,omitempty"`
-	CreatedAt         time.Time           `json:"created_at"`
-	DecidedAt         *time.Time          `json:"decided_at,omitempty"`
-	DecidedBy         *openapi_types.UUID `json:"decided_by,omitempty"`
-	ExpiresAt         time.Time           `json:"expires_at"`
-	ID                openapi_types.UUID  `json:"id"`
-	Kind              StaffChangeKind     `json:"kind"`
-	Name              *string             `json:"name,omitempty"`
-	Office            *string             `json:"office,omitempty"`
-	OutcomeCode       *string             `json:"outcome_code,omitempty"`
-	Reason            *string             `json:"reason,omitempty"`
-	RequestedBy       openapi_types.UUID  `json:"requested_by"`
-	Roles             *[]string           `json:"roles,omitempty"`
-	SoleAdministrator bool                `json:"sole_administrator"`
-	Status            StaffChangeStatus   `json:"status"`
-	TargetID          openapi_types.UUID  `json:"target_id"`
-	TargetUsername    *string             `json:"target_username,omitempty"`
-	Username          *string             `json:"username,omitempty"`
+	Active            *bool             `json:"active,omitempty"`
+	CreatedAt         time.Time         `json:"created_at"`
+	DecidedAt         *time.Time        `json:"decided_at,omitempty"`
+	DecidedBy         *string           `json:"decided_by,omitempty"`
+	ExpiresAt         time.Time         `json:"expires_at"`
+	ID                string            `json:"id"`
+	Kind              StaffChangeKind   `json:"kind"`
+	Name              *string           `json:"name,omitempty"`
+	Office            *string           `json:"office,omitempty"`
+	OutcomeCode       *string           `json:"outcome_code,omitempty"`
+	Reason            *string           `json:"reason,omitempty"`
+	RequestedBy       string            `json:"requested_by"`
+	Roles             *[]string         `json:"roles,omitempty"`
+	SoleAdministrator bool              `json:"sole_administrator"`
+	Status            StaffChangeStatus `json:"status"`
+	TargetID          string            `json:"target_id"`
+	TargetUsername    *string           `json:"target_username,omitempty"`
+	Username          *string           `json:"username,omitempty"`
 }
 
 // StaffChangeKind defines model for StaffChange.Kind.
@@ -2244,15 +2242,15 @@ type TermsVersion struct {
 type UserExport struct {
 	// Account Registration data and account (as GET /v1/me answers it).
 	Account struct {
-		Address           *string             `json:"address,omitempty"`
-		Email             *string             `json:"email,omitempty"`
-		ID                *openapi_types.UUID `json:"id,omitempty"`
-		Mobile            *string             `json:"mobile,omitempty"`
-		Name              *string             `json:"name,omitempty"`
-		OpenedAt          *time.Time          `json:"opened_at,omitempty"`
-		PasswordChangedAt *time.Time          `json:"password_changed_at,omitempty"`
-		Status            *string             `json:"status,omitempty"`
-		Username          *string             `json:"username,omitempty"`
+		Address           *string    `json:"address,omitempty"`
+		Email             *string    `json:"email,omitempty"`
+		ID                *string    `json:"id,omitempty"`
+		Mobile            *string    `json:"mobile,omitempty"`
+		Name              *string    `json:"name,omitempty"`
+		OpenedAt          *time.Time `json:"opened_at,omitempty"`
+		PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+		Status            *string    `json:"status,omitempty"`
+		Username          *string    `json:"username,omitempty"`
 	} `json:"account"`
 
 	// Activity The whole activity record, newest first.
@@ -2298,7 +2296,7 @@ type UserExport struct {
 type UserExportSchema string
 
 // AccountID defines model for AccountID.
-type AccountID = openapi_types.UUID
+type AccountID = string
 
 // ActivityAfter defines model for ActivityAfter.
 type ActivityAfter = string
@@ -2307,7 +2305,7 @@ type ActivityAfter = string
 type ActivityLimit = int
 
 // ApplicationID defines model for ApplicationID.
-type ApplicationID = openapi_types.UUID
+type ApplicationID = string
 
 // AuditAction defines model for AuditAction.
 type AuditAction = string
@@ -2334,10 +2332,10 @@ type AuditRequestID = string
 type AuditTo = string
 
 // CaseID defines model for CaseID.
-type CaseID = openapi_types.UUID
+type CaseID = string
 
 // ChangeID defines model for ChangeID.
-type ChangeID = openapi_types.UUID
+type ChangeID = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -2346,13 +2344,13 @@ type IdempotencyKey = string
 type KioskCredential = string
 
 // ResetID defines model for ResetID.
-type ResetID = openapi_types.UUID
+type ResetID = string
 
 // ResourceID defines model for ResourceID.
-type ResourceID = openapi_types.UUID
+type ResourceID = string
 
 // SanctionID defines model for SanctionID.
-type SanctionID = openapi_types.UUID
+type SanctionID = string
 
 // ServiceCode defines model for ServiceCode.
 type ServiceCode = string
@@ -2362,9 +2360,9 @@ type TermsVersionParameter = string
 
 // CaseAccepted defines model for CaseAccepted.
 type CaseAccepted struct {
-	ID    openapi_types.UUID `json:"id"`
-	Kind  string             `json:"kind"`
-	State string             `json:"state"`
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	State string `json:"state"`
 }
 
 // CaseResult defines model for CaseResult.
@@ -2501,9 +2499,9 @@ type ListCasesParams struct {
 	State *ListCasesParamsState `form:"state,omitempty" json:"state,omitempty"`
 
 	// Overdue Open and past the case's service level or correction deadline.
-	Overdue   *bool               `form:"overdue,omitempty" json:"overdue,omitempty"`
-	AccountID *openapi_types.UUID `form:"account_id,omitempty" json:"account_id,omitempty"`
-	Limit     *int                `form:"limit,omitempty" json:"limit,omitempty"`
+	Overdue   *bool   `form:"overdue,omitempty" json:"overdue,omitempty"`
+	AccountID *string `form:"account_id,omitempty" json:"account_id,omitempty"`
+	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListCasesParamsKind defines parameters for ListCases.
@@ -2514,12 +2512,12 @@ type ListCasesParamsState string
 
 // OpenFraudCaseJSONBody defines parameters for OpenFraudCase.
 type OpenFraudCaseJSONBody struct {
-	AccountID *openapi_types.UUID `json:"account_id,omitempty"`
+	AccountID *string `json:"account_id,omitempty"`
 
 	// AnswerBy The user's deadline to answer; default 7 days, at most 90.
-	AnswerBy      *time.Time          `json:"answer_by,omitempty"`
-	ApplicationID *openapi_types.UUID `json:"application_id,omitempty"`
-	CheckCode     *string             `json:"check_code,omitempty"`
+	AnswerBy      *time.Time `json:"answer_by,omitempty"`
+	ApplicationID *string    `json:"application_id,omitempty"`
+	CheckCode     *string    `json:"check_code,omitempty"`
 
 	// Evidence References to evidence documents (IDs, not content).
 	Evidence EvidenceRefs                 `json:"evidence"`
@@ -2544,7 +2542,7 @@ type OpenFraudCaseJSONBodySuspectedFields string
 
 // OpenViolationCaseJSONBody defines parameters for OpenViolationCase.
 type OpenViolationCaseJSONBody struct {
-	AccountID openapi_types.UUID              `json:"account_id"`
+	AccountID string                          `json:"account_id"`
 	Action    OpenViolationCaseJSONBodyAction `json:"action"`
 
 	// CorrectBy Required for correct: the deadline (at most 90 days).
@@ -2620,7 +2618,7 @@ type DecideDataChange200JSONResponseBodyStatus string
 type DisclosureRegisterParams struct {
 	Status    *DisclosureRegisterParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 	Basis     *DisclosureRegisterParamsBasis  `form:"basis,omitempty" json:"basis,omitempty"`
-	AccountID *openapi_types.UUID             `form:"account_id,omitempty" json:"account_id,omitempty"`
+	AccountID *string                         `form:"account_id,omitempty" json:"account_id,omitempty"`
 
 	// Mine Only the requests the caller entered; open to every role that may enter one.
 	Mine  *bool   `form:"mine,omitempty" json:"mine,omitempty"`
