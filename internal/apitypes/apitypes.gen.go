@@ -1958,8 +1958,8 @@ type QueueItem struct {
 	QueuedAt       time.Time             `json:"queued_at"`
 	ServiceLevel   QueueItemServiceLevel `json:"service_level"`
 	Services       []string              `json:"services"`
-	SubmittedAt    *time.Time            `json:"submitted_at,omitempty"`
-	WaitingSeconds int                   `json:"waiting_seconds"`
+	SubmittedAt    time.Time             `json:"submitted_at"`
+	WaitingSeconds int64                 `json:"waiting_seconds"`
 }
 
 // QueueItemServiceLevel defines model for QueueItem.ServiceLevel.
@@ -2014,6 +2014,12 @@ type RejectionRequest struct {
 
 // RejectionRequestChoice defines model for RejectionRequest.Choice.
 type RejectionRequestChoice string
+
+// ReviewQueue A page of the review queue; next_cursor when more follow.
+type ReviewQueue struct {
+	Items      []QueueItem `json:"items"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
 
 // Sanction defines model for Sanction.
 type Sanction struct {
