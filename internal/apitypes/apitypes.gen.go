@@ -1493,30 +1493,30 @@ type ActivityPage struct {
 
 // Announcement defines model for Announcement.
 type Announcement struct {
-	BodyEn      *string    `json:"body_en,omitempty"`
-	BodyZh      *string    `json:"body_zh,omitempty"`
+	BodyEN      *string    `json:"body_en,omitempty"`
+	BodyZH      *string    `json:"body_zh,omitempty"`
 	EndsAt      time.Time  `json:"ends_at"`
 	ID          string     `json:"id"`
 	Kind        string     `json:"kind"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	Services    []string   `json:"services"`
 	StartsAt    time.Time  `json:"starts_at"`
-	TitleEn     string     `json:"title_en"`
-	TitleZh     string     `json:"title_zh"`
+	TitleEN     string     `json:"title_en"`
+	TitleZH     string     `json:"title_zh"`
 }
 
 // AnnouncementRequest defines model for AnnouncementRequest.
 type AnnouncementRequest struct {
-	BodyEn *string                 `json:"body_en,omitempty"`
-	BodyZh *string                 `json:"body_zh,omitempty"`
+	BodyEN *string                 `json:"body_en,omitempty"`
+	BodyZH *string                 `json:"body_zh,omitempty"`
 	EndsAt time.Time               `json:"ends_at"`
 	Kind   AnnouncementRequestKind `json:"kind"`
 
 	// Services Empty or absent means every user.
 	Services *[]string `json:"services,omitempty"`
 	StartsAt time.Time `json:"starts_at"`
-	TitleEn  string    `json:"title_en"`
-	TitleZh  string    `json:"title_zh"`
+	TitleEN  string    `json:"title_en"`
+	TitleZH  string    `json:"title_zh"`
 }
 
 // AnnouncementRequestKind defines model for AnnouncementRequest.Kind.
@@ -1549,11 +1549,11 @@ type Application struct {
 	// Notices Notices to the applicant (request for information, rejection, expiry).
 	Notices *[]struct {
 		At      *time.Time `json:"at,omitempty"`
-		BodyEn  *string    `json:"body_en,omitempty"`
-		BodyZh  *string    `json:"body_zh,omitempty"`
+		BodyEN  *string    `json:"body_en,omitempty"`
+		BodyZH  *string    `json:"body_zh,omitempty"`
 		Kind    *string    `json:"kind,omitempty"`
-		TitleEn *string    `json:"title_en,omitempty"`
-		TitleZh *string    `json:"title_zh,omitempty"`
+		TitleEN *string    `json:"title_en,omitempty"`
+		TitleZH *string    `json:"title_zh,omitempty"`
 	} `json:"notices,omitempty"`
 	QueuedAt     *time.Time        `json:"queued_at,omitempty"`
 	Services     []string          `json:"services"`
@@ -1927,13 +1927,13 @@ type MeKind string
 
 // Notice defines model for Notice.
 type Notice struct {
-	BodyEn    *string   `json:"body_en,omitempty"`
-	BodyZh    *string   `json:"body_zh,omitempty"`
+	BodyEN    *string   `json:"body_en,omitempty"`
+	BodyZH    *string   `json:"body_zh,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
-	TitleEn   string    `json:"title_en"`
-	TitleZh   string    `json:"title_zh"`
+	TitleEN   string    `json:"title_en"`
+	TitleZH   string    `json:"title_zh"`
 }
 
 // PublishResult defines model for PublishResult.
@@ -2064,8 +2064,8 @@ type SecondFactorChallengeSecondFactorRequired bool
 type SecurityReportAccepted struct {
 	ID         string                       `json:"id"`
 	LockedAt   *time.Time                   `json:"locked_at,omitempty"`
-	NextStepEn *string                      `json:"next_step_en,omitempty"`
-	NextStepZh *string                      `json:"next_step_zh,omitempty"`
+	NextStepEN *string                      `json:"next_step_en,omitempty"`
+	NextStepZH *string                      `json:"next_step_zh,omitempty"`
 	Status     SecurityReportAcceptedStatus `json:"status"`
 }
 
@@ -2087,13 +2087,13 @@ type Service struct {
 		AnnouncementID string    `json:"announcement_id"`
 		EndsAt         time.Time `json:"ends_at"`
 		StartsAt       time.Time `json:"starts_at"`
-	} `json:"interruption,omitempty"`
-	MaxAge *int `json:"max_age,omitempty"`
+	} `json:"interruption"`
+	MaxAge *int `json:"max_age"`
 
 	// MinAge Copy of the age_range rule.
-	MinAge *int   `json:"min_age,omitempty"`
-	NameEn string `json:"name_en"`
-	NameZh string `json:"name_zh"`
+	MinAge *int   `json:"min_age"`
+	NameEN string `json:"name_en"`
+	NameZH string `json:"name_zh"`
 
 	// Rules Every rule must hold (C3.4(6)). Types and parameters: age_range {min_age, max_age} (either may be absent); household_or_residence {region_codes: administrative division codes of the household register, matched against the start of the resident ID number; place_names: matched in the registered address; or the reviewer confirms residence_permit}; insured {scheme: any | employee | resident; the reviewer confirms insured_employee / insured_resident against the insurance record}.
 	Rules  EligibilityRules `json:"rules"`
@@ -2112,8 +2112,8 @@ type ServiceChange struct {
 	ID             string                    `json:"id"`
 	Kind           ServiceChangeKind         `json:"kind"`
 	MessagesQueued *int                      `json:"messages_queued,omitempty"`
-	NoteEn         *string                   `json:"note_en,omitempty"`
-	NoteZh         *string                   `json:"note_zh,omitempty"`
+	NoteEN         *string                   `json:"note_en,omitempty"`
+	NoteZH         *string                   `json:"note_zh,omitempty"`
 	NoticesWritten int                       `json:"notices_written"`
 	Rules          *[]map[string]interface{} `json:"rules,omitempty"`
 	ServiceCode    string                    `json:"service_code"`
@@ -2128,6 +2128,11 @@ type ServiceChangeKind string
 
 // ServiceChangeStatus defines model for ServiceChange.Status.
 type ServiceChangeStatus string
+
+// ServiceList The catalogue.
+type ServiceList struct {
+	Services []Service `json:"services"`
+}
 
 // Session defines model for Session.
 type Session struct {
@@ -2188,7 +2193,7 @@ type StaffChangeStatus string
 type Terms struct {
 	Body        string    `json:"body"`
 	EffectiveAt time.Time `json:"effective_at"`
-	Summary     *string   `json:"summary,omitempty"`
+	Summary     string    `json:"summary"`
 	Title       string    `json:"title"`
 	Version     string    `json:"version"`
 }
@@ -2888,8 +2893,8 @@ type ServiceCatalogue200JSONResponseBodyServicesStatus string
 // CreateServiceJSONBody defines parameters for CreateService.
 type CreateServiceJSONBody struct {
 	Code   string `json:"code"`
-	NameEn string `json:"name_en"`
-	NameZh string `json:"name_zh"`
+	NameEN string `json:"name_en"`
+	NameZH string `json:"name_zh"`
 
 	// Rules Every rule must hold (C3.4(6)). Types and parameters: age_range {min_age, max_age} (either may be absent); household_or_residence {region_codes: administrative division codes of the household register, matched against the start of the resident ID number; place_names: matched in the registered address; or the reviewer confirms residence_permit}; insured {scheme: any | employee | resident; the reviewer confirms insured_employee / insured_resident against the insurance record}.
 	Rules *EligibilityRules `json:"rules,omitempty"`
@@ -2897,18 +2902,18 @@ type CreateServiceJSONBody struct {
 
 // RenameServiceJSONBody defines parameters for RenameService.
 type RenameServiceJSONBody struct {
-	NameEn *string `json:"name_en,omitempty"`
-	NameZh *string `json:"name_zh,omitempty"`
+	NameEN *string `json:"name_en,omitempty"`
+	NameZH *string `json:"name_zh,omitempty"`
 }
 
 // ChangeServiceJSONBody defines parameters for ChangeService.
 type ChangeServiceJSONBody struct {
 	// Kind rules or retire
 	Kind   string  `json:"kind"`
-	NoteEn *string `json:"note_en,omitempty"`
+	NoteEN *string `json:"note_en,omitempty"`
 
-	// NoteZh Shown to users above the standard text.
-	NoteZh *string `json:"note_zh,omitempty"`
+	// NoteZH Shown to users above the standard text.
+	NoteZH *string `json:"note_zh,omitempty"`
 
 	// Rules Every rule must hold (C3.4(6)). Types and parameters: age_range {min_age, max_age} (either may be absent); household_or_residence {region_codes: administrative division codes of the household register, matched against the start of the resident ID number; place_names: matched in the registered address; or the reviewer confirms residence_permit}; insured {scheme: any | employee | resident; the reviewer confirms insured_employee / insured_resident against the insurance record}.
 	Rules *EligibilityRules `json:"rules,omitempty"`
