@@ -1673,19 +1673,19 @@ type CodecPayloads struct {
 
 // DataChange defines model for DataChange.
 type DataChange struct {
-	AccountID   string                 `json:"account_id"`
-	DecidedAt   *time.Time             `json:"decided_at,omitempty"`
-	ID          string                 `json:"id"`
-	Kind        DataChangeKind         `json:"kind"`
-	NewValues   map[string]interface{} `json:"new_values"`
-	Note        *string                `json:"note,omitempty"`
-	OldValues   map[string]interface{} `json:"old_values"`
-	Reason      *string                `json:"reason,omitempty"`
-	RequestedAt time.Time              `json:"requested_at"`
-	Status      DataChangeStatus       `json:"status"`
+	AccountID   string            `json:"account_id"`
+	DecidedAt   *time.Time        `json:"decided_at"`
+	ID          string            `json:"id"`
+	Kind        DataChangeKind    `json:"kind"`
+	NewValues   map[string]string `json:"new_values"`
+	Note        string            `json:"note"`
+	OldValues   map[string]string `json:"old_values"`
+	Reason      *string           `json:"reason"`
+	RequestedAt time.Time         `json:"requested_at"`
+	Status      DataChangeStatus  `json:"status"`
 
 	// WorkflowURL Staff only, name or ID number changes: the review's run in the Temporal web UI.
-	WorkflowURL *string `json:"workflow_url,omitempty"`
+	WorkflowURL string `json:"workflow_url,omitempty"`
 }
 
 // DataChangeKind defines model for DataChange.Kind.
@@ -1693,6 +1693,12 @@ type DataChangeKind string
 
 // DataChangeStatus defines model for DataChange.Status.
 type DataChangeStatus string
+
+// DataChangeQueue A page of the pending data changes; next_cursor when more follow.
+type DataChangeQueue struct {
+	Items      []DataChange `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
 
 // DecisionResult defines model for DecisionResult.
 type DecisionResult struct {
