@@ -7,6 +7,30 @@ import (
 	"time"
 )
 
+// Defines values for AccountMatchStatus.
+const (
+	AccountMatchStatusActive       AccountMatchStatus = "active"
+	AccountMatchStatusCancelled    AccountMatchStatus = "cancelled"
+	AccountMatchStatusDeregistered AccountMatchStatus = "deregistered"
+	AccountMatchStatusSuspended    AccountMatchStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the AccountMatchStatus enum.
+func (e AccountMatchStatus) Valid() bool {
+	switch e {
+	case AccountMatchStatusActive:
+		return true
+	case AccountMatchStatusCancelled:
+		return true
+	case AccountMatchStatusDeregistered:
+		return true
+	case AccountMatchStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ActivityEntrySource.
 const (
 	ActivityEntrySourceAudit  ActivityEntrySource = "audit"
@@ -634,30 +658,6 @@ func (e CorrectionReviewResult) Valid() bool {
 	case CorrectionReviewResultConfirmed:
 		return true
 	case CorrectionReviewResultRejected:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for SearchAccounts200JSONResponseBodyItemsStatus.
-const (
-	SearchAccounts200JSONResponseBodyItemsStatusActive       SearchAccounts200JSONResponseBodyItemsStatus = "active"
-	SearchAccounts200JSONResponseBodyItemsStatusCancelled    SearchAccounts200JSONResponseBodyItemsStatus = "cancelled"
-	SearchAccounts200JSONResponseBodyItemsStatusDeregistered SearchAccounts200JSONResponseBodyItemsStatus = "deregistered"
-	SearchAccounts200JSONResponseBodyItemsStatusSuspended    SearchAccounts200JSONResponseBodyItemsStatus = "suspended"
-)
-
-// Valid indicates whether the value is a known member of the SearchAccounts200JSONResponseBodyItemsStatus enum.
-func (e SearchAccounts200JSONResponseBodyItemsStatus) Valid() bool {
-	switch e {
-	case SearchAccounts200JSONResponseBodyItemsStatusActive:
-		return true
-	case SearchAccounts200JSONResponseBodyItemsStatusCancelled:
-		return true
-	case SearchAccounts200JSONResponseBodyItemsStatusDeregistered:
-		return true
-	case SearchAccounts200JSONResponseBodyItemsStatusSuspended:
 		return true
 	default:
 		return false
@@ -1460,6 +1460,24 @@ func (e UpdateStaffJSONBodyRoles) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AccountMatch defines model for AccountMatch.
+type AccountMatch struct {
+	ClosedAt       *time.Time         `json:"closed_at"`
+	ID             string             `json:"id"`
+	IDNumberMasked string             `json:"id_number_masked"`
+	Name           string             `json:"name"`
+	OpenedAt       time.Time          `json:"opened_at"`
+	Status         AccountMatchStatus `json:"status"`
+}
+
+// AccountMatchStatus defines model for AccountMatch.Status.
+type AccountMatchStatus string
+
+// AccountMatches The accounts of an ID number (possibly none).
+type AccountMatches struct {
+	Items []AccountMatch `json:"items"`
 }
 
 // ActivityEntry defines model for ActivityEntry.
@@ -2429,9 +2447,6 @@ type Submission struct {
 type SearchAccountsJSONBody struct {
 	IDNumber string `json:"id_number"`
 }
-
-// SearchAccounts200JSONResponseBodyItemsStatus defines parameters for SearchAccounts.
-type SearchAccounts200JSONResponseBodyItemsStatus string
 
 // GetAccountActivityParams defines parameters for GetAccountActivity.
 type GetAccountActivityParams struct {
