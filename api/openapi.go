@@ -5,9 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -15,8 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
-	"go.yaml.in/yaml/v3"
 
+	"hrss-backoffice/internal/openapidoc"
 	"hrss-backoffice/internal/validate"
 )
 
@@ -42,70 +40,10 @@ func mustMergeOpenAPI() []byte {
 }
 
 // mergeOpenAPI adds every fragment's paths and components to the base
-// document. A path or component defined twice is an error.
+// document (internal/openapidoc). A path or component defined twice is an
+// error.
 func mergeOpenAPI() ([]byte, error) {
-	var base map[string]any
-	if err := yaml.Unmarshal(baseDocument, &base); err != nil {
-		return nil, fmt.Errorf("openapi.yaml: %w", err)
-	}
-	names, err := fs.Glob(fragments, "openapi.d/*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		raw, err := fragments.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		var frag map[string]any
-		if err := yaml.Unmarshal(raw, &frag); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if err := mergeSection(base, frag, "paths", name); err != nil {
-			return nil, err
-		}
-		comps, _ := frag["components"].(map[string]any)
-		baseComps, _ := base["components"].(map[string]any)
-		for section := range comps {
-			if err := mergeSection(baseComps, comps, section, name); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return yaml.Marshal(base)
-}
-
-func mergeSection(dst, src map[string]any, section, from string) error {
-	add, _ := src[section].(map[string]any)
-	if len(add) == 0 {
-		return nil
-	}
-	into, _ := dst[section].(map[string]any)
-	if into == nil {
-		into = map[string]any{}
-		dst[section] = into
-	}
-	for k, v := range add {
-		if existing, dup := into[k]; dup {
-			// A fragment may add operations (methods) to a path another
-			// document defines, but not redefine one.
-			have, ok1 := existing.(map[string]any)
-			more, ok2 := v.(map[string]any)
-			if section != "paths" || !ok1 || !ok2 {
-				return fmt.Errorf("%s: %s %q is defined twice", from, section, k)
-			}
-			for op, def := range more {
-				if _, twice := have[op]; twice {
-					return fmt.Errorf("%s: %s %q %s is defined twice", from, section, k, op)
-				}
-				have[op] = def
-			}
-			continue
-		}
-		into[k] = v
-	}
-	return nil
+	return openapidoc.Merge(baseDocument, fragments, "openapi.d/*.yaml")
 }
 
 // anyUUID is the shape Postgres's uuid type accepts in our IDs: any
@@ -249,4 +187,9 @@ var detailZH = map[string]string{
 	"schema_uniqueItems":     "有重复的项目",
 	"unsupported_media_type": "请以 application/json 提交",
 	"malformed_json":         "提交的内容不是有效的 JSON",
+}
+
+// mergeSection is openapidoc.MergeSection (the merge's tests here call it).
+func mergeSection(dst, src map[string]any, section, from string) error {
+	return openapidoc.MergeSection(dst, src, section, from)
 }

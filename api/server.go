@@ -101,6 +101,9 @@ type Deps struct {
 	// SMS sends verification codes; nil means the outbox's SMS sender
 	// (activities.SenderFor("sms")).
 	SMS activities.Sender
+	// CheckAnswers, when set (tests), receives every answer of a documented
+	// route that the OpenAPI document does not allow (api/answercheck.go).
+	CheckAnswers func(AnswerMismatch)
 }
 
 type server struct {
@@ -155,6 +158,9 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = handleError
 	e.IPExtractor = clientAddress(d.TrustedProxies)
+	if d.CheckAnswers != nil {
+		e.Use(checkAnswers(router, d.CheckAnswers))
+	}
 	e.Use(requestIDs)
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		// Method, route pattern, status and latency only: no query strings or

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# `make test`: gofmt check, go vet and go test against throwaway services.
+# `make test`: gofmt check, generated types check, go vet and go test against
+# throwaway services.
 #
 # Starts a PostgreSQL cluster in a temporary directory and an in-memory,
 # headless Temporal dev server, each on a free port, exports their addresses
@@ -174,6 +175,23 @@ check_gofmt() {
 	log "gofmt: ${#files[@]} files ok"
 }
 
+# check_generated - regenerate the API's types from the OpenAPI document
+# (go generate: internal/apitypes) and fail when the committed file differs,
+# i.e. someone changed the document without running `go generate ./...`.
+# Outside a git checkout (an exported tree) only the regeneration runs.
+check_generated() {
+	go generate ./... || return 1
+	if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		log "generated types regenerated (not a git checkout: no diff check)"
+		return 0
+	fi
+	if ! git diff --exit-code -- internal/apitypes >&2; then
+		printf 'internal/apitypes is stale: run `go generate ./...` and commit the result\n' >&2
+		return 1
+	fi
+	log "generated types up to date"
+}
+
 # --- Services ---------------------------------------------------------------
 
 ensure_postgres_binaries
@@ -232,6 +250,7 @@ log "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
 
 if [[ "$HRSS_TEST_ENGINE" == dev ]]; then
 	step "gofmt" check_gofmt
+	step "generated types (go generate)" check_generated
 	step "go vet ./..." go vet ./...
 	# Static determinism check of the workflow code (time.Now, goroutines, map
 	# iteration, global state...), pinned like the Temporal CLI.

@@ -4,9 +4,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
 // An account in the console: its activity record with its password and
@@ -84,13 +85,11 @@ func (a *app) accountsPage(c echo.Context) error {
 	return render(c, http.StatusOK, "accounts/accounts.html", v)
 }
 
-type foundAccount struct {
-	ID             string    `json:"id"`
-	Status         string    `json:"status"`
-	Name           string    `json:"name"`
-	IDNumberMasked string    `json:"id_number_masked"`
-	OpenedAt       time.Time `json:"opened_at"`
-}
+// foundAccount is the document's AccountMatch (POST /v1/accounts/search).
+type foundAccount struct{ apitypes.AccountMatch }
+
+// Status is the account's state as the page's functions take it (a string).
+func (f foundAccount) Status() string { return string(f.AccountMatch.Status) }
 
 // foundAccounts is the answer of a lookup (possibly none).
 type foundAccounts struct{ Items []foundAccount }
@@ -102,9 +101,7 @@ func (a *app) findAccounts(c echo.Context) error {
 	if _, done, err := a.staffOnly(c); done {
 		return err
 	}
-	var out struct {
-		Items []foundAccount `json:"items"`
-	}
+	var out apitypes.AccountMatches
 	e := a.call(c, asSignedIn, http.MethodPost, "/v1/accounts/search", map[string]any{"id_number": c.FormValue("id_number")}, &out)
 	if done, err := needSignIn(c, e); done {
 		return err
@@ -115,7 +112,15 @@ func (a *app) findAccounts(c echo.Context) error {
 		}
 		return render(c, e.Status, "accounts/accounts.html", view{Title: "accounts.title", Err: e})
 	}
-	return render(c, http.StatusOK, "accounts/accounts.html", view{Title: "accounts.title", Data: foundAccounts{Items: out.Items}})
+	return render(c, http.StatusOK, "accounts/accounts.html", view{Title: "accounts.title", Data: foundAccounts{Items: found(out.Items)}})
+}
+
+func found(in []apitypes.AccountMatch) []foundAccount {
+	out := make([]foundAccount, len(in))
+	for i, m := range in {
+		out[i] = foundAccount{m}
+	}
+	return out
 }
 
 type accountConsoleData struct {

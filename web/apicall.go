@@ -9,24 +9,27 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
-// apiError is the API's shared error shape, as the pages read it.
+// apiError is an error answer of the API (the document's ErrorBody) with
+// its HTTP status.
 type apiError struct {
-	Status    int          `json:"-"`
-	Code      string       `json:"code"`
-	MessageZH string       `json:"message_zh"`
-	MessageEN string       `json:"message_en"`
-	RequestID string       `json:"request_id"`
-	Details   []fieldError `json:"details"`
+	Status int
+	apitypes.ErrorBody
 }
 
-type fieldError struct {
-	Field     string `json:"field"`
-	Code      string `json:"code"`
-	MessageZH string `json:"message_zh"`
-	MessageEN string `json:"message_en"`
+// fieldError is the document's FieldError: one field's problem.
+type fieldError = apitypes.FieldError
+
+// newAPIError is a page's own refusal in the API's shape.
+func newAPIError(status int, code, zh, en string, details ...fieldError) *apiError {
+	return &apiError{Status: status, ErrorBody: apitypes.ErrorBody{Code: code, MessageZH: zh, MessageEN: en, Details: details}}
 }
+
+// errInternal is a call the pages could not make or read.
+func errInternal() *apiError { return newAPIError(http.StatusInternalServerError, "internal", "", "") }
 
 // fields maps a field name (services.1 counts as services) to its messages.
 func (e *apiError) fields() map[string][]fieldError {
@@ -59,14 +62,14 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return &apiError{Status: http.StatusInternalServerError, Code: "internal"}
+			return errInternal()
 		}
 		body = bytes.NewReader(b)
 	}
 	outer := c.Request()
 	req, err := http.NewRequestWithContext(outer.Context(), method, path, body)
 	if err != nil {
-		return &apiError{Status: http.StatusInternalServerError, Code: "internal"}
+		return errInternal()
 	}
 	if body == nil {
 		req.Body = http.NoBody // as a server request has
@@ -114,17 +117,14 @@ func (a *app) call(c echo.Context, who auth, method, path string, in, out any, h
 		}
 		if out != nil && rec.body.Len() > 0 {
 			if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
-				return &apiError{Status: http.StatusInternalServerError, Code: "internal"}
+				return errInternal()
 			}
 		}
 		return nil
 	}
-	var wrapped struct {
-		Error apiError `json:"error"`
-	}
+	var wrapped apitypes.Error
 	_ = json.Unmarshal(rec.body.Bytes(), &wrapped)
-	e := wrapped.Error
-	e.Status = rec.status
+	e := apiError{Status: rec.status, ErrorBody: wrapped.Error}
 	if e.Code == "" {
 		e.Code = "error"
 	}

@@ -91,8 +91,8 @@ func (a *app) investigatorOnly(c echo.Context) (bool, error) {
 		return true, err
 	}
 	if !hasRole(me.Staff.Roles, "investigator") {
-		return true, fail(c, &apiError{Status: http.StatusForbidden, Code: "forbidden",
-			MessageZH: text("zh", "copen.only_investigators"), MessageEN: text("en", "copen.only_investigators")})
+		return true, fail(c, newAPIError(http.StatusForbidden, "forbidden",
+			text("zh", "copen.only_investigators"), text("en", "copen.only_investigators")))
 	}
 	return false, nil
 }
@@ -203,8 +203,8 @@ func checkID(field, id string) []fieldError {
 func (a *app) refuseForm(c echo.Context, bad []fieldError, again func(echo.Context, int, view) error) error {
 	form, _ := c.FormParams()
 	form.Del("csrf")
-	e := &apiError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Details: bad,
-		MessageZH: text("zh", "copen.check_fields"), MessageEN: text("en", "copen.check_fields")}
+	e := newAPIError(http.StatusUnprocessableEntity, "validation_failed",
+		text("zh", "copen.check_fields"), text("en", "copen.check_fields"), bad...)
 	return again(c, e.Status, view{Err: e, Form: form})
 }
 

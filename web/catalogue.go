@@ -234,7 +234,7 @@ func (a *app) createService(c echo.Context) error {
 	if len(bad) > 0 {
 		form.Del("csrf")
 		return a.showServices(c, http.StatusUnprocessableEntity, view{Form: form, Fields: localFieldErrors(bad),
-			Err: &apiError{Status: http.StatusUnprocessableEntity, Code: "validation_failed"}}, "")
+			Err: newAPIError(http.StatusUnprocessableEntity, "validation_failed", "", "")}, "")
 	}
 	body := map[string]any{"code": strings.TrimSpace(form.Get("code")), "name_zh": form.Get("name_zh"), "name_en": form.Get("name_en"), "rules": rules}
 	return a.sendServiceForm(c, form, http.MethodPost, "/v1/services", body, "", "service_created")
@@ -267,7 +267,7 @@ func (a *app) changeService(c echo.Context) error {
 		if len(bad) > 0 {
 			form.Del("csrf")
 			return a.showServices(c, http.StatusUnprocessableEntity, view{Form: form, Fields: localFieldErrors(bad),
-				Err: &apiError{Status: http.StatusUnprocessableEntity, Code: "validation_failed"}}, code)
+				Err: newAPIError(http.StatusUnprocessableEntity, "validation_failed", "", "")}, code)
 		}
 		body["rules"] = rules
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
 // The review of name and ID number changes (C3.2) in the console: the
@@ -62,20 +64,12 @@ func init() {
 	})
 }
 
-// dataChange is a change of registration data as the API gives it to staff.
-type dataChange struct {
-	ID          string            `json:"id"`
-	AccountID   string            `json:"account_id"`
-	Kind        string            `json:"kind"`
-	Status      string            `json:"status"`
-	OldValues   map[string]string `json:"old_values"`
-	NewValues   map[string]string `json:"new_values"`
-	Note        string            `json:"note"`
-	Reason      *string           `json:"reason"`
-	RequestedAt time.Time         `json:"requested_at"`
-	DecidedAt   *time.Time        `json:"decided_at"`
-	WorkflowURL string            `json:"workflow_url"`
-}
+// dataChange is a change of registration data as the API gives it to staff
+// (the document's DataChange).
+type dataChange struct{ apitypes.DataChange }
+
+// Status is the change's state as the page's functions take it (a string).
+func (d dataChange) Status() string { return string(d.DataChange.Status) }
 
 // Fields names the changed fields, in page order.
 func (d dataChange) Fields() []string {
@@ -115,10 +109,7 @@ func (a *app) dataChangeQueuePage(c echo.Context) error {
 	if _, done, err := a.staffOnly(c); done {
 		return err
 	}
-	var q struct {
-		Items []dataChange `json:"items"`
-		Next  string       `json:"next_cursor"`
-	}
+	var q apitypes.DataChangeQueue
 	path := "/v1/review/data-changes?limit=" + strconv.Itoa(queueLimit)
 	if after := c.QueryParam("after"); after != "" {
 		path += "&after=" + url.QueryEscape(after)
@@ -130,8 +121,8 @@ func (a *app) dataChangeQueuePage(c echo.Context) error {
 		return fail(c, e)
 	}
 	d := dataChangeQueueData{}
-	if q.Next != "" {
-		d.More = "/console/data-changes?after=" + url.QueryEscape(q.Next)
+	if q.NextCursor != "" {
+		d.More = "/console/data-changes?after=" + url.QueryEscape(q.NextCursor)
 	}
 	now := time.Now()
 	for _, it := range q.Items {
@@ -139,7 +130,7 @@ func (a *app) dataChangeQueuePage(c echo.Context) error {
 		if w < 0 {
 			w = 0
 		}
-		d.Items = append(d.Items, dataChangeQueueItem{dataChange: it, WaitingSeconds: w})
+		d.Items = append(d.Items, dataChangeQueueItem{dataChange: dataChange{it}, WaitingSeconds: w})
 	}
 	return render(c, http.StatusOK, "datachanges/queue.html", view{Title: "dchange.menu", Data: d})
 }
@@ -156,7 +147,7 @@ func (a *app) showDataChange(c echo.Context, status int, v view) error {
 	}
 	d := dataChangeData{Decider: hasRole(me.Staff.Roles, "reviewer", "supervisor")}
 	id := c.Param("id")
-	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/data-changes/"+url.PathEscape(id), nil, &d.Change); e != nil {
+	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/data-changes/"+url.PathEscape(id), nil, &d.Change.DataChange); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
 // The applicant's pages: the registration form with the agreement to read
@@ -103,21 +105,11 @@ func init() {
 	})
 }
 
-type termsAnswer struct {
-	Version     string    `json:"version"`
-	Title       string    `json:"title"`
-	Body        string    `json:"body"`
-	Summary     string    `json:"summary"`
-	EffectiveAt time.Time `json:"effective_at"`
-}
+// termsAnswer is the document's Terms (GET /v1/terms/current).
+type termsAnswer = apitypes.Terms
 
-type service struct {
-	Code   string `json:"code"`
-	NameZH string `json:"name_zh"`
-	NameEN string `json:"name_en"`
-	MinAge *int   `json:"min_age"`
-	MaxAge *int   `json:"max_age"`
-}
+// service is the document's Service (GET /v1/services).
+type service = apitypes.Service
 
 // services is the catalogue, for the names of service codes.
 type services []service
@@ -133,9 +125,7 @@ func (s services) Name(code string) service {
 }
 
 func (a *app) catalogue(c echo.Context) (services, *apiError) {
-	var out struct {
-		Services services `json:"services"`
-	}
+	var out apitypes.ServiceList
 	e := a.call(c, anonymous, http.MethodGet, "/v1/services", nil, &out)
 	return out.Services, e
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
 // The reviewer's console: the queue (GET /v1/review/queue), an
@@ -122,17 +124,12 @@ func (a *app) staffOnly(c echo.Context) (*meAnswer, bool, error) {
 	return me, false, nil
 }
 
-type queueItem struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	IDNumberMasked string    `json:"id_number_masked"`
-	Channel        string    `json:"channel"`
-	Services       []string  `json:"services"`
-	Flags          []string  `json:"flags"`
-	QueuedAt       time.Time `json:"queued_at"`
-	WaitingSeconds int64     `json:"waiting_seconds"`
-	ServiceLevel   string    `json:"service_level"`
-}
+// queueItem is the document's QueueItem (GET /v1/review/queue).
+type queueItem struct{ apitypes.QueueItem }
+
+// ServiceLevel is the item's service-level state as the page's functions
+// take it (a string).
+func (q queueItem) ServiceLevel() string { return string(q.QueueItem.ServiceLevel) }
 
 type consoleData struct {
 	Me       *meAnswer
@@ -162,14 +159,14 @@ func (a *app) console(c echo.Context) error {
 		if after := c.QueryParam("after"); after != "" {
 			path += "?after=" + url.QueryEscape(after)
 		}
-		var q struct {
-			Items      []queueItem `json:"items"`
-			NextCursor string      `json:"next_cursor"`
-		}
+		var q apitypes.ReviewQueue
 		if e := a.call(c, asSignedIn, http.MethodGet, path, nil, &q); e != nil {
 			return fail(c, e)
 		}
-		d.Queue, d.Next = q.Items, q.NextCursor
+		for _, it := range q.Items {
+			d.Queue = append(d.Queue, queueItem{it})
+		}
+		d.Next = q.NextCursor
 		d.Services, _ = a.catalogue(c)
 	}
 	return render(c, http.StatusOK, "review/console.html", view{Title: "console.title", Data: d})

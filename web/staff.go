@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/apitypes"
 )
 
 // Staff management for administrators: the list (GET /v1/staff), a new
@@ -59,15 +61,8 @@ func init() {
 	})
 }
 
-type staffMember struct {
-	ID         string   `json:"id"`
-	Username   string   `json:"username"`
-	Name       string   `json:"name"`
-	Roles      []string `json:"roles"`
-	Office     string   `json:"office"`
-	Active     bool     `json:"active"`
-	MustChange bool     `json:"must_change_password"`
-}
+// staffMember is the document's Staff (GET /v1/staff).
+type staffMember = apitypes.Staff
 
 type staffData struct {
 	Staff []staffMember `json:"staff"`
@@ -142,8 +137,8 @@ func (a *app) showStaffMember(c echo.Context, status int, v view) error {
 	}
 	i := slices.IndexFunc(d.Staff, func(m staffMember) bool { return m.ID == c.Param("id") })
 	if i < 0 {
-		return fail(c, &apiError{Status: http.StatusNotFound, Code: "not_found",
-			MessageZH: "未找到该工作人员", MessageEN: "no such staff member"})
+		return fail(c, newAPIError(http.StatusNotFound, "not_found",
+			"未找到该工作人员", "no such staff member"))
 	}
 	m := d.Staff[i]
 	form := v.Form

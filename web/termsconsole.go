@@ -201,8 +201,8 @@ func (a *app) showAnnouncements(c echo.Context, status int, v view) error {
 	}
 	if !hasRole(me.Staff.Roles, "administrator") {
 		// The list is public; the page is the administrator's form.
-		return fail(c, &apiError{Status: http.StatusForbidden, Code: "forbidden",
-			MessageZH: "只有管理员可以发布公告", MessageEN: "only administrators publish announcements"})
+		return fail(c, newAPIError(http.StatusForbidden, "forbidden",
+			"只有管理员可以发布公告", "only administrators publish announcements"))
 	}
 	var d announcementsData
 	if e := a.call(c, anonymous, http.MethodGet, "/v1/announcements", nil, &d); e != nil {
