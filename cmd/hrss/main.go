@@ -254,7 +254,11 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	if cfg.WorkerStickyCache > 0 {
 		sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
 	}
-	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash, Temporal: d.tc})
+	base, err := config.PublicBaseURL()
+	if err != nil {
+		return err
+	}
+	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash, Temporal: d.tc, PublicBaseURL: base})
 	// The worker's own /metrics and /healthz, on a port of its own.
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", d.metrics.Handler())
