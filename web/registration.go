@@ -21,6 +21,7 @@ func (a *app) registrationPages() {
 	a.post("/follow/supplement", a.supplement)
 	a.post("/follow/withdraw", a.withdraw)
 	a.post("/follow/forget", a.forgetFollow)
+	a.pickupPages() // web/pickup.go
 }
 
 func init() {
