@@ -37,6 +37,7 @@ func init() {
 func (a *app) pickupPages() {
 	a.post("/follow/pickup-code", a.pickupCode)
 	a.post("/follow/pickup", a.pickUpOwn)
+	a.post("/register/code", a.registerCode) // web/mobilecode.go
 }
 
 // pickupCode asks for a code to the application's verified mobile.

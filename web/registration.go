@@ -180,6 +180,9 @@ func (a *app) register(c echo.Context) error {
 		"email": form.Get("email"), "address": form.Get("address"),
 		"services": svc, "terms_version": form.Get("terms_version"), "agreed": form.Get("agreed") == "yes",
 	}
+	if code := strings.TrimSpace(form.Get("mobile_code")); code != "" {
+		req["mobile_code"] = code // the verified mobile (web/mobilecode.go)
+	}
 	var out struct {
 		ID          string `json:"id"`
 		Status      string `json:"status"`
