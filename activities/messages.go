@@ -94,8 +94,8 @@ func queueApprovedNotice(ctx context.Context, tx *sqlx.Tx, applicationID, accoun
 
 // sendQueued sends the due messages of a source right after the
 // transaction that queued them (a retried activity sends only what is
-// still due). A failure is left to the outbox: the message stays queued
-// or failed with its next attempt, and the relay (RelayOutbox) retries it.
+// still due). A failed send stays in the outbox as failed, with its next
+// attempt recorded; the follow page and the site notice say the same.
 func (a *Activities) sendQueued(ctx context.Context, source string) {
 	if _, err := a.DispatchOutbox(ctx, DispatchInput{Source: source, Batch: 10}); err != nil {
 		slog.Warn("outbox: sending after queueing failed; the relay retries", "source", source, "error", err)
