@@ -117,3 +117,45 @@ func TestCounterApprovalSendsNoPickupNotice_C1_5(t *testing.T) {
 	require.Empty(t, sms.sent())
 	require.Equal(t, 0, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1`, activities.ApprovedNoticeSource(app)))
 }
+
+// C1.5 (issue 18): an approval notice whose first send failed stays in the
+// outbox as failed and the relay sends it when its next attempt is due,
+// once; a campaign's source is left to its own run.
+func TestRelayRetriesAFailedApprovalNotice_C1_5(t *testing.T) {
+	acts, db := newActivities(t)
+	sms := &recorder{fail: true}
+	acts.Senders = map[string]activities.Sender{"sms": sms}
+	restore := activities.RetryBackoff
+	activities.RetryBackoff = time.Millisecond
+	t.Cleanup(func() { activities.RetryBackoff = restore })
+	ctx := context.Background()
+	rev := staffID(t, db)
+	app := submit(t, db, idNumber("19900101", "458"), "13900139002")
+	_, err := db.Exec(`UPDATE applications SET channel = 'kiosk' WHERE id = $1`, app)
+	require.NoError(t, err)
+	_, err = acts.AdmitApplication(ctx, app)
+	require.NoError(t, err)
+	_, err = acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
+		ApplicantPickupWindow: 72 * time.Hour})
+	require.NoError(t, err, "a failed send never fails the approval")
+	require.Empty(t, sms.sent())
+	src := activities.ApprovedNoticeSource(app)
+	require.Equal(t, "failed", queryString(t, db, `SELECT status FROM notification_outbox WHERE source = $1`, src))
+
+	sms.mu.Lock()
+	sms.fail = false
+	sms.mu.Unlock()
+	// The next attempt is due after the 1 ms backoff.
+	var res activities.RelayResult
+	for deadline := time.Now().Add(5 * time.Second); res.Sent == 0 && time.Now().Before(deadline); {
+		res, err = acts.RelayOutbox(ctx, activities.RelayInput{})
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, res.Sent)
+	require.Len(t, sms.sent(), 1)
+	require.Equal(t, "sent", queryString(t, db, `SELECT status FROM notification_outbox WHERE source = $1`, src))
+	res, err = acts.RelayOutbox(ctx, activities.RelayInput{})
+	require.NoError(t, err)
+	require.Zero(t, res.Sent, "sent once")
+	require.Len(t, sms.sent(), 1)
+}

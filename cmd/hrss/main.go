@@ -33,6 +33,7 @@ import (
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/migrations"
 	"hrss-backoffice/worker"
+	"hrss-backoffice/workflows"
 )
 
 const usage = `usage: hrss <command>
@@ -284,6 +285,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	if err := worker.EnsureIntakeSweeper(ctx, d.tc, cfg.TaskQueue, cfg.IntakeSweep); err != nil {
 		return fmt.Errorf("intake sweeper: %w", err)
+	}
+	if err := worker.EnsureOutboxRelay(ctx, d.tc, cfg.TaskQueue, workflows.DefaultOutboxRelaySettings); err != nil {
+		return fmt.Errorf("outbox relay: %w", err)
 	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue, "metrics_addr", cfg.WorkerMetricsAddr)
 	stop := make(chan interface{})
