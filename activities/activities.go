@@ -33,6 +33,12 @@ type Activities struct {
 	// Temporal lets the intake sweep ask whether a run took a document
 	// (DiscardUntakenIntakes); nil elsewhere is fine.
 	Temporal client.Client
+	// Senders, when set, send the outbox's channels (sms, email) instead
+	// of the installed senders (SetSender): a test stack's own mailbox.
+	Senders map[string]Sender
+	// PublicBaseURL is the site's address that messages link to
+	// (PUBLIC_BASE_URL; messages.DefaultBaseURL when empty).
+	PublicBaseURL string
 }
 
 func (a *Activities) now() time.Time {

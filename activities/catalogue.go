@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"hrss-backoffice/internal/eligibility"
+	"hrss-backoffice/internal/messages"
 	"hrss-backoffice/store"
 )
 
@@ -161,16 +162,16 @@ func serviceChangePage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *Page
 	return err
 }
 
-// serviceChangeMessage is the SMS / e-mail text of a change.
-func serviceChangeMessage(ctx context.Context, tx *sqlx.Tx, id string) (string, error) {
+// serviceChangeMessage is the SMS / e-mail message of a change.
+func serviceChangeMessage(ctx context.Context, tx *sqlx.Tx, id string) (outboxMessage, error) {
 	ch, err := loadServiceChange(ctx, tx, id, false)
 	if err != nil {
-		return "", err
+		return outboxMessage{}, err
 	}
 	if ch.Kind == "retire" {
-		return "【上海人社】服务「" + ch.NameZH + "」已停止提供，已为您关闭，详情请登录网站查看。", nil
+		return outboxMessage{Kind: messages.ServiceRetired, Params: []string{ch.NameZH}}, nil
 	}
-	return "【上海人社】服务「" + ch.NameZH + "」的办理条件已调整，详情请登录网站查看。", nil
+	return outboxMessage{Kind: messages.ServiceRules, Params: []string{ch.NameZH}}, nil
 }
 
 func setServiceChangeStatus(ctx context.Context, tx *sqlx.Tx, in StatusInput) error {

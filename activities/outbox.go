@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"hrss-backoffice/internal/messages"
 )
 
 // The notification outbox carries messages to channels other than the
@@ -84,6 +85,15 @@ func SetSender(channel string, s Sender) (restore func()) {
 // SenderFor is the sender installed for a channel (LogSender without one).
 func SenderFor(channel string) Sender { return senderFor(channel) }
 
+// senderFor is the sender of a channel: the Activities' own (Senders),
+// else the installed one.
+func (a *Activities) senderFor(channel string) Sender {
+	if s, ok := a.Senders[channel]; ok && s != nil {
+		return s
+	}
+	return senderFor(channel)
+}
+
 func senderFor(channel string) Sender {
 	senders.RLock()
 	defer senders.RUnlock()
@@ -152,23 +162,28 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 			FOR UPDATE OF o SKIP LOCKED`, in.Source, in.Batch); err != nil {
 			return err
 		}
-		texts := map[string]string{}
+		resolved := map[string]outboxMessage{}
 		byChannel := map[string][]Message{}
 		for _, r := range rows {
-			text, ok := texts[r.Template]
+			msg, ok := resolved[r.Template]
 			if !ok {
-				t, err := renderTemplate(ctx, tx, r.Template)
+				m, err := a.resolveTemplate(ctx, tx, r.Template)
 				if err != nil {
 					return err
 				}
-				texts[r.Template], text = t, t
+				resolved[r.Template], msg = m, m
+			}
+			// No language preference is stored with an account: Chinese.
+			text, err := msg.text(messages.ZH)
+			if err != nil {
+				return err
 			}
 			addr := r.Mobile
 			if r.Channel == "email" {
 				addr = r.Email.String
 			}
 			byChannel[r.Channel] = append(byChannel[r.Channel], Message{ID: r.ID, AccountID: r.AccountID, Channel: r.Channel,
-				Address: addr, Text: text, Attempt: r.Attempts + 1})
+				Address: addr, Text: text, Attempt: r.Attempts + 1, Kind: msg.Kind, Params: msg.Params})
 		}
 		maxAttempts := map[int64]int{}
 		for _, r := range rows {
@@ -184,7 +199,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 			if len(msgs) == 0 {
 				continue
 			}
-			s := senderFor(ch)
+			s := a.senderFor(ch)
 			errs := s.Send(ctx, msgs)
 			for i, m := range msgs {
 				var err error
@@ -259,22 +274,4 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		return nil
 	})
 	return res, err
-}
-
-// renderTemplate turns a message template ("terms_revision:<version>")
-// into its text.
-func renderTemplate(ctx context.Context, tx *sqlx.Tx, template string) (string, error) {
-	kind, ref, _ := strings.Cut(template, ":")
-	switch kind {
-	case "terms_revision":
-		var eff time.Time
-		if err := tx.GetContext(ctx, &eff, `SELECT effective_at FROM terms_versions WHERE version = $1`, ref); err != nil {
-			return "", err
-		}
-		return "【上海人社】用户承诺书已修订（版本 " + ref + "），自 " + eff.In(shanghai).Format("2006-01-02") +
-			" 起生效，请登录网站查看并选择接受或拒绝。", nil
-	case "service_change":
-		return serviceChangeMessage(ctx, tx, ref)
-	}
-	return "", conflictf("unknown message template %q", template)
 }

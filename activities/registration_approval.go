@@ -223,6 +223,9 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 			if err := writeNotice(ctx, tx, welcome); err != nil {
 				return err
 			}
+			if err := queueApprovedNotice(ctx, tx, in.ApplicationID, accountID, app.Email != nil && *app.Email != ""); err != nil {
+				return err
+			}
 		}
 		for _, e := range []AuditEntry{
 			{OperationKey: "registration/" + in.ApplicationID + "/approved", ActorKind: "staff", ActorID: in.ReviewerID,
@@ -240,6 +243,9 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 		}
 		return nil
 	})
+	if err == nil && res.ToApplicant {
+		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
+	}
 	return res, err
 }
 

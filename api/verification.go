@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/messages"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 )
@@ -86,11 +88,11 @@ const (
 	PurposePickup        = "pickup"
 )
 
-// codeText is the SMS of each purpose, within one SMS (70 characters).
-var codeText = map[string]string{
-	PurposeRegistration:  "【上海人社】您的注册验证码为%s，10分钟内有效。如非本人操作请忽略，请勿告诉他人。",
-	PurposeContactChange: "【上海人社】您正在更换手机号，验证码为%s，10分钟内有效，请勿告诉他人。",
-	PurposePickup:        "【上海人社】您正在领取初始密码，验证码为%s，10分钟内有效，请勿告诉他人。",
+// codeKind is the message kind of each purpose (internal/messages: one SMS).
+var codeKind = map[string]string{
+	PurposeRegistration:  messages.CodeRegistration,
+	PurposeContactChange: messages.CodeContactChange,
+	PurposePickup:        messages.CodePickup,
 }
 
 func (s *server) smsSender() activities.Sender {
@@ -209,8 +211,13 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		return err
 	}
 	sender := s.smsSender()
-	errs := sender.Send(ctx, []activities.Message{{Channel: "sms", Address: req.Mobile, Text: fmt.Sprintf(codeText[req.Purpose], code), Attempt: 1,
-		Kind: "verification_code_" + req.Purpose, Params: []string{code, "10"}}})
+	params := []string{code, strconv.Itoa(max(1, int((set.TTL+time.Minute-1)/time.Minute)))}
+	text, err := messages.Render(codeKind[req.Purpose], messages.ZH, params)
+	if err != nil {
+		return err
+	}
+	errs := sender.Send(ctx, []activities.Message{{Channel: "sms", Address: req.Mobile, Text: text, Attempt: 1,
+		Kind: codeKind[req.Purpose], Params: params}})
 	result := "sent via " + sender.Name()
 	if len(errs) > 0 && errs[0] != nil {
 		result = "failed via " + sender.Name() + ": " + errs[0].Error()

@@ -481,6 +481,7 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	require.LessOrEqual(t, runningByType["RegistrationReview"], counts["approved"], "only approved reviews (pickup window) may still run")
 	require.LessOrEqual(t, runningByType["PasswordAgeReminder"], 1, "one password-age sweep")
 	require.LessOrEqual(t, runningByType["IntakeSweeper"], 1, "one intake sweeper")
+	require.LessOrEqual(t, runningByType["OutboxRelay"], 1, "one outbox relay")
 	require.LessOrEqual(t, runningByType["PasswordReset"], counts["resets issued"], "only issued resets (pickup window) may still run")
 	// A staff change that took effect waits out the pickup window of the
 	// first password it generated (10 minutes) before its run ends.
@@ -488,7 +489,8 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	require.NoError(t, db.Get(&staffApplied, `SELECT count(*) FROM staff_change_requests WHERE status = 'applied'`))
 	require.LessOrEqual(t, runningByType["StaffChange"], staffApplied, "only applied staff changes (pickup window) may still run")
 	for typ, n := range runningByType {
-		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" && typ != "IntakeSweeper" && typ != "StaffChange" {
+		if typ != "RegistrationReview" && typ != "PasswordAgeReminder" && typ != "PasswordReset" && typ != "IntakeSweeper" && typ != "StaffChange" &&
+			typ != "OutboxRelay" {
 			t.Errorf("%d %s workflow(s) still running: stuck", n, typ)
 		}
 	}

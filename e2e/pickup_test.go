@@ -44,6 +44,9 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, s.Do("POST", "/v1/registrations/"+id+"/initial-password", nil, testenv.Bearer(reviewerTok)).Status)
 	mine := s.Expect(s.Do("GET", "/v1/registrations/"+id, nil, testenv.Follow(follow)), http.StatusOK)
 	require.Contains(t, string(mine.Raw), "approved_pickup", "the follow page says how to pick the password up")
+	// The approval notice arrives by SMS with the link to the follow page
+	// (no token in it) and the deadline, never the password.
+	approvalSMS := requireApprovalSMS(t, s, p.Mobile, follow)
 
 	// The code goes to the verified mobile only, with the follow token only.
 	requireFieldError(t, pickupCode(testenv.NewPerson().Mobile, testenv.Follow(follow)), "mobile", "not_the_verified_mobile")
@@ -69,6 +72,8 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 	var by string
 	require.NoError(t, s.DB.Get(&by, `SELECT actor_kind FROM audit_log WHERE action = 'account.initial_password_picked_up' AND detail->>'application_id' = $1`, id))
 	require.Equal(t, "applicant", by)
+
+	require.NotContains(t, approvalSMS, initial, "the approval SMS never carries the password")
 
 	// Once only.
 	require.Equal(t, "already_picked_up", pickupCode(p.Mobile, testenv.Follow(follow)).ErrorCode())

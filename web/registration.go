@@ -23,6 +23,7 @@ func (a *app) registrationPages() {
 	a.post("/follow/supplement", a.supplement)
 	a.post("/follow/withdraw", a.withdraw)
 	a.post("/follow/forget", a.forgetFollow)
+	a.pickupPages() // web/pickup.go
 }
 
 func init() {
@@ -168,6 +169,9 @@ func (a *app) register(c echo.Context) error {
 		"name": form.Get("name"), "id_number": form.Get("id_number"), "mobile": form.Get("mobile"),
 		"email": form.Get("email"), "address": form.Get("address"),
 		"services": svc, "terms_version": form.Get("terms_version"), "agreed": form.Get("agreed") == "yes",
+	}
+	if code := strings.TrimSpace(form.Get("mobile_code")); code != "" {
+		req["mobile_code"] = code // the verified mobile (web/mobilecode.go)
 	}
 	var out struct {
 		ID          string `json:"id"`

@@ -39,6 +39,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.PasswordReset)
 	r.RegisterWorkflow(workflows.PasswordAgeReminder)
 	r.RegisterWorkflow(workflows.IntakeSweeper)
+	r.RegisterWorkflow(workflows.OutboxRelay)
 	r.RegisterWorkflow(workflows.DataChangeReview)
 	r.RegisterWorkflow(workflows.Deregistration)
 	r.RegisterWorkflow(workflows.ServiceCancellation)

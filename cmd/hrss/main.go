@@ -33,6 +33,7 @@ import (
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/migrations"
 	"hrss-backoffice/worker"
+	"hrss-backoffice/workflows"
 )
 
 const usage = `usage: hrss <command>
@@ -254,7 +255,11 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	if cfg.WorkerStickyCache > 0 {
 		sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
 	}
-	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash, Temporal: d.tc})
+	base, err := config.PublicBaseURL()
+	if err != nil {
+		return err
+	}
+	w := worker.New(d.tc, cfg.TaskQueue, &activities.Activities{DB: d.db, Box: d.box, Hash: cfg.Hash, Temporal: d.tc, PublicBaseURL: base})
 	// The worker's own /metrics and /healthz, on a port of its own.
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", d.metrics.Handler())
@@ -280,6 +285,9 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 	}
 	if err := worker.EnsureIntakeSweeper(ctx, d.tc, cfg.TaskQueue, cfg.IntakeSweep); err != nil {
 		return fmt.Errorf("intake sweeper: %w", err)
+	}
+	if err := worker.EnsureOutboxRelay(ctx, d.tc, cfg.TaskQueue, workflows.DefaultOutboxRelaySettings); err != nil {
+		return fmt.Errorf("outbox relay: %w", err)
 	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue, "metrics_addr", cfg.WorkerMetricsAddr)
 	stop := make(chan interface{})

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/messages"
 	"hrss-backoffice/internal/tencentsms"
 )
 
@@ -24,6 +26,14 @@ func installSenders() error {
 			if k, id, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
 				templates[k] = id
 			}
+		}
+		// The kinds are internal/messages' one list.
+		missing, err := messages.CheckProviderTemplates(templates)
+		if err != nil {
+			return fmt.Errorf("TENCENT_SMS_TEMPLATES: %w", err)
+		}
+		if len(missing) > 0 {
+			slog.Warn("TENCENT_SMS_TEMPLATES: kinds without a template ID are not sent by SMS", "kinds", missing)
 		}
 		c, err := tencentsms.New(tencentsms.Config{SecretID: os.Getenv("TENCENT_SMS_SECRET_ID"),
 			SecretKey: os.Getenv("TENCENT_SMS_SECRET_KEY"), Endpoint: os.Getenv("TENCENT_SMS_ENDPOINT"),

@@ -177,7 +177,10 @@ func Start(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	tq := "test-" + uuid.NewString()
-	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash, Temporal: c})
+	sms := &SMSBox{}
+	// The stack's outbox sends its SMS to the same box as the API's codes.
+	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash, Temporal: c,
+		Senders: map[string]activities.Sender{"sms": sms}})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -214,7 +217,6 @@ func Start(t testing.TB, opts Options) *Stack {
 		codes = api.MobileCodeSettings{Gap: -1, PerMobile: 1 << 20, PerAddress: 1 << 30}
 	}
 	codes.Off = !opts.RequireMobileCode
-	sms := &SMSBox{}
 	apiClient := c
 	if opts.WrapTemporal != nil {
 		apiClient = opts.WrapTemporal(c)
