@@ -21,6 +21,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -36,16 +37,16 @@ import (
 // nothing else.
 
 func (s *server) caseRoutes(v1 *echo.Group) {
-	v1.POST("/cases/fraud", s.openFraudCase, s.requireStaff)
-	v1.POST("/cases/violation", s.openViolationCase, s.requireStaff)
-	v1.GET("/cases", s.listCases, s.requireStaff)
-	v1.GET("/cases/:id", s.getCase, s.requireStaff)
-	v1.POST("/cases/:id/decision", s.decideCase, s.requireStaff)
-	v1.POST("/cases/:id/correction-review", s.reviewCaseCorrection, s.requireStaff)
-	v1.GET("/sanctions/:id", s.getSanction, s.requireStaff)
-	v1.POST("/sanctions/:id/lift", s.liftSanction, s.requireStaff)
-	v1.POST("/sanctions/:id/correction-review", s.reviewSanctionCorrection, s.requireStaff)
-	v1.POST("/sanctions/:id/appeal-decision", s.decideAppeal, s.requireStaff)
+	v1.POST("/cases/fraud", s.openFraudCase, s.allow(authz.Console))
+	v1.POST("/cases/violation", s.openViolationCase, s.allow(authz.Console))
+	v1.GET("/cases", s.listCases, s.allow(authz.Console))
+	v1.GET("/cases/:id", s.getCase, s.allow(authz.Console))
+	v1.POST("/cases/:id/decision", s.decideCase, s.allow(authz.Console))
+	v1.POST("/cases/:id/correction-review", s.reviewCaseCorrection, s.allow(authz.Console))
+	v1.GET("/sanctions/:id", s.getSanction, s.allow(authz.Console))
+	v1.POST("/sanctions/:id/lift", s.liftSanction, s.allow(authz.Console))
+	v1.POST("/sanctions/:id/correction-review", s.reviewSanctionCorrection, s.allow(authz.Console))
+	v1.POST("/sanctions/:id/appeal-decision", s.decideAppeal, s.allow(authz.Console))
 
 	v1.POST("/sessions/restricted", s.restrictedSignIn)
 	v1.GET("/me/cases", s.myCases, s.requireCaseUser)
@@ -77,13 +78,6 @@ const (
 )
 
 var evidenceRef = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:_./#-]{0,99}$`)
-
-func staffOnly(c echo.Context, roles ...string) error {
-	if caller(c).hasRole(roles...) {
-		return nil
-	}
-	return errForbidden("this needs one of the roles "+strings.Join(roles, ", "), "您没有执行此操作所需的角色")
-}
 
 func checkRefs(field string, refs []string) []validate.FieldError {
 	var out []validate.FieldError
@@ -125,7 +119,7 @@ type fraudReport struct {
 
 // openFraudCase stores the report and starts the verification (C2.2).
 func (s *server) openFraudCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator); err != nil {
+	if err := authorize(c, authz.FraudCaseOpen); err != nil {
 		return err
 	}
 	var req fraudReport
@@ -227,7 +221,7 @@ type violationReport struct {
 
 // openViolationCase stores the report and starts the case (C2.5).
 func (s *server) openViolationCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator); err != nil {
+	if err := authorize(c, authz.ViolationCaseOpen); err != nil {
 		return err
 	}
 	var req violationReport
@@ -465,7 +459,7 @@ func (s *server) timeline(ctx context.Context, table, col, id string, staff bool
 // listCases: filters kind, state, overdue (open and past its service
 // level or correction deadline); newest first.
 func (s *server) listCases(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.CaseRead); err != nil {
 		return err
 	}
 	q := `SELECT ` + caseColumns + ` FROM cases WHERE true`
@@ -509,7 +503,7 @@ func (s *server) listCases(c echo.Context) error {
 }
 
 func (s *server) getCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.CaseRead); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -574,7 +568,7 @@ func (s *server) updateRun(ctx context.Context, wfID, name string, arg, out any)
 }
 
 func (s *server) decideCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor); err != nil {
+	if err := authorize(c, authz.CaseDecide); err != nil {
 		return err
 	}
 	var req struct {
@@ -619,7 +613,7 @@ func (s *server) decideCase(c echo.Context) error {
 }
 
 func (s *server) reviewCaseCorrection(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor); err != nil {
+	if err := authorize(c, authz.CaseCorrectionReview); err != nil {
 		return err
 	}
 	var req struct {
@@ -698,7 +692,7 @@ func (s *server) sanctionView(r sanctionRow, staff bool) map[string]any {
 }
 
 func (s *server) getSanction(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.SanctionRead); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -734,8 +728,8 @@ func (s *server) sanctionRun(ctx context.Context, id string, accountID string) (
 
 // sanctionAction is a staff decision on a sanction, sent as an Update to its
 // run: the roles allowed, the body, and how to build the Update's argument.
-func sanctionAction[B any](s *server, c echo.Context, update string, roles []string, build func(workflows.Actor, B) any) error {
-	if err := staffOnly(c, roles...); err != nil {
+func sanctionAction[B any](s *server, c echo.Context, update string, a authz.Action, build func(workflows.Actor, B) any) error {
+	if err := authorize(c, a); err != nil {
 		return err
 	}
 	var req B
@@ -758,7 +752,7 @@ func (s *server) liftSanction(c echo.Context) error {
 	type body struct {
 		ReasonCode string `json:"reason_code"`
 	}
-	return sanctionAction(s, c, workflows.UpdateSanctionLift, []string{workflows.RoleSupervisor},
+	return sanctionAction(s, c, workflows.UpdateSanctionLift, authz.SanctionLift,
 		func(a workflows.Actor, b body) any { return workflows.LiftRequest{Actor: a, ReasonCode: b.ReasonCode} })
 }
 
@@ -766,7 +760,7 @@ func (s *server) reviewSanctionCorrection(c echo.Context) error {
 	type body struct {
 		Result string `json:"result"`
 	}
-	return sanctionAction(s, c, workflows.UpdateReviewCorrection, []string{workflows.RoleInvestigator, workflows.RoleSupervisor},
+	return sanctionAction(s, c, workflows.UpdateReviewCorrection, authz.SanctionCorrectionReview,
 		func(a workflows.Actor, b body) any { return workflows.CorrectionReview{Actor: a, Result: b.Result} })
 }
 
@@ -786,7 +780,7 @@ func (s *server) decideAppeal(c echo.Context) error {
 		return newError(http.StatusForbidden, "four_eyes", "开立案件的调查员不得决定该案处分的申诉，请由另一位工作人员决定",
 			"the investigator who opened the case may not decide the appeal against its sanction; another staff member must")
 	}
-	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, []string{workflows.RoleSupervisor, workflows.RoleInvestigator},
+	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, authz.SanctionAppealDecide,
 		func(a workflows.Actor, b body) any {
 			return workflows.AppealDecision{Actor: a, Decision: b.Decision, ReasonCode: b.ReasonCode}
 		})
@@ -801,7 +795,7 @@ const restrictedKey = "restricted"
 func (s *server) requireCaseUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if p := caller(c); p != nil {
-			if p.Kind != "user" {
+			if !may(c, authz.UserArea) {
 				return errForbidden("users only", "仅限用户本人")
 			}
 			return next(c)

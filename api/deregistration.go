@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -33,10 +34,10 @@ import (
 //
 // and the routes of disclosureRoutes and auditRoutes.
 func (s *server) deregistrationRoutes(g *echo.Group) {
-	g.POST("/me/deregistration", s.requestDeregistration, s.requireUser)
-	g.GET("/me/deregistration", s.myDeregistrations, s.requireUser)
-	g.GET("/me/deregistration/:id", s.getDeregistration, s.requireUser)
-	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.requireUser)
+	g.POST("/me/deregistration", s.requestDeregistration, s.allow(authz.UserArea))
+	g.GET("/me/deregistration", s.myDeregistrations, s.allow(authz.UserArea))
+	g.GET("/me/deregistration/:id", s.getDeregistration, s.allow(authz.UserArea))
+	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.allow(authz.UserArea))
 	s.disclosureRoutes(g)
 	s.auditRoutes(g)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // The user's own copy (PIPL art. 45; C3.3(4)); docs/data-protection.md.
@@ -32,7 +34,7 @@ const (
 )
 
 func (s *server) exportRoutes(g *echo.Group) {
-	g.GET("/me/export", s.myExport, s.requireUser)
+	g.GET("/me/export", s.myExport, s.allow(authz.UserArea))
 }
 
 // exportPart names one part of the document and the handler that answers it.

@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/eligibility"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -264,7 +265,7 @@ const (
 // accessTo checks the follow token (constant time) or a staff session with
 // a review role.
 func (s *server) accessTo(c echo.Context, id string) (access, error) {
-	if p := caller(c); p != nil && p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleAdministrator) {
+	if may(c, authz.RegistrationStaffAccess) {
 		var exists bool
 		err := s.DB.GetContext(c.Request().Context(), &exists, `SELECT EXISTS (SELECT 1 FROM applications WHERE id = $1)`, id)
 		if exists {
@@ -429,7 +430,7 @@ func (s *server) decide(c echo.Context) error {
 		return err
 	}
 	if acc != staffAccess {
-		if caller(c).hasRole(workflows.AllRoles...) {
+		if may(c, authz.Console) {
 			return errNotFound()
 		}
 		return errForbidden("only a reviewer or supervisor may decide", "仅审核人员或主管可以作出审核决定")
@@ -601,11 +602,11 @@ func (s *server) pickUpInitialPassword(c echo.Context) error {
 	if p == nil {
 		return errUnauthenticated()
 	}
-	if p.Kind != "staff" {
+	if !may(c, authz.Console) {
 		return errForbidden("staff only", "仅限工作人员")
 	}
 	id := c.Param("id")
-	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
+	if !may(c, authz.InitialPasswordPickup) {
 		return errForbidden("only the reviewer who approved may pick up the initial password", "仅作出批准决定的审核人员可以领取初始密码")
 	}
 	out, err := s.pickUpCredential(c, activities.RegistrationPickupKey(id), "account.initial_password_picked_up",
@@ -637,7 +638,7 @@ func decodeCursor(s string) (time.Time, string, bool) {
 // reviewQueue lists pending applications oldest first, with their waiting
 // time and service-level state (C2.1).
 func (s *server) reviewQueue(c echo.Context) error {
-	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
+	if !may(c, authz.ReviewQueue) {
 		return errForbidden("only reviewers and supervisors see the review queue", "仅审核人员和主管可以查看审核队列")
 	}
 	limit := 50
