@@ -67,7 +67,7 @@ var (
 	anyone    = []string{Anonymous, User, Staff}
 	sessions  = []string{User, Staff}
 	users     = []string{User}
-	staffOnly = []string{Staff}
+	staffKind = []string{Staff}
 
 	counter         = []string{RoleReviewer, RoleSupervisor}
 	activityReaders = []string{RoleReviewer, RoleSupervisor, RoleInvestigator, RoleAdministrator, RoleAuditor}
@@ -90,81 +90,81 @@ var policy = map[Action]Rule{
 	// C1.1–C1.3: a user's own records are the user's alone.
 	UserArea: {Kinds: users, Object: OwnRecord, Clause: "C1.1"},
 	// C1.4: administration is for the operator's staff.
-	Console: {Kinds: staffOnly, Clause: "C1.4"},
+	Console: {Kinds: staffKind, Clause: "C1.4"},
 
 	// C2.1/C3.1: reviewers decide registrations on the spot.
-	RegistrationStaffAccess: {Kinds: staffOnly, Roles: []string{RoleReviewer, RoleSupervisor, RoleAdministrator}, Clause: "C2.1"},
-	RegistrationDecide:      {Kinds: staffOnly, Roles: counter, Clause: "C2.1"},
-	ReviewQueue:             {Kinds: staffOnly, Roles: counter, Clause: "C2.1"},
+	RegistrationStaffAccess: {Kinds: staffKind, Roles: []string{RoleReviewer, RoleSupervisor, RoleAdministrator}, Clause: "C2.1"},
+	RegistrationDecide:      {Kinds: staffKind, Roles: counter, Clause: "C2.1"},
+	ReviewQueue:             {Kinds: staffKind, Roles: counter, Clause: "C2.1"},
 	// C1.5: the reviewer who approved hands the initial password over.
-	InitialPasswordPickup: {Kinds: staffOnly, Roles: counter, Object: Handler, Clause: "C1.5"},
+	InitialPasswordPickup: {Kinds: staffKind, Roles: counter, Object: Handler, Clause: "C1.5"},
 	// C1.5: an application entered at a service office counter.
-	CounterEntry: {Kinds: staffOnly, Roles: counter, Clause: "C1.5"},
+	CounterEntry: {Kinds: staffKind, Roles: counter, Clause: "C1.5"},
 	// C1.5: kiosks are a registration channel the operator runs.
-	KioskManage: {Kinds: staffOnly, Roles: admins, Clause: "C1.5",
+	KioskManage: {Kinds: staffKind, Roles: admins, Clause: "C1.5",
 		DenyEN: "only an administrator manages kiosks", DenyZH: "仅管理员可以管理自助终端"},
 
 	// C1.4: administrators manage staff, a second one approves (four eyes).
-	StaffList:              {Kinds: staffOnly, Roles: admins, Clause: "C1.4"},
-	StaffCreate:            {Kinds: staffOnly, Roles: admins, Object: FourEyes, Clause: "C1.4"},
-	StaffUpdate:            {Kinds: staffOnly, Roles: admins, Object: FourEyes, Clause: "C1.4"},
-	StaffSetPassword:       {Kinds: staffOnly, Roles: admins, Object: FourEyes, Clause: "C1.4"},
-	StaffSecondFactorReset: {Kinds: staffOnly, Roles: admins, Object: FourEyes, Clause: "C1.4"},
-	StaffChangeDecide: {Kinds: staffOnly, Roles: admins, Object: FourEyes, Clause: "C1.4",
+	StaffList:              {Kinds: staffKind, Roles: admins, Clause: "C1.4"},
+	StaffCreate:            {Kinds: staffKind, Roles: admins, Object: FourEyes, Clause: "C1.4"},
+	StaffUpdate:            {Kinds: staffKind, Roles: admins, Object: FourEyes, Clause: "C1.4"},
+	StaffSetPassword:       {Kinds: staffKind, Roles: admins, Object: FourEyes, Clause: "C1.4"},
+	StaffSecondFactorReset: {Kinds: staffKind, Roles: admins, Object: FourEyes, Clause: "C1.4"},
+	StaffChangeDecide: {Kinds: staffKind, Roles: admins, Object: FourEyes, Clause: "C1.4",
 		DenyEN: "only an administrator may see or decide staff changes", DenyZH: "仅管理员可以查看或审批工作人员变更"},
 
 	// C3.3(4): the activity record; staff reading it is itself recorded.
-	AccountSearch:       {Kinds: staffOnly, Roles: activityReaders, Clause: "C3.3(4)"},
-	AccountActivityRead: {Kinds: staffOnly, Roles: activityReaders, Clause: "C3.3(4)"},
+	AccountSearch:       {Kinds: staffKind, Roles: activityReaders, Clause: "C3.3(4)"},
+	AccountActivityRead: {Kinds: staffKind, Roles: activityReaders, Clause: "C3.3(4)"},
 	// C3.2: users keep their data up to date; the counter decides.
 	DataChangeOwn:    {Kinds: users, Object: OwnRecord, Clause: "C3.2"},
-	DataChangeRead:   {Kinds: staffOnly, Roles: activityReaders, Clause: "C3.2"},
-	DataChangeQueue:  {Kinds: staffOnly, Roles: counter, Clause: "C3.2"},
-	DataChangeDecide: {Kinds: staffOnly, Roles: counter, Clause: "C3.2"},
+	DataChangeRead:   {Kinds: staffKind, Roles: activityReaders, Clause: "C3.2"},
+	DataChangeQueue:  {Kinds: staffKind, Roles: counter, Clause: "C3.2"},
+	DataChangeDecide: {Kinds: staffKind, Roles: counter, Clause: "C3.2"},
 
 	// C3.3(3): a compromise is reported, and the password changed in
 	// person at a service office.
-	CompromiseReportForCaller: {Kinds: staffOnly, Roles: []string{RoleReviewer, RoleSupervisor, RoleInvestigator}, Clause: "C3.3(3)"},
-	PasswordReset:             {Kinds: staffOnly, Roles: counter, Clause: "C3.3(3)"},
-	PasswordResetPickup:       {Kinds: staffOnly, Roles: counter, Object: Handler, Clause: "C3.3(3)"},
+	CompromiseReportForCaller: {Kinds: staffKind, Roles: []string{RoleReviewer, RoleSupervisor, RoleInvestigator}, Clause: "C3.3(3)"},
+	PasswordReset:             {Kinds: staffKind, Roles: counter, Clause: "C3.3(3)"},
+	PasswordResetPickup:       {Kinds: staffKind, Roles: counter, Object: Handler, Clause: "C3.3(3)"},
 
 	// C2.2 (fraud) and C2.5 (violations): investigators open cases,
 	// investigators and supervisors decide, auditors read.
-	FraudCaseOpen:            {Kinds: staffOnly, Roles: []string{RoleInvestigator}, Clause: "C2.2"},
-	ViolationCaseOpen:        {Kinds: staffOnly, Roles: []string{RoleInvestigator}, Clause: "C2.5"},
-	CaseRead:                 {Kinds: staffOnly, Roles: caseReaders, Clause: "C2.2"},
-	CaseDecide:               {Kinds: staffOnly, Roles: caseDeciders, Clause: "C2.2"},
-	CaseCorrectionReview:     {Kinds: staffOnly, Roles: caseDeciders, Clause: "C2.5"},
-	SanctionRead:             {Kinds: staffOnly, Roles: caseReaders, Clause: "C2.5"},
-	SanctionLift:             {Kinds: staffOnly, Roles: []string{RoleSupervisor}, Clause: "C2.5"},
-	SanctionCorrectionReview: {Kinds: staffOnly, Roles: caseDeciders, Clause: "C2.5"},
+	FraudCaseOpen:            {Kinds: staffKind, Roles: []string{RoleInvestigator}, Clause: "C2.2"},
+	ViolationCaseOpen:        {Kinds: staffKind, Roles: []string{RoleInvestigator}, Clause: "C2.5"},
+	CaseRead:                 {Kinds: staffKind, Roles: caseReaders, Clause: "C2.2"},
+	CaseDecide:               {Kinds: staffKind, Roles: caseDeciders, Clause: "C2.2"},
+	CaseCorrectionReview:     {Kinds: staffKind, Roles: caseDeciders, Clause: "C2.5"},
+	SanctionRead:             {Kinds: staffKind, Roles: caseReaders, Clause: "C2.5"},
+	SanctionLift:             {Kinds: staffKind, Roles: []string{RoleSupervisor}, Clause: "C2.5"},
+	SanctionCorrectionReview: {Kinds: staffKind, Roles: caseDeciders, Clause: "C2.5"},
 	// Neither who imposed the sanction nor who opened the case decides its appeal.
-	SanctionAppealDecide: {Kinds: staffOnly, Roles: []string{RoleSupervisor, RoleInvestigator}, Object: FourEyes, Clause: "C2.5"},
+	SanctionAppealDecide: {Kinds: staffKind, Roles: []string{RoleSupervisor, RoleInvestigator}, Object: FourEyes, Clause: "C2.5"},
 
 	// C2.3: disclosure only on a lawful basis, entered by one staff member,
 	// approved by a second, read by the register's readers.
-	DisclosureEnter:    {Kinds: staffOnly, Roles: filers, Clause: "C2.3"},
-	DisclosureRegister: {Kinds: staffOnly, Roles: registerReaders, Clause: "C2.3"},
-	DisclosureReadOwn: {Kinds: staffOnly, Roles: []string{RoleReviewer, RoleSupervisor, RoleAdministrator, RoleInvestigator, RoleAuditor},
+	DisclosureEnter:    {Kinds: staffKind, Roles: filers, Clause: "C2.3"},
+	DisclosureRegister: {Kinds: staffKind, Roles: registerReaders, Clause: "C2.3"},
+	DisclosureReadOwn: {Kinds: staffKind, Roles: []string{RoleReviewer, RoleSupervisor, RoleAdministrator, RoleInvestigator, RoleAuditor},
 		Object: Filer, Clause: "C2.3"},
-	DisclosureDecide: {Kinds: staffOnly, Roles: []string{RoleSupervisor, RoleAdministrator}, Object: FourEyes, Clause: "C2.3"},
-	DisclosureExport: {Kinds: staffOnly, Object: Filer, Clause: "C2.3"},
+	DisclosureDecide: {Kinds: staffKind, Roles: []string{RoleSupervisor, RoleAdministrator}, Object: FourEyes, Clause: "C2.3"},
+	DisclosureExport: {Kinds: staffKind, Object: Filer, Clause: "C2.3"},
 
 	// C2.7: the operator revises terms and notifies users.
-	TermsDraft:         {Kinds: staffOnly, Roles: editors, Clause: "C2.7"},
-	TermsPublish:       {Kinds: staffOnly, Roles: editors, Clause: "C2.7"},
-	TermsDraftRead:     {Kinds: staffOnly, Roles: editors, Clause: "C2.7"},
-	CampaignProgress:   {Kinds: staffOnly, Roles: []string{RoleTermsEditor, RoleAdministrator, RoleAuditor}, Clause: "C2.7"},
-	CampaignControl:    {Kinds: staffOnly, Roles: editors, Clause: "C2.7"},
-	AnnouncementCreate: {Kinds: staffOnly, Roles: admins, Clause: "C2.7"},
+	TermsDraft:         {Kinds: staffKind, Roles: editors, Clause: "C2.7"},
+	TermsPublish:       {Kinds: staffKind, Roles: editors, Clause: "C2.7"},
+	TermsDraftRead:     {Kinds: staffKind, Roles: editors, Clause: "C2.7"},
+	CampaignProgress:   {Kinds: staffKind, Roles: []string{RoleTermsEditor, RoleAdministrator, RoleAuditor}, Clause: "C2.7"},
+	CampaignControl:    {Kinds: staffKind, Roles: editors, Clause: "C2.7"},
+	AnnouncementCreate: {Kinds: staffKind, Roles: admins, Clause: "C2.7"},
 	// C1.4, C2.7: the operator owns the services and changes them.
-	CatalogueRead: {Kinds: staffOnly, Roles: []string{RoleTermsEditor, RoleAdministrator, RoleAuditor}, Clause: "C1.4"},
-	ServiceEdit:   {Kinds: staffOnly, Roles: editors, Clause: "C2.7"},
+	CatalogueRead: {Kinds: staffKind, Roles: []string{RoleTermsEditor, RoleAdministrator, RoleAuditor}, Clause: "C1.4"},
+	ServiceEdit:   {Kinds: staffKind, Roles: editors, Clause: "C2.7"},
 
 	// C3.3(4): the audit log, read by auditors.
-	AuditRead: {Kinds: staffOnly, Roles: []string{RoleAuditor}, Clause: "C3.3(4)"},
+	AuditRead: {Kinds: staffKind, Roles: []string{RoleAuditor}, Clause: "C3.3(4)"},
 	// C2.6: running the site; payloads stay sealed (C2.3) except to these.
-	OperationsRead: {Kinds: staffOnly, Roles: runReaders, Clause: "C2.6"},
-	CodecDecode:    {Kinds: staffOnly, Roles: runReaders, Clause: "C2.6"},
-	CodecEncode:    {Kinds: staffOnly, Roles: admins, Clause: "C2.3"},
+	OperationsRead: {Kinds: staffKind, Roles: runReaders, Clause: "C2.6"},
+	CodecDecode:    {Kinds: staffKind, Roles: runReaders, Clause: "C2.6"},
+	CodecEncode:    {Kinds: staffKind, Roles: admins, Clause: "C2.3"},
 }
