@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // The reviewer's console: the queue (GET /v1/review/queue), an
@@ -155,8 +157,8 @@ func (a *app) console(c echo.Context) error {
 		names[i] = text(lang, "role."+r)
 	}
 	d := consoleData{Me: me, Roles: strings.Join(names, lang2(lang, "、", ", ")),
-		Reviewer: hasRole(me.Staff.Roles, "reviewer", "supervisor"),
-		Admin:    hasRole(me.Staff.Roles, "administrator")}
+		Reviewer: mayStaff(me.Staff.Roles, authz.ReviewQueue),
+		Admin:    mayStaff(me.Staff.Roles, authz.StaffList)}
 	if d.Reviewer {
 		path := "/v1/review/queue"
 		if after := c.QueryParam("after"); after != "" {
