@@ -7,7 +7,6 @@
 package workflows
 
 import (
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -50,19 +49,6 @@ type Actor struct {
 	Kind  string   `json:"kind"` // staff | applicant | user | system
 	ID    string   `json:"id,omitempty"`
 	Roles []string `json:"roles,omitempty"`
-}
-
-// HasRole reports whether a staff actor holds one of roles.
-func (a Actor) HasRole(roles ...string) bool {
-	if a.Kind != "staff" {
-		return false
-	}
-	for _, r := range roles {
-		if slices.Contains(a.Roles, r) {
-			return true
-		}
-	}
-	return false
 }
 
 // May reports whether the actor may do a under the authorization policy
