@@ -115,7 +115,7 @@ func (a *app) staffOnly(c echo.Context) (*meAnswer, bool, error) {
 	if e != nil {
 		return nil, true, fail(c, e)
 	}
-	if me.Kind != "staff" {
+	if !authz.AdmitsKind(me.Kind, authz.Console) {
 		return nil, true, c.Redirect(http.StatusSeeOther, "/account")
 	}
 	if me.MustEnrol { // the second factor first (web/secondfactor.go)
