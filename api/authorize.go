@@ -36,10 +36,12 @@ func authorize(c echo.Context, a authz.Action) error {
 		return errUnauthenticated()
 	}
 	if !authz.AdmitsKind(p.Kind, a) {
-		if authz.AdmitsKind(authz.Staff, a) {
+		switch {
+		case authz.AdmitsKind(authz.Staff, a):
 			return errForbidden("staff only", "仅限工作人员")
+		case authz.AdmitsKind(authz.User, a):
+			return errForbidden("for users only", "仅限个人用户")
 		}
-		return errForbidden("for users only", "仅限个人用户")
 	}
 	en, zh := authz.Denial(a)
 	return errForbidden(en, zh)

@@ -114,7 +114,10 @@ func RolesFor(a Action) []string {
 // Denial is the English and Chinese explanation of a refusal of a staff
 // member for want of a role.
 func Denial(a Action) (en, zh string) {
-	r := policy[a]
+	r, ok := policy[a]
+	if !ok {
+		return "nobody may do this", "无权执行此操作"
+	}
 	if r.DenyEN != "" {
 		return r.DenyEN, r.DenyZH
 	}
