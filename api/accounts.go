@@ -7,6 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 )
 
@@ -17,8 +18,7 @@ import (
 // gets an audit row, so the person's own activity record shows that staff
 // looked them up. Same readers as the activity record.
 func (s *server) searchAccounts(c echo.Context) error {
-	p := caller(c)
-	if !p.hasRole(activityReaderRoles...) {
+	if !may(c, authz.AccountSearch) {
 		return errForbidden("your role may not look up accounts", "您的角色无权查找账户")
 	}
 	var req struct {

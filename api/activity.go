@@ -10,14 +10,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
-	"hrss-backoffice/workflows"
 )
-
-// Roles that may read an account's activity record.
-var activityReaderRoles = []string{workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleInvestigator,
-	workflows.RoleAdministrator, workflows.RoleAuditor}
 
 type activityEntry = store.ActivityEntry
 
@@ -85,7 +81,7 @@ func (s *server) activityPage(c echo.Context, accountID string, forUser bool) ([
 // by identity.
 func (s *server) myActivity(c echo.Context) error {
 	p := caller(c)
-	if p.Kind != "user" {
+	if !may(c, authz.UserArea) {
 		return errUsersOnly()
 	}
 	entries, next, err := s.activityPage(c, p.AccountID, true)
@@ -101,8 +97,7 @@ func (s *server) myActivity(c echo.Context) error {
 // accountActivity: staff read the same record for an account; the reading
 // itself is recorded.
 func (s *server) accountActivity(c echo.Context) error {
-	p := caller(c)
-	if !p.hasRole(activityReaderRoles...) {
+	if !may(c, authz.AccountActivityRead) {
 		return errForbidden("your role may not read account activity", "您的角色无权查看账户活动记录")
 	}
 	accountID := c.Param("id")

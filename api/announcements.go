@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -23,7 +24,7 @@ import (
 // ---- announcements (C2.7) ----
 
 func (s *server) createAnnouncement(c echo.Context) error {
-	if err := requireRole(c, workflows.RoleAdministrator); err != nil {
+	if err := authorize(c, authz.AnnouncementCreate); err != nil {
 		return err
 	}
 	var req struct {

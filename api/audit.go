@@ -10,10 +10,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/csvsafe"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
-	"hrss-backoffice/workflows"
 )
 
 // The audit register, for auditors only.
@@ -23,8 +23,8 @@ import (
 //
 // Both searches are staff actions and are themselves logged.
 func (s *server) auditRoutes(g *echo.Group) {
-	g.GET("/audit", s.searchAudit, s.requireStaff)
-	g.GET("/audit/export", s.exportAudit, s.requireStaff, s.requireReauth)
+	g.GET("/audit", s.searchAudit, s.allow(authz.Console))
+	g.GET("/audit/export", s.exportAudit, s.allow(authz.Console), s.requireReauth)
 }
 
 // maxAuditExport caps one export; narrow the filters for more.
@@ -78,7 +78,7 @@ func auditFilter(c echo.Context) (store.AuditFilter, map[string]string, error) {
 }
 
 func (s *server) searchAudit(c echo.Context) error {
-	if err := requireRole(c, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.AuditRead); err != nil {
 		return err
 	}
 	filter, used, err := auditFilter(c)
@@ -113,7 +113,7 @@ func (s *server) searchAudit(c echo.Context) error {
 // exportAudit streams every matching row as CSV, oldest first. The export
 // is logged before the first row leaves.
 func (s *server) exportAudit(c echo.Context) error {
-	if err := requireRole(c, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.AuditRead); err != nil {
 		return err
 	}
 	filter, used, err := auditFilter(c)

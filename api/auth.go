@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
@@ -41,8 +41,6 @@ func (p *principal) actor() workflows.Actor {
 	}
 	return workflows.Actor{Kind: "user", ID: p.AccountID}
 }
-
-func (p *principal) hasRole(roles ...string) bool { return p.actor().HasRole(roles...) }
 
 const principalKey = "principal"
 
@@ -147,54 +145,6 @@ func (s *server) touchStaffSession(c echo.Context, p *principal) error {
 // minute, more often under a short idle timeout (tests). The pages use the
 // same rule (web/idle.go, IdleGrain) to warn before the earliest idle end.
 func (s *server) idleGrain() time.Duration { return min(30*time.Second, s.StaffIdleTimeout/6) }
-
-func (s *server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if caller(c) == nil {
-			return errUnauthenticated()
-		}
-		return next(c)
-	}
-}
-
-func (s *server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p := caller(c)
-		if p == nil {
-			return errUnauthenticated()
-		}
-		if p.Kind != "staff" {
-			return errForbidden("staff only", "仅限工作人员")
-		}
-		return next(c)
-	}
-}
-
-// requireUser admits signed-in users (not staff).
-func (s *server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p := caller(c)
-		if p == nil {
-			return errUnauthenticated()
-		}
-		if p.Kind != "user" {
-			return errForbidden("for users only", "仅限个人用户")
-		}
-		return next(c)
-	}
-}
-
-// requireRole admits staff holding one of roles.
-func requireRole(c echo.Context, roles ...string) error {
-	p := caller(c)
-	if p == nil {
-		return errUnauthenticated()
-	}
-	if !p.hasRole(roles...) {
-		return errForbidden(fmt.Sprintf("only %v may do this", roles), "您的角色无权执行此操作")
-	}
-	return nil
-}
 
 const (
 	signInGenericZ = "用户名或密码错误"
@@ -406,8 +356,7 @@ func (s *server) changePassword(c echo.Context) error {
 // two or more active administrators the answer is 202 with the request,
 // and the approving administrator gets the password.
 func (s *server) createStaff(c echo.Context) error {
-	p := caller(c)
-	if !p.hasRole(workflows.RoleAdministrator) {
+	if !may(c, authz.StaffCreate) {
 		return errForbidden("only an administrator may create staff", "仅管理员可以创建工作人员")
 	}
 	var req struct {
@@ -456,7 +405,7 @@ func (s *server) createStaff(c echo.Context) error {
 }
 
 func (s *server) listStaff(c echo.Context) error {
-	if !caller(c).hasRole(workflows.RoleAdministrator) {
+	if !may(c, authz.StaffList) {
 		return errForbidden("only an administrator may list staff", "仅管理员可以查看工作人员")
 	}
 	rows := []staffRow{}

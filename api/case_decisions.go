@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -44,7 +45,7 @@ func (s *server) updateRun(ctx context.Context, wfID, name string, arg, out any)
 }
 
 func (s *server) decideCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor); err != nil {
+	if err := authorize(c, authz.CaseDecide); err != nil {
 		return err
 	}
 	var req struct {
@@ -89,7 +90,7 @@ func (s *server) decideCase(c echo.Context) error {
 }
 
 func (s *server) reviewCaseCorrection(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor); err != nil {
+	if err := authorize(c, authz.CaseCorrectionReview); err != nil {
 		return err
 	}
 	var req struct {
@@ -127,8 +128,8 @@ func (s *server) sanctionRun(ctx context.Context, id string, accountID string) (
 
 // sanctionAction is a staff decision on a sanction, sent as an Update to its
 // run: the roles allowed, the body, and how to build the Update's argument.
-func sanctionAction[B any](s *server, c echo.Context, update string, roles []string, build func(workflows.Actor, B) any) error {
-	if err := staffOnly(c, roles...); err != nil {
+func sanctionAction[B any](s *server, c echo.Context, update string, a authz.Action, build func(workflows.Actor, B) any) error {
+	if err := authorize(c, a); err != nil {
 		return err
 	}
 	var req B
@@ -151,7 +152,7 @@ func (s *server) liftSanction(c echo.Context) error {
 	type body struct {
 		ReasonCode string `json:"reason_code"`
 	}
-	return sanctionAction(s, c, workflows.UpdateSanctionLift, []string{workflows.RoleSupervisor},
+	return sanctionAction(s, c, workflows.UpdateSanctionLift, authz.SanctionLift,
 		func(a workflows.Actor, b body) any { return workflows.LiftRequest{Actor: a, ReasonCode: b.ReasonCode} })
 }
 
@@ -159,7 +160,7 @@ func (s *server) reviewSanctionCorrection(c echo.Context) error {
 	type body struct {
 		Result string `json:"result"`
 	}
-	return sanctionAction(s, c, workflows.UpdateReviewCorrection, []string{workflows.RoleInvestigator, workflows.RoleSupervisor},
+	return sanctionAction(s, c, workflows.UpdateReviewCorrection, authz.SanctionCorrectionReview,
 		func(a workflows.Actor, b body) any { return workflows.CorrectionReview{Actor: a, Result: b.Result} })
 }
 
@@ -178,7 +179,7 @@ func (s *server) decideAppeal(c echo.Context) error {
 		return newError(http.StatusForbidden, "four_eyes", "开立案件的调查员不得决定该案处分的申诉，请由另一位工作人员决定",
 			"the investigator who opened the case may not decide the appeal against its sanction; another staff member must")
 	}
-	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, []string{workflows.RoleSupervisor, workflows.RoleInvestigator},
+	return sanctionAction(s, c, workflows.UpdateSanctionAppealDec, authz.SanctionAppealDecide,
 		func(a workflows.Actor, b body) any {
 			return workflows.AppealDecision{Actor: a, Decision: b.Decision, ReasonCode: b.ReasonCode}
 		})

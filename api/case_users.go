@@ -20,7 +20,7 @@ const restrictedKey = "restricted"
 func (s *server) requireCaseUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if p := caller(c); p != nil {
-			if p.Kind != "user" {
+			if !may(c, authz.UserArea) {
 				return errForbidden("users only", "仅限用户本人")
 			}
 			return next(c)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
@@ -64,7 +65,7 @@ func (s *server) timeline(ctx context.Context, read func(context.Context, store.
 // listCases: filters kind, state, overdue (open and past its service
 // level or correction deadline); newest first.
 func (s *server) listCases(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.CaseRead); err != nil {
 		return err
 	}
 	f := store.CaseFilter{Kind: c.QueryParam("kind"), State: c.QueryParam("state"), AccountID: c.QueryParam("account_id"),
@@ -88,7 +89,7 @@ func (s *server) listCases(c echo.Context) error {
 }
 
 func (s *server) getCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.CaseRead); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -139,7 +140,7 @@ func (s *server) sanctionView(r sanctionRow, staff bool) map[string]any {
 }
 
 func (s *server) getSanction(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator, workflows.RoleSupervisor, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.SanctionRead); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -32,16 +33,16 @@ import (
 // nothing else.
 
 func (s *server) caseRoutes(v1 *echo.Group) {
-	v1.POST("/cases/fraud", s.openFraudCase, s.requireStaff)
-	v1.POST("/cases/violation", s.openViolationCase, s.requireStaff)
-	v1.GET("/cases", s.listCases, s.requireStaff)
-	v1.GET("/cases/:id", s.getCase, s.requireStaff)
-	v1.POST("/cases/:id/decision", s.decideCase, s.requireStaff)
-	v1.POST("/cases/:id/correction-review", s.reviewCaseCorrection, s.requireStaff)
-	v1.GET("/sanctions/:id", s.getSanction, s.requireStaff)
-	v1.POST("/sanctions/:id/lift", s.liftSanction, s.requireStaff)
-	v1.POST("/sanctions/:id/correction-review", s.reviewSanctionCorrection, s.requireStaff)
-	v1.POST("/sanctions/:id/appeal-decision", s.decideAppeal, s.requireStaff)
+	v1.POST("/cases/fraud", s.openFraudCase, s.allow(authz.Console))
+	v1.POST("/cases/violation", s.openViolationCase, s.allow(authz.Console))
+	v1.GET("/cases", s.listCases, s.allow(authz.Console))
+	v1.GET("/cases/:id", s.getCase, s.allow(authz.Console))
+	v1.POST("/cases/:id/decision", s.decideCase, s.allow(authz.Console))
+	v1.POST("/cases/:id/correction-review", s.reviewCaseCorrection, s.allow(authz.Console))
+	v1.GET("/sanctions/:id", s.getSanction, s.allow(authz.Console))
+	v1.POST("/sanctions/:id/lift", s.liftSanction, s.allow(authz.Console))
+	v1.POST("/sanctions/:id/correction-review", s.reviewSanctionCorrection, s.allow(authz.Console))
+	v1.POST("/sanctions/:id/appeal-decision", s.decideAppeal, s.allow(authz.Console))
 
 	v1.POST("/sessions/restricted", s.restrictedSignIn)
 	v1.GET("/me/cases", s.myCases, s.requireCaseUser)
@@ -73,13 +74,6 @@ const (
 )
 
 var evidenceRef = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:_./#-]{0,99}$`)
-
-func staffOnly(c echo.Context, roles ...string) error {
-	if caller(c).hasRole(roles...) {
-		return nil
-	}
-	return errForbidden("this needs one of the roles "+strings.Join(roles, ", "), "您没有执行此操作所需的角色")
-}
 
 func checkRefs(field string, refs []string) []validate.FieldError {
 	var out []validate.FieldError
@@ -117,7 +111,7 @@ type fraudReport struct {
 
 // openFraudCase stores the report and starts the verification (C2.2).
 func (s *server) openFraudCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator); err != nil {
+	if err := authorize(c, authz.FraudCaseOpen); err != nil {
 		return err
 	}
 	var req fraudReport
@@ -216,7 +210,7 @@ type violationReport struct {
 
 // openViolationCase stores the report and starts the case (C2.5).
 func (s *server) openViolationCase(c echo.Context) error {
-	if err := staffOnly(c, workflows.RoleInvestigator); err != nil {
+	if err := authorize(c, authz.ViolationCaseOpen); err != nil {
 		return err
 	}
 	var req violationReport

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/eligibility"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
@@ -35,14 +36,11 @@ import (
 func (s *server) catalogueRoutes(v1 *echo.Group) {
 	v1.GET("/services", s.listServices)
 	v1.GET("/services/:code", s.getService)
-	v1.GET("/service-catalogue", s.serviceCatalogue, s.requireStaff)
-	v1.POST("/services", s.createService, s.requireStaff)
-	v1.PATCH("/services/:code", s.renameService, s.requireStaff)
-	v1.POST("/services/:code/changes", s.changeService, s.requireStaff)
+	v1.GET("/service-catalogue", s.serviceCatalogue, s.allow(authz.Console))
+	v1.POST("/services", s.createService, s.allow(authz.Console))
+	v1.PATCH("/services/:code", s.renameService, s.allow(authz.Console))
+	v1.POST("/services/:code/changes", s.changeService, s.allow(authz.Console))
 }
-
-// catalogueEditors may change the catalogue.
-var catalogueEditors = []string{workflows.RoleTermsEditor, workflows.RoleAdministrator}
 
 var serviceCodeFormat = regexp.MustCompile(`^[a-z][a-z0-9_]{1,40}$`)
 
@@ -106,8 +104,7 @@ func (s *server) getService(c echo.Context) error {
 		return err
 	}
 	r := serviceRow(row)
-	p := caller(c)
-	if !r.Active && (p == nil || !p.hasRole(append(catalogueEditors, workflows.RoleAuditor)...)) {
+	if !r.Active && !may(c, authz.CatalogueRead) {
 		return errNotFound()
 	}
 	v, err := r.view()
@@ -123,7 +120,7 @@ type serviceChangeView = store.ServiceChange
 // serviceCatalogue lists every service, retired ones too, with its changes
 // (staff).
 func (s *server) serviceCatalogue(c echo.Context) error {
-	if err := requireRole(c, append(catalogueEditors, workflows.RoleAuditor)...); err != nil {
+	if err := authorize(c, authz.CatalogueRead); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -170,7 +167,7 @@ func serviceNames(nameZH, nameEN string, required bool) []validate.FieldError {
 }
 
 func (s *server) createService(c echo.Context) error {
-	if err := requireRole(c, catalogueEditors...); err != nil {
+	if err := authorize(c, authz.ServiceEdit); err != nil {
 		return err
 	}
 	var req struct {
@@ -220,7 +217,7 @@ func (s *server) createService(c echo.Context) error {
 // renameService changes a service's names: no user loses or gains anything,
 // so it takes effect at once without a campaign.
 func (s *server) renameService(c echo.Context) error {
-	if err := requireRole(c, catalogueEditors...); err != nil {
+	if err := authorize(c, authz.ServiceEdit); err != nil {
 		return err
 	}
 	var req struct {
@@ -283,7 +280,7 @@ func lockActiveService(ctx context.Context, tx *sqlx.Tx, code string) error {
 // changeService stores new rules or a retirement and starts the workflow
 // that applies it and tells the users holding the service (C2.7).
 func (s *server) changeService(c echo.Context) error {
-	if err := requireRole(c, catalogueEditors...); err != nil {
+	if err := authorize(c, authz.ServiceEdit); err != nil {
 		return err
 	}
 	var req struct {

@@ -15,7 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"hrss-backoffice/workflows"
+	"hrss-backoffice/internal/authz"
 )
 
 const (
@@ -25,9 +25,6 @@ const (
 	// stands for the bearer, so that the web UI decodes for a signed-in operator.
 	consoleSessionCookie = "hrss_session"
 )
-
-// CodecRoles may decode payloads; only administrators encode.
-var CodecRoles = []string{workflows.RoleOperator, workflows.RoleAdministrator, workflows.RoleAuditor}
 
 // CodecOrigin gives the origin (scheme://host[:port]) that may call /codec/*
 // from a browser: origin when set (CODEC_ALLOWED_ORIGIN), else the origin of
@@ -119,10 +116,10 @@ func (s *server) requireCodecCaller(encode bool) echo.MiddlewareFunc {
 			if p == nil {
 				return errUnauthenticated()
 			}
-			if encode && (p.Kind != "staff" || !p.hasRole(workflows.RoleAdministrator)) {
+			if encode && !may(c, authz.CodecEncode) {
 				return errForbidden("encoding payloads is for administrators", "仅管理员可编码载荷")
 			}
-			if p.Kind != "staff" || !p.hasRole(CodecRoles...) {
+			if !may(c, authz.CodecDecode) {
 				return errForbidden("the payload codec is for operators, administrators and auditors", "仅运维人员、管理员和审计员可使用载荷编解码")
 			}
 			return next(c)

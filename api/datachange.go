@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -32,7 +33,7 @@ func (s *server) personOf(ctx context.Context, q store.Q, accountID string, forU
 // the audit log. Name and ID number need a reviewed request.
 func (s *server) updateContact(c echo.Context) error {
 	p := caller(c)
-	if p.Kind != "user" {
+	if !may(c, authz.UserArea) {
 		return errUsersOnly()
 	}
 	var req struct {
@@ -129,7 +130,7 @@ func optional(m map[string]string, k string) any {
 // reviewer decides (a workflow); one pending request per account.
 func (s *server) requestDataChange(c echo.Context) error {
 	p := caller(c)
-	if p.Kind != "user" {
+	if !may(c, authz.UserArea) {
 		return errUsersOnly()
 	}
 	var req struct {
@@ -263,7 +264,7 @@ func (s *server) getDataChange(c echo.Context) error {
 		return err
 	}
 	row := dataChangeRow(stored)
-	if !(p.Kind == "user" && p.AccountID == row.AccountID) && !p.hasRole(activityReaderRoles...) {
+	if !(may(c, authz.DataChangeOwn) && p.AccountID == row.AccountID) && !may(c, authz.DataChangeRead) {
 		return errNotFound()
 	}
 	out := row.view()
@@ -291,7 +292,7 @@ func (s *server) myDataChanges(c echo.Context) error {
 
 // dataChangeQueue: pending name and ID number changes, oldest first.
 func (s *server) dataChangeQueue(c echo.Context) error {
-	if !caller(c).hasRole(counterRoles...) {
+	if !may(c, authz.DataChangeQueue) {
 		return errForbidden("only reviewers and supervisors see the data change queue", "仅审核人员和主管可以查看信息变更队列")
 	}
 	limit := 50
@@ -326,7 +327,7 @@ func (s *server) dataChangeQueue(c echo.Context) error {
 // decideDataChange: a reviewer approves or rejects (with a reason).
 func (s *server) decideDataChange(c echo.Context) error {
 	p := caller(c)
-	if !p.hasRole(counterRoles...) {
+	if !may(c, authz.DataChangeDecide) {
 		return errForbidden("only a reviewer or supervisor may decide a change of registration data", "仅审核人员或主管可以审核信息变更")
 	}
 	var req struct {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -30,10 +31,10 @@ import (
 //	GET  /v1/me/deregistration/{id}            user (own requests)
 //	POST /v1/me/deregistration/{id}/withdraw   user (own requests)
 func (s *server) deregistrationRoutes(g *echo.Group) {
-	g.POST("/me/deregistration", s.requestDeregistration, s.requireUser)
-	g.GET("/me/deregistration", s.myDeregistrations, s.requireUser)
-	g.GET("/me/deregistration/:id", s.getDeregistration, s.requireUser)
-	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.requireUser)
+	g.POST("/me/deregistration", s.requestDeregistration, s.allow(authz.UserArea))
+	g.GET("/me/deregistration", s.myDeregistrations, s.allow(authz.UserArea))
+	g.GET("/me/deregistration/:id", s.getDeregistration, s.allow(authz.UserArea))
+	g.POST("/me/deregistration/:id/withdraw", s.withdrawDeregistration, s.allow(authz.UserArea))
 }
 
 func httpRequestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }

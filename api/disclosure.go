@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -34,23 +34,18 @@ import (
 //	POST /v1/me/consents/{id}           user (own requests)
 //	GET  /v1/me/disclosures             user
 func (s *server) disclosureRoutes(g *echo.Group) {
-	g.POST("/disclosures", s.enterDisclosure, s.requireStaff)
-	g.GET("/disclosures", s.disclosureRegister, s.requireStaff)
-	g.GET("/disclosures/:id", s.getDisclosure, s.requireStaff)
-	g.POST("/disclosures/:id/decision", s.decideDisclosure, s.requireStaff)
-	g.POST("/disclosures/:id/export", s.exportDisclosure, s.requireStaff, s.requireReauth)
-	g.GET("/me/consents", s.myConsents, s.requireUser)
-	g.POST("/me/consents/:id", s.answerConsent, s.requireUser)
-	g.GET("/me/disclosures", s.myDisclosures, s.requireUser)
+	g.POST("/disclosures", s.enterDisclosure, s.allow(authz.Console))
+	g.GET("/disclosures", s.disclosureRegister, s.allow(authz.Console))
+	g.GET("/disclosures/:id", s.getDisclosure, s.allow(authz.Console))
+	g.POST("/disclosures/:id/decision", s.decideDisclosure, s.allow(authz.Console))
+	g.POST("/disclosures/:id/export", s.exportDisclosure, s.allow(authz.Console), s.requireReauth)
+	g.GET("/me/consents", s.myConsents, s.allow(authz.UserArea))
+	g.POST("/me/consents/:id", s.answerConsent, s.allow(authz.UserArea))
+	g.GET("/me/disclosures", s.myDisclosures, s.allow(authz.UserArea))
 }
 
-var (
-	disclosureEntryRoles    = []string{workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleAdministrator, workflows.RoleInvestigator}
-	disclosureRegisterRoles = []string{workflows.RoleAuditor, workflows.RoleSupervisor, workflows.RoleAdministrator}
-)
-
 func (s *server) enterDisclosure(c echo.Context) error {
-	if err := requireRole(c, disclosureEntryRoles...); err != nil {
+	if err := authorize(c, authz.DisclosureEnter); err != nil {
 		return err
 	}
 	var req struct {
@@ -232,11 +227,11 @@ func (s *server) loadDisclosure(ctx context.Context, id string) (disclosureView,
 func (s *server) disclosureRegister(c echo.Context) error {
 	enteredBy := ""
 	if c.QueryParam("mine") == "true" {
-		if err := requireRole(c, slices.Concat(disclosureEntryRoles, disclosureRegisterRoles)...); err != nil {
+		if err := authorize(c, authz.DisclosureReadOwn); err != nil {
 			return err
 		}
 		enteredBy = caller(c).StaffID
-	} else if err := requireRole(c, disclosureRegisterRoles...); err != nil {
+	} else if err := authorize(c, authz.DisclosureRegister); err != nil {
 		return err
 	}
 	limit := 50
@@ -275,8 +270,8 @@ func (s *server) getDisclosure(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !p.hasRole(disclosureRegisterRoles...) && v.EnteredBy != p.StaffID {
-		if p.hasRole(disclosureEntryRoles...) {
+	if !may(c, authz.DisclosureRegister) && v.EnteredBy != p.StaffID {
+		if may(c, authz.DisclosureEnter) {
 			return errNotFound()
 		}
 		return errForbidden("only the register's readers or the staff member who entered the request", "您无权查看该披露请求")
@@ -287,7 +282,7 @@ func (s *server) getDisclosure(c echo.Context) error {
 // decideDisclosure: a second staff member approves (the fields named, or
 // all requested) or refuses a law or service_need request.
 func (s *server) decideDisclosure(c echo.Context) error {
-	if err := requireRole(c, workflows.DisclosureApproverRoles...); err != nil {
+	if err := authorize(c, authz.DisclosureDecide); err != nil {
 		return err
 	}
 	var req struct {

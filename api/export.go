@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/store"
 )
 
@@ -34,7 +35,7 @@ const (
 )
 
 func (s *server) exportRoutes(g *echo.Group) {
-	g.GET("/me/export", s.myExport, s.requireUser)
+	g.GET("/me/export", s.myExport, s.allow(authz.UserArea))
 }
 
 // exportPart names one part of the document and the handler that answers it.

@@ -10,9 +10,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
-	"hrss-backoffice/workflows"
 )
 
 // Kiosks (issue 18, C1.5): a self-service kiosk is a registered device.
@@ -29,17 +29,10 @@ const KioskHeader = "X-Kiosk-Credential"
 var kioskCredentialPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
 func (s *server) kioskRoutes(v1 *echo.Group) {
-	v1.GET("/kiosks", s.listKiosks, s.requireStaff)
-	v1.POST("/kiosks", s.registerKiosk, s.requireStaff, s.requireReauth)
-	v1.POST("/kiosks/:id/credential", s.rotateKiosk, s.requireStaff, s.requireReauth)
-	v1.DELETE("/kiosks/:id", s.revokeKiosk, s.requireStaff, s.requireReauth)
-}
-
-func adminOnly(c echo.Context) error {
-	if !caller(c).hasRole(workflows.RoleAdministrator) {
-		return errForbidden("only an administrator manages kiosks", "仅管理员可以管理自助终端")
-	}
-	return nil
+	v1.GET("/kiosks", s.listKiosks, s.allow(authz.Console))
+	v1.POST("/kiosks", s.registerKiosk, s.allow(authz.Console), s.requireReauth)
+	v1.POST("/kiosks/:id/credential", s.rotateKiosk, s.allow(authz.Console), s.requireReauth)
+	v1.DELETE("/kiosks/:id", s.revokeKiosk, s.allow(authz.Console), s.requireReauth)
 }
 
 type kioskRow store.Kiosk
@@ -50,7 +43,7 @@ func (k kioskRow) view() map[string]any {
 }
 
 func (s *server) listKiosks(c echo.Context) error {
-	if err := adminOnly(c); err != nil {
+	if err := authorize(c, authz.KioskManage); err != nil {
 		return err
 	}
 	rows, err := store.Kiosks(c.Request().Context(), s.DB)
@@ -65,7 +58,7 @@ func (s *server) listKiosks(c echo.Context) error {
 }
 
 func (s *server) registerKiosk(c echo.Context) error {
-	if err := adminOnly(c); err != nil {
+	if err := authorize(c, authz.KioskManage); err != nil {
 		return err
 	}
 	var req struct {
@@ -126,7 +119,7 @@ func kioskByID(c echo.Context, tx *sqlx.Tx) (kioskRow, error) {
 }
 
 func (s *server) rotateKiosk(c echo.Context) error {
-	if err := adminOnly(c); err != nil {
+	if err := authorize(c, authz.KioskManage); err != nil {
 		return err
 	}
 	cred, err := newToken()
@@ -156,7 +149,7 @@ func (s *server) rotateKiosk(c echo.Context) error {
 }
 
 func (s *server) revokeKiosk(c echo.Context) error {
-	if err := adminOnly(c); err != nil {
+	if err := authorize(c, authz.KioskManage); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -218,7 +211,7 @@ func (s *server) registrationEntry(c echo.Context, claimed string) (entry, error
 			return e, err
 		}
 		e = entry{Channel: "kiosk", KioskID: k.ID, Office: k.Office}
-	case p != nil && p.Kind == "staff" && p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor):
+	case may(c, authz.CounterEntry):
 		office, err := store.StaffOffice(c.Request().Context(), s.DB, p.StaffID)
 		if err != nil {
 			return e, err

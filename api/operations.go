@@ -18,12 +18,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
-
-// OperationsRoles read the operators' page: runs that need attention.
-var OperationsRoles = []string{workflows.RoleOperator, workflows.RoleAdministrator, workflows.RoleAuditor}
 
 // Bounds of the attention scan (docs/operations.md, "Runs that need
 // attention"): closed runs of the last week, and at most this many open
@@ -65,7 +63,7 @@ func (s *server) operationsRoutes(g *echo.Group) {
 // activity that has been retrying for more than retrying_minutes (default
 // 10): the time since its ActivityTaskScheduled event.
 func (s *server) attentionRuns(c echo.Context) error {
-	if err := requireRole(c, OperationsRoles...); err != nil {
+	if err := authorize(c, authz.OperationsRead); err != nil {
 		return err
 	}
 	minutes := 10

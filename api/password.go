@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -28,26 +29,23 @@ import (
 func (s *server) passwordRoutes(v1 *echo.Group) {
 	// Compromise reports: the user, anyone by ID and mobile number, staff
 	// on a caller's behalf.
-	v1.POST("/me/security-reports", s.reportOwnCompromise, s.requireSignedIn)
+	v1.POST("/me/security-reports", s.reportOwnCompromise, s.allow(authz.SignedIn))
 	v1.POST("/security-reports", s.reportCompromiseAnonymously, s.evenAnswer())
-	v1.POST("/accounts/:id/security-reports", s.reportCompromiseForCaller, s.requireStaff)
+	v1.POST("/accounts/:id/security-reports", s.reportCompromiseForCaller, s.allow(authz.Console))
 	// In-person reset at a counter and the single pickup of its password.
-	v1.POST("/accounts/:id/password-reset", s.resetPassword, s.requireStaff)
-	v1.POST("/password-resets/:id/initial-password", s.pickUpResetPassword, s.requireStaff)
+	v1.POST("/accounts/:id/password-reset", s.resetPassword, s.allow(authz.Console))
+	v1.POST("/password-resets/:id/initial-password", s.pickUpResetPassword, s.allow(authz.Console))
 	// The activity record.
-	v1.GET("/me/activity", s.myActivity, s.requireSignedIn)
-	v1.GET("/accounts/:id/activity", s.accountActivity, s.requireStaff)
+	v1.GET("/me/activity", s.myActivity, s.allow(authz.SignedIn))
+	v1.GET("/accounts/:id/activity", s.accountActivity, s.allow(authz.Console))
 	// Registration data updates.
-	v1.PATCH("/me", s.updateContact, s.requireSignedIn)
-	v1.POST("/me/data-changes", s.requestDataChange, s.requireSignedIn)
-	v1.GET("/me/data-changes", s.myDataChanges, s.requireUser)
-	v1.GET("/data-changes/:id", s.getDataChange, s.requireSignedIn)
-	v1.GET("/review/data-changes", s.dataChangeQueue, s.requireStaff)
-	v1.POST("/data-changes/:id/decision", s.decideDataChange, s.requireStaff)
+	v1.PATCH("/me", s.updateContact, s.allow(authz.SignedIn))
+	v1.POST("/me/data-changes", s.requestDataChange, s.allow(authz.SignedIn))
+	v1.GET("/me/data-changes", s.myDataChanges, s.allow(authz.UserArea))
+	v1.GET("/data-changes/:id", s.getDataChange, s.allow(authz.SignedIn))
+	v1.GET("/review/data-changes", s.dataChangeQueue, s.allow(authz.Console))
+	v1.POST("/data-changes/:id/decision", s.decideDataChange, s.allow(authz.Console))
 }
-
-// Roles that work at a service office counter.
-var counterRoles = []string{workflows.RoleReviewer, workflows.RoleSupervisor}
 
 func errUsersOnly() *Error {
 	return errForbidden("only a user account may do this", "仅个人用户可以办理此项")
@@ -115,7 +113,7 @@ func reportAccepted(c echo.Context, location, reportID string, st workflows.Comp
 // risk. The account is locked and every session, this one included, ends.
 func (s *server) reportOwnCompromise(c echo.Context) error {
 	p := caller(c)
-	if p.Kind != "user" {
+	if !may(c, authz.UserArea) {
 		return errUsersOnly()
 	}
 	var req reportRequest
@@ -141,7 +139,7 @@ func (s *server) reportOwnCompromise(c echo.Context) error {
 // user who called or came in.
 func (s *server) reportCompromiseForCaller(c echo.Context) error {
 	p := caller(c)
-	if !p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleInvestigator) {
+	if !may(c, authz.CompromiseReportForCaller) {
 		return errForbidden("only a reviewer, supervisor or investigator may report for a caller", "仅审核人员、主管或调查人员可以代为报告")
 	}
 	var req reportRequest
@@ -264,7 +262,7 @@ func (s *server) reportCompromiseAnonymously(c echo.Context) error {
 // through its compromise workflow, which lifts the lock.
 func (s *server) resetPassword(c echo.Context) error {
 	p := caller(c)
-	if !p.hasRole(counterRoles...) {
+	if !may(c, authz.PasswordReset) {
 		return errForbidden("only a reviewer or supervisor at a service office may reset a password", "仅经办服务机构的审核人员或主管可以重置密码")
 	}
 	var req struct {
@@ -419,7 +417,7 @@ func (s *server) resetUnlocked(ctx context.Context, resetID, accountID, office s
 // pickUpResetPassword: the reviewer who reset the password picks the new
 // initial password up, once, within the pickup window.
 func (s *server) pickUpResetPassword(c echo.Context) error {
-	if !caller(c).hasRole(counterRoles...) {
+	if !may(c, authz.PasswordResetPickup) {
 		return errForbidden("only the reviewer who reset the password may pick it up", "仅办理重置的工作人员可以领取初始密码")
 	}
 	id := c.Param("id")

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -144,11 +145,11 @@ func (s *server) pickUpInitialPassword(c echo.Context) error {
 	if p == nil {
 		return errUnauthenticated()
 	}
-	if p.Kind != "staff" {
+	if !may(c, authz.Console) {
 		return errForbidden("staff only", "仅限工作人员")
 	}
 	id := c.Param("id")
-	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
+	if !may(c, authz.InitialPasswordPickup) {
 		return errForbidden("only the reviewer who approved may pick up the initial password", "仅作出批准决定的审核人员可以领取初始密码")
 	}
 	out, err := s.pickUpCredential(c, activities.RegistrationPickupKey(id), "account.initial_password_picked_up",

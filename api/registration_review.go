@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/eligibility"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
@@ -48,7 +49,7 @@ func (s *server) decide(c echo.Context) error {
 		return err
 	}
 	if acc != staffAccess {
-		if caller(c).hasRole(workflows.AllRoles...) {
+		if may(c, authz.Console) {
 			return errNotFound()
 		}
 		return errForbidden("only a reviewer or supervisor may decide", "仅审核人员或主管可以作出审核决定")
@@ -111,7 +112,7 @@ func decodeCursor(s string) (time.Time, string, bool) {
 // reviewQueue lists pending applications oldest first, with their waiting
 // time and service-level state (C2.1).
 func (s *server) reviewQueue(c echo.Context) error {
-	if !caller(c).hasRole(workflows.RoleReviewer, workflows.RoleSupervisor) {
+	if !may(c, authz.ReviewQueue) {
 		return errForbidden("only reviewers and supervisors see the review queue", "仅审核人员和主管可以查看审核队列")
 	}
 	limit := 50

@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -249,7 +250,7 @@ const (
 // accessTo checks the follow token (constant time) or a staff session with
 // a review role.
 func (s *server) accessTo(c echo.Context, id string) (access, error) {
-	if p := caller(c); p != nil && p.hasRole(workflows.RoleReviewer, workflows.RoleSupervisor, workflows.RoleAdministrator) {
+	if may(c, authz.RegistrationStaffAccess) {
 		exists, err := store.ApplicationExists(c.Request().Context(), s.DB, id)
 		if exists {
 			return staffAccess, err

@@ -37,8 +37,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
-	"hrss-backoffice/workflows"
 )
 
 const (
@@ -61,10 +61,10 @@ var (
 
 func (s *server) secondFactorRoutes(v1 *echo.Group) {
 	v1.POST("/sessions/second-factor", s.answerSecondFactor)
-	v1.POST("/sessions/reauth", s.reauthenticate, s.requireSignedIn)
-	v1.POST("/me/second-factor", s.enrolSecondFactor, s.requireSignedIn)
-	v1.POST("/me/second-factor/confirm", s.confirmSecondFactor, s.requireSignedIn)
-	v1.DELETE("/staff/:id/second-factor", s.resetStaffSecondFactor, s.requireStaff, s.requireReauth)
+	v1.POST("/sessions/reauth", s.reauthenticate, s.allow(authz.SignedIn))
+	v1.POST("/me/second-factor", s.enrolSecondFactor, s.allow(authz.SignedIn))
+	v1.POST("/me/second-factor/confirm", s.confirmSecondFactor, s.allow(authz.SignedIn))
+	v1.DELETE("/staff/:id/second-factor", s.resetStaffSecondFactor, s.allow(authz.Console), s.requireReauth)
 }
 
 // resetStaffSecondFactor: an administrator removes another member's factor
@@ -74,7 +74,7 @@ func (s *server) secondFactorRoutes(v1 *echo.Group) {
 // (api/foureyes.go).
 func (s *server) resetStaffSecondFactor(c echo.Context) error {
 	p := caller(c)
-	if !p.hasRole(workflows.RoleAdministrator) {
+	if !may(c, authz.StaffSecondFactorReset) {
 		return errForbidden("only an administrator may reset a staff member's second factor", "仅管理员可以重置工作人员的动态验证码")
 	}
 	id := c.Param("id")

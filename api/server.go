@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/payloadcodec"
@@ -196,24 +197,24 @@ func New(d Deps) (*echo.Echo, error) {
 
 	v1.POST("/registrations", s.submitRegistration, s.evenAnswer("already_registered", "application_open"))
 	v1.GET("/registrations/:id", s.getRegistration)
-	v1.POST("/registrations/:id/decision", s.decide, s.requireStaff)
+	v1.POST("/registrations/:id/decision", s.decide, s.allow(authz.Console))
 	v1.POST("/registrations/:id/supplement", s.supplement)
 	v1.POST("/registrations/:id/withdraw", s.withdraw)
 	v1.POST("/registrations/:id/initial-password", s.pickUpInitialPassword)
-	v1.GET("/review/queue", s.reviewQueue, s.requireStaff)
+	v1.GET("/review/queue", s.reviewQueue, s.allow(authz.Console))
 
 	v1.POST("/sessions", s.signIn)
 	s.secondFactorRoutes(v1)
-	v1.DELETE("/sessions/current", s.signOut, s.requireSignedIn)
-	v1.GET("/me", s.me, s.requireSignedIn)
-	v1.PUT("/me/password", s.changePassword, s.requireSignedIn)
+	v1.DELETE("/sessions/current", s.signOut, s.allow(authz.SignedIn))
+	v1.GET("/me", s.me, s.allow(authz.SignedIn))
+	v1.PUT("/me/password", s.changePassword, s.allow(authz.SignedIn))
 
-	v1.POST("/staff", s.createStaff, s.requireStaff, s.requireReauth)
-	v1.GET("/staff", s.listStaff, s.requireStaff)
-	v1.PATCH("/staff/:id", s.updateStaff, s.requireStaff, s.requireReauth)
-	v1.PUT("/staff/:id/password", s.setStaffPassword, s.requireStaff, s.requireReauth)
-	v1.GET("/staff/notices", s.staffNotices, s.requireStaff)
-	v1.POST("/accounts/search", s.searchAccounts, s.requireStaff)
+	v1.POST("/staff", s.createStaff, s.allow(authz.Console), s.requireReauth)
+	v1.GET("/staff", s.listStaff, s.allow(authz.Console))
+	v1.PATCH("/staff/:id", s.updateStaff, s.allow(authz.Console), s.requireReauth)
+	v1.PUT("/staff/:id/password", s.setStaffPassword, s.allow(authz.Console), s.requireReauth)
+	v1.GET("/staff/notices", s.staffNotices, s.allow(authz.Console))
+	v1.POST("/accounts/search", s.searchAccounts, s.allow(authz.Console))
 
 	// Each process registers its routes here, from its own file.
 	s.caseRoutes(v1)

@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
@@ -31,7 +32,7 @@ import (
 // administrator stays one (checked again when the change is applied).
 func (s *server) updateStaff(c echo.Context) error {
 	p := caller(c)
-	if !p.hasRole(workflows.RoleAdministrator) {
+	if !may(c, authz.StaffUpdate) {
 		return errForbidden("only an administrator may change staff", "仅管理员可以修改工作人员")
 	}
 	var req struct {
@@ -163,7 +164,7 @@ func sortedCopy(in []string) []string {
 // password with PUT /v1/me/password instead.
 func (s *server) setStaffPassword(c echo.Context) error {
 	p := caller(c)
-	if !p.hasRole(workflows.RoleAdministrator) {
+	if !may(c, authz.StaffSetPassword) {
 		return errForbidden("only an administrator may set a staff member's password", "仅管理员可以为工作人员设置密码")
 	}
 	var req struct {

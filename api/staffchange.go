@@ -34,15 +34,16 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/workflows"
 )
 
 func (s *server) staffChangeRoutes(v1 *echo.Group) {
-	v1.GET("/staff-changes", s.listStaffChanges, s.requireStaff)
-	v1.GET("/staff-changes/:id", s.getStaffChange, s.requireStaff)
-	v1.POST("/staff-changes/:id/approve", s.approveStaffChange, s.requireStaff, s.requireReauth)
-	v1.POST("/staff-changes/:id/refuse", s.refuseStaffChange, s.requireStaff, s.requireReauth)
+	v1.GET("/staff-changes", s.listStaffChanges, s.allow(authz.Console))
+	v1.GET("/staff-changes/:id", s.getStaffChange, s.allow(authz.Console))
+	v1.POST("/staff-changes/:id/approve", s.approveStaffChange, s.allow(authz.Console), s.requireReauth)
+	v1.POST("/staff-changes/:id/refuse", s.refuseStaffChange, s.allow(authz.Console), s.requireReauth)
 }
 
 // staffChangeView is a request as the API shows it.
@@ -95,17 +96,10 @@ func (s *server) loadStaffChange(ctx context.Context, id string) (staffChangeVie
 	return v, nil
 }
 
-func requireAdministrator(c echo.Context) error {
-	if !caller(c).hasRole(workflows.RoleAdministrator) {
-		return errForbidden("only an administrator may see or decide staff changes", "仅管理员可以查看或审批工作人员变更")
-	}
-	return nil
-}
-
 // listStaffChanges lists requests, newest first (GET /v1/staff-changes;
 // administrator); ?status=pending for the ones waiting.
 func (s *server) listStaffChanges(c echo.Context) error {
-	if err := requireAdministrator(c); err != nil {
+	if err := authorize(c, authz.StaffChangeDecide); err != nil {
 		return err
 	}
 	status := c.QueryParam("status")
@@ -126,7 +120,7 @@ func (s *server) listStaffChanges(c echo.Context) error {
 }
 
 func (s *server) getStaffChange(c echo.Context) error {
-	if err := requireAdministrator(c); err != nil {
+	if err := authorize(c, authz.StaffChangeDecide); err != nil {
 		return err
 	}
 	v, err := s.loadStaffChange(c.Request().Context(), c.Param("id"))
@@ -332,7 +326,7 @@ func (s *server) refuseStaffChange(c echo.Context) error {
 }
 
 func (s *server) decideStaffChangeRoute(c echo.Context, decision string) error {
-	if err := requireAdministrator(c); err != nil {
+	if err := authorize(c, authz.StaffChangeDecide); err != nil {
 		return err
 	}
 	var req struct {

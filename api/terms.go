@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
@@ -37,21 +38,21 @@ import (
 //	POST /v1/announcements                            administrator
 //	GET /v1/announcements                             anyone
 func (s *server) termsRoutes(v1 *echo.Group) {
-	v1.POST("/terms", s.draftTerms, s.requireStaff)
+	v1.POST("/terms", s.draftTerms, s.allow(authz.Console))
 	v1.GET("/terms", s.listTerms)
 	v1.GET("/terms/:version", s.getTerms)
-	v1.POST("/terms/:version/publish", s.publishTerms, s.requireStaff)
-	v1.GET("/terms/:version/campaign", s.campaignProgress, s.requireStaff)
-	v1.POST("/terms/:version/campaign/pause", s.pauseCampaign(workflows.UpdatePause), s.requireStaff)
-	v1.POST("/terms/:version/campaign/resume", s.pauseCampaign(workflows.UpdateResume), s.requireStaff)
+	v1.POST("/terms/:version/publish", s.publishTerms, s.allow(authz.Console))
+	v1.GET("/terms/:version/campaign", s.campaignProgress, s.allow(authz.Console))
+	v1.POST("/terms/:version/campaign/pause", s.pauseCampaign(workflows.UpdatePause), s.allow(authz.Console))
+	v1.POST("/terms/:version/campaign/resume", s.pauseCampaign(workflows.UpdateResume), s.allow(authz.Console))
 
-	v1.GET("/me/notices", s.myNotices, s.requireUser)
-	v1.GET("/me/terms", s.myTerms, s.requireUser)
-	v1.GET("/me/terms/:version", s.myTermsVersion, s.requireUser)
-	v1.POST("/me/terms/:version/accept", s.acceptTerms, s.requireUser)
-	v1.POST("/me/terms/:version/reject", s.rejectTerms, s.requireUser)
+	v1.GET("/me/notices", s.myNotices, s.allow(authz.UserArea))
+	v1.GET("/me/terms", s.myTerms, s.allow(authz.UserArea))
+	v1.GET("/me/terms/:version", s.myTermsVersion, s.allow(authz.UserArea))
+	v1.POST("/me/terms/:version/accept", s.acceptTerms, s.allow(authz.UserArea))
+	v1.POST("/me/terms/:version/reject", s.rejectTerms, s.allow(authz.UserArea))
 
-	v1.POST("/announcements", s.createAnnouncement, s.requireStaff)
+	v1.POST("/announcements", s.createAnnouncement, s.allow(authz.Console))
 	v1.GET("/announcements", s.listAnnouncements)
 }
 
@@ -64,7 +65,7 @@ func fieldError(field, code, zh, en string) validate.FieldError {
 // ---- drafting and publishing (terms editor) ----
 
 func (s *server) draftTerms(c echo.Context) error {
-	if err := requireRole(c, workflows.RoleTermsEditor, workflows.RoleAdministrator); err != nil {
+	if err := authorize(c, authz.TermsDraft); err != nil {
 		return err
 	}
 	var req struct {
@@ -144,7 +145,7 @@ func (s *server) getTerms(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !ok || (!t.PublishedAt.Valid && (caller(c) == nil || !caller(c).hasRole(workflows.RoleTermsEditor, workflows.RoleAdministrator))) {
+	if !ok || (!t.PublishedAt.Valid && !may(c, authz.TermsDraftRead)) {
 		return errNotFound()
 	}
 	return c.JSON(http.StatusOK, t.json())
@@ -154,7 +155,7 @@ func (s *server) getTerms(c echo.Context) error {
 // published ones to anyone, drafts too to terms editors and
 // administrators, who otherwise could only open a draft by its number.
 func (s *server) listTerms(c echo.Context) error {
-	drafts := caller(c) != nil && caller(c).hasRole(workflows.RoleTermsEditor, workflows.RoleAdministrator)
+	drafts := may(c, authz.TermsDraftRead)
 	items, err := store.ListTermsVersions(c.Request().Context(), s.DB, drafts)
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ func campaignSettings() workflows.CampaignSettings {
 // publishTerms starts the version's campaign (terms/<version>) once.
 // Publishing again starts nothing and answers 200 with the same Location.
 func (s *server) publishTerms(c echo.Context) error {
-	if err := requireRole(c, workflows.RoleTermsEditor, workflows.RoleAdministrator); err != nil {
+	if err := authorize(c, authz.TermsPublish); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -237,7 +238,7 @@ func (s *server) publishTerms(c echo.Context) error {
 // campaignProgress combines the durable counters (Postgres) with the live
 // state of the run (the workflow's progress query).
 func (s *server) campaignProgress(c echo.Context) error {
-	if err := requireRole(c, workflows.RoleTermsEditor, workflows.RoleAdministrator, workflows.RoleAuditor); err != nil {
+	if err := authorize(c, authz.CampaignProgress); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/messages"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
@@ -140,7 +141,7 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 	switch req.Purpose {
 	case PurposeRegistration:
 	case PurposeContactChange:
-		if p == nil || p.Kind != "user" {
+		if !may(c, authz.UserArea) {
 			return errForbidden("a code to change the mobile number is for a signed-in user", "仅登录的个人用户可以申请更换手机号的验证码")
 		}
 	case PurposePickup:

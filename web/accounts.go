@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/apitypes"
+	"hrss-backoffice/internal/authz"
 )
 
 // An account in the console: its activity record with its password and
@@ -137,8 +138,8 @@ func (a *app) showAccount(c echo.Context, status int, v view) error {
 		return err
 	}
 	id := c.Param("id")
-	d := accountConsoleData{ID: id, Documents: identityDocuments, Resetter: hasRole(me.Staff.Roles, "reviewer", "supervisor"),
-		Reporter: hasRole(me.Staff.Roles, "reviewer", "supervisor", "investigator")}
+	d := accountConsoleData{ID: id, Documents: identityDocuments, Resetter: mayStaff(me.Staff.Roles, authz.PasswordReset),
+		Reporter: mayStaff(me.Staff.Roles, authz.CompromiseReportForCaller)}
 	path := "/v1/accounts/" + url.PathEscape(id) + "/activity?limit=50"
 	if after := c.QueryParam("after"); after != "" {
 		path += "&after=" + url.QueryEscape(after)

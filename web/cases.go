@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // Cases and sanctions in the console for investigators, supervisors and
@@ -123,7 +125,7 @@ func (a *app) casesPage(c echo.Context) error {
 	if done {
 		return err
 	}
-	d := caseListData{States: caseStates, Opener: hasRole(me.Staff.Roles, "investigator")}
+	d := caseListData{States: caseStates, Opener: mayStaff(me.Staff.Roles, authz.FraudCaseOpen)}
 	q := url.Values{}
 	if k := c.QueryParam("kind"); k == "fraud" || k == "violation" {
 		q.Set("kind", k)
@@ -164,7 +166,7 @@ func (a *app) showCase(c echo.Context, status int, v view) error {
 	if done {
 		return err
 	}
-	d := caseData{Reasons: caseReasons, Fields: regFields, Decider: hasRole(me.Staff.Roles, "investigator", "supervisor")}
+	d := caseData{Reasons: caseReasons, Fields: regFields, Decider: mayStaff(me.Staff.Roles, authz.CaseDecide)}
 	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/cases/"+url.PathEscape(c.Param("id")), nil, &d.Case); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err
@@ -232,7 +234,7 @@ func (a *app) showSanction(c echo.Context, status int, v view) error {
 	if done {
 		return err
 	}
-	d := caseData{LiftReasons: liftReasons, AppealReason: appealReason, Decider: hasRole(me.Staff.Roles, "investigator", "supervisor")}
+	d := caseData{LiftReasons: liftReasons, AppealReason: appealReason, Decider: mayStaff(me.Staff.Roles, authz.SanctionCorrectionReview)}
 	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/sanctions/"+url.PathEscape(c.Param("id")), nil, &d.Case); e != nil {
 		if done, err := needSignIn(c, e); done {
 			return err

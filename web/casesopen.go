@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // Opening cases in the console: a fraud verification against an account or
@@ -90,7 +92,7 @@ func (a *app) investigatorOnly(c echo.Context) (bool, error) {
 	if done {
 		return true, err
 	}
-	if !hasRole(me.Staff.Roles, "investigator") {
+	if !mayStaff(me.Staff.Roles, authz.FraudCaseOpen) || !mayStaff(me.Staff.Roles, authz.ViolationCaseOpen) {
 		return true, fail(c, newAPIError(http.StatusForbidden, "forbidden",
 			text("zh", "copen.only_investigators"), text("en", "copen.only_investigators")))
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // The service catalogue in the console (C1.4, C2.7, C3.4(6)) for terms
@@ -111,7 +113,7 @@ func (a *app) showServices(c echo.Context, status int, v view, target string) er
 	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/service-catalogue", nil, &d); e != nil {
 		return fail(c, e)
 	}
-	d.Editor = hasRole(me.Staff.Roles, "terms_editor", "administrator")
+	d.Editor = mayStaff(me.Staff.Roles, authz.ServiceEdit)
 	d.Target = target
 	v.Title, v.Data = "svc.title", d
 	return render(c, status, "catalogue/services.html", v)

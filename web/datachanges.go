@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/apitypes"
+	"hrss-backoffice/internal/authz"
 )
 
 // The review of name and ID number changes (C3.2) in the console: the
@@ -145,7 +146,7 @@ func (a *app) showDataChange(c echo.Context, status int, v view) error {
 	if done {
 		return err
 	}
-	d := dataChangeData{Decider: hasRole(me.Staff.Roles, "reviewer", "supervisor")}
+	d := dataChangeData{Decider: mayStaff(me.Staff.Roles, authz.DataChangeDecide)}
 	id := c.Param("id")
 	if e := a.call(c, asSignedIn, http.MethodGet, "/v1/data-changes/"+url.PathEscape(id), nil, &d.Change.DataChange); e != nil {
 		if done, err := needSignIn(c, e); done {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/apitypes"
+	"hrss-backoffice/internal/authz"
 )
 
 // Disclosure requests in the console (C2.3): personal data leaves only with
@@ -35,12 +36,6 @@ func (a *app) disclosurePages() {
 }
 
 var (
-	// The roles as the API has them (api/disclosure.go); a hint for what
-	// the pages offer, the API decides.
-	disclosureFilers    = []string{"reviewer", "supervisor", "administrator", "investigator"}
-	disclosureReaders   = []string{"auditor", "supervisor", "administrator"}
-	disclosureApprovers = []string{"supervisor", "administrator"}
-
 	disclosureStates = []string{"received", "awaiting_consent", "awaiting_approval", "approved", "delivered", "refused", "expired"}
 	disclosureBases  = []string{"law", "user_authorised", "service_need"}
 	// disclosableFields are the field codes a request may name (activities.DisclosableFields).
@@ -152,7 +147,7 @@ func (a *app) disclosureRegisterPage(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/console/disclosures/"+n)
 		}
 	}
-	d := disclosureListData{Reader: hasRole(me.Staff.Roles, disclosureReaders...), Filer: hasRole(me.Staff.Roles, disclosureFilers...),
+	d := disclosureListData{Reader: mayStaff(me.Staff.Roles, authz.DisclosureRegister), Filer: mayStaff(me.Staff.Roles, authz.DisclosureEnter),
 		States: disclosureStates, Bases: disclosureBases}
 	v := view{Title: "disc.title", Fields: map[string][]fieldError{}}
 	status := http.StatusOK
@@ -233,7 +228,7 @@ func (a *app) showNewDisclosure(c echo.Context, status int, v view) error {
 	}
 	// The form is not offered to a role the API would refuse (its POST
 	// still gets the API's own refusal).
-	if !hasRole(me.Staff.Roles, disclosureFilers...) {
+	if !mayStaff(me.Staff.Roles, authz.DisclosureEnter) {
 		return fail(c, newAPIError(http.StatusForbidden, "forbidden",
 			text("zh", "disc.not_filer"), text("en", "disc.not_filer")))
 	}
@@ -328,7 +323,7 @@ func (a *app) showDisclosure(c echo.Context, status int, v view) error {
 	dd := disclosure{out.Disclosure}
 	d := disclosureData{D: dd, RunURL: out.WorkflowURL, SearchURL: disclosureSearchURL(out.WorkflowURL, dd.ID), MeID: me.Staff.ID,
 		UserDecide: dd.Basis == "user_authorised"}
-	approver := hasRole(me.Staff.Roles, disclosureApprovers...)
+	approver := mayStaff(me.Staff.Roles, authz.DisclosureDecide)
 	waiting := dd.Status == "awaiting_approval" && !d.UserDecide
 	d.Decider = approver && waiting && dd.EnteredBy != me.Staff.ID
 	d.SelfFiled = approver && waiting && dd.EnteredBy == me.Staff.ID

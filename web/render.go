@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // view is what every page template gets. Handlers fill the page's part;
@@ -159,6 +161,9 @@ func funcs(lang string) template.FuncMap {
 			}
 			return false
 		},
+		// may: the staff member holding roles may do the action named
+		// (internal/authz), e.g. {{if may $roles "case.read"}}.
+		"may": func(roles []string, action string) bool { return mayStaff(roles, authz.Action(action)) },
 		"formHas": func(form url.Values, key, x string) bool {
 			for _, s := range form[key] {
 				if s == x {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/apitypes"
+	"hrss-backoffice/internal/authz"
 )
 
 // The reviewer's console: the queue (GET /v1/review/queue), an
@@ -115,7 +116,7 @@ func (a *app) staffOnly(c echo.Context) (*meAnswer, bool, error) {
 	if e != nil {
 		return nil, true, fail(c, e)
 	}
-	if me.Kind != "staff" {
+	if !authz.AdmitsKind(me.Kind, authz.Console) {
 		return nil, true, c.Redirect(http.StatusSeeOther, "/account")
 	}
 	if me.MustEnrol { // the second factor first (web/secondfactor.go)
@@ -152,8 +153,8 @@ func (a *app) console(c echo.Context) error {
 		names[i] = text(lang, "role."+r)
 	}
 	d := consoleData{Me: me, Roles: strings.Join(names, lang2(lang, "、", ", ")),
-		Reviewer: hasRole(me.Staff.Roles, "reviewer", "supervisor"),
-		Admin:    hasRole(me.Staff.Roles, "administrator")}
+		Reviewer: mayStaff(me.Staff.Roles, authz.ReviewQueue),
+		Admin:    mayStaff(me.Staff.Roles, authz.StaffList)}
 	if d.Reviewer {
 		path := "/v1/review/queue"
 		if after := c.QueryParam("after"); after != "" {

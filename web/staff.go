@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/apitypes"
+	"hrss-backoffice/internal/authz"
 )
 
 // Staff management for administrators: the list (GET /v1/staff), a new
@@ -27,7 +28,7 @@ func (a *app) staffPages() {
 }
 
 // roles are the staff roles, in the order the form lists them.
-var roles = []string{"reviewer", "supervisor", "administrator", "investigator", "terms_editor", "auditor", "operator"}
+var roles = authz.AllRoles
 
 func init() {
 	addMessages(map[string][2]string{

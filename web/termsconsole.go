@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // Terms revisions in the console for terms editors and administrators: a
@@ -199,7 +201,7 @@ func (a *app) showAnnouncements(c echo.Context, status int, v view) error {
 	if done {
 		return err
 	}
-	if !hasRole(me.Staff.Roles, "administrator") {
+	if !mayStaff(me.Staff.Roles, authz.AnnouncementCreate) {
 		// The list is public; the page is the administrator's form.
 		return fail(c, newAPIError(http.StatusForbidden, "forbidden",
 			"只有管理员可以发布公告", "only administrators publish announcements"))

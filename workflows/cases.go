@@ -73,8 +73,6 @@ func earliest(ds ...deadline) deadline {
 	return best
 }
 
-func isStaffWith(a Actor, roles ...string) bool { return a.HasRole(roles...) }
-
 func allIn(values, allowed []string) bool {
 	for _, v := range values {
 		if !slices.Contains(allowed, v) {

@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // CompromiseLock is the account's answer to a report of illegal use or a
@@ -65,7 +66,7 @@ func (c *compromise) validateReport(req ReportRequest) error {
 }
 
 func (c *compromise) validateReset(req ResetRequest) error {
-	if !req.Actor.HasRole(RoleReviewer, RoleSupervisor) {
+	if !req.Actor.May(authz.PasswordReset) {
 		return forbidden("only a reviewer or supervisor at a service office may reset a password")
 	}
 	if req.ResetID == "" {

@@ -7,10 +7,11 @@
 package workflows
 
 import (
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"hrss-backoffice/internal/authz"
 )
 
 // DefaultTaskQueue is the task queue the worker polls unless configured.
@@ -24,17 +25,18 @@ var (
 	SearchStatus = temporal.NewSearchAttributeKeyKeyword("HrssStatus")
 )
 
-// Staff roles (C1.4).
+// Staff roles (C1.4). The policy (internal/authz) owns the names; what
+// each role may do is its table.
 const (
-	RoleReviewer      = "reviewer"
-	RoleSupervisor    = "supervisor"
-	RoleAdministrator = "administrator"
-	RoleInvestigator  = "investigator"
-	RoleTermsEditor   = "terms_editor"
-	RoleAuditor       = "auditor"
+	RoleReviewer      = authz.RoleReviewer
+	RoleSupervisor    = authz.RoleSupervisor
+	RoleAdministrator = authz.RoleAdministrator
+	RoleInvestigator  = authz.RoleInvestigator
+	RoleTermsEditor   = authz.RoleTermsEditor
+	RoleAuditor       = authz.RoleAuditor
 	// RoleOperator runs the system: reads runs in the Temporal web UI
 	// (decoding their payloads) and the operations pages (docs/operations.md).
-	RoleOperator = "operator"
+	RoleOperator = authz.RoleOperator
 )
 
 // AllRoles lists every staff role the system knows.
@@ -49,18 +51,9 @@ type Actor struct {
 	Roles []string `json:"roles,omitempty"`
 }
 
-// HasRole reports whether a staff actor holds one of roles.
-func (a Actor) HasRole(roles ...string) bool {
-	if a.Kind != "staff" {
-		return false
-	}
-	for _, r := range roles {
-		if slices.Contains(a.Roles, r) {
-			return true
-		}
-	}
-	return false
-}
+// May reports whether the actor may do a under the authorization policy
+// (internal/authz); the object rule, if any, is the caller's to check.
+func (a Actor) May(x authz.Action) bool { return authz.Allows(a.Roles, a.Kind, x) }
 
 // Error types carried by update rejections and workflow failures; the API
 // maps them to HTTP status codes.

@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // DataChangeReview is a user's request to change the registered name or ID
@@ -66,7 +67,7 @@ type dataChange struct {
 }
 
 func (d *dataChange) validate(req DataChangeDecision) error {
-	if !req.Actor.HasRole(RoleReviewer, RoleSupervisor) {
+	if !req.Actor.May(authz.DataChangeDecide) {
 		return forbidden("only a reviewer or supervisor may decide a change of registration data")
 	}
 	switch req.Decision {

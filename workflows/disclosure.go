@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // DisclosureRequest runs one request to disclose a user's registration
@@ -92,7 +93,7 @@ func (d *disclosure) validateConsent(req ConsentAnswer) error {
 }
 
 func (d *disclosure) validateDecision(req DisclosureDecision) error {
-	if !req.Actor.HasRole(DisclosureApproverRoles...) {
+	if !req.Actor.May(authz.DisclosureDecide) {
 		return forbidden("only a supervisor or an administrator may approve a disclosure")
 	}
 	switch req.Decision {

@@ -31,10 +31,6 @@ const (
 	SignalDisclosureDelivered = "disclosure_delivered"
 )
 
-// DisclosureApproverRoles may approve a law or service_need disclosure
-// entered by somebody else.
-var DisclosureApproverRoles = []string{RoleSupervisor, RoleAdministrator}
-
 // DisclosureInput starts a disclosure request; its content is in Postgres.
 type DisclosureInput struct {
 	RequestID string `json:"request_id"`

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // FraudVerification is the verification of registration data suspected to
@@ -77,7 +78,7 @@ func (f *fraudCase) validateAnswer(req CaseAnswer) error {
 }
 
 func (f *fraudCase) validateDecision(req FraudDecision) error {
-	if !isStaffWith(req.Actor, RoleInvestigator, RoleSupervisor) {
+	if !req.Actor.May(authz.CaseDecide) {
 		return forbidden("only an investigator or a supervisor may decide a fraud case")
 	}
 	switch req.Decision {

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // a is only used for activity method references; the worker registers the
@@ -89,7 +90,7 @@ func (r *registration) setup(ctx workflow.Context) error {
 // ---- update validators: a refused request never enters the history ----
 
 func (r *registration) validateDecision(req DecisionRequest) error {
-	if !req.Actor.HasRole(RoleReviewer, RoleSupervisor) {
+	if !req.Actor.May(authz.RegistrationDecide) {
 		return forbidden("only a reviewer or supervisor may decide a registration")
 	}
 	switch req.Decision {

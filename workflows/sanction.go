@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // Sanction is one restriction on an account: a suspension or a
@@ -112,7 +113,7 @@ func (s *sanction) validateAppeal(req SanctionAppeal) error {
 }
 
 func (s *sanction) validateAppealDecision(req AppealDecision) error {
-	if !isStaffWith(req.Actor, RoleSupervisor, RoleInvestigator) {
+	if !req.Actor.May(authz.SanctionAppealDecide) {
 		return forbidden("only a supervisor or an investigator may decide an appeal")
 	}
 	if req.Actor.ID == s.in.ImposedBy {
@@ -137,7 +138,7 @@ func (s *sanction) validateAppealDecision(req AppealDecision) error {
 }
 
 func (s *sanction) validateLift(req LiftRequest) error {
-	if !isStaffWith(req.Actor, RoleSupervisor) {
+	if !req.Actor.May(authz.SanctionLift) {
 		return forbidden("only a supervisor may lift a suspension")
 	}
 	if !slices.Contains(LiftReasonCodes, req.ReasonCode) {
@@ -169,7 +170,7 @@ func (s *sanction) validateReport(req CorrectionReport) error {
 }
 
 func (s *sanction) validateReview(req CorrectionReview) error {
-	if !isStaffWith(req.Actor, RoleInvestigator, RoleSupervisor) {
+	if !req.Actor.May(authz.SanctionCorrectionReview) {
 		return forbidden("only an investigator or a supervisor may verify a correction")
 	}
 	if req.Result != CorrectionConfirmed && req.Result != CorrectionRejected {

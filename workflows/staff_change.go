@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // StaffChange runs one request to change staff (C1.4): it waits for a
@@ -36,7 +37,7 @@ type staffChange struct {
 }
 
 func (w *staffChange) validate(req StaffChangeDecision) error {
-	if !req.Actor.HasRole(RoleAdministrator) {
+	if !req.Actor.May(authz.StaffChangeDecide) {
 		return forbidden("only an administrator may decide a staff change")
 	}
 	if req.Decision != "approve" && req.Decision != "refuse" {

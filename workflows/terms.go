@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // TermsCampaign notifies every user whose agreement is in force on an
@@ -151,7 +152,7 @@ func (f *fanout) progress(ctx workflow.Context) CampaignProgress {
 // ---- pause and resume: validators refuse before anything is recorded ----
 
 func (f *fanout) mayControl(req PauseRequest) error {
-	if !req.Actor.HasRole(RoleTermsEditor, RoleAdministrator) {
+	if !req.Actor.May(authz.CampaignControl) {
 		return forbidden("only a terms editor or an administrator may pause or resume a campaign")
 	}
 	if f.st.Phase == PhaseDone {

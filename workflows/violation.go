@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/authz"
 )
 
 // ViolationCase handles a breach of the site's rules (C2.5, C3.4). The
@@ -77,7 +78,7 @@ func (v *violation) validateReport(req CorrectionReport) error {
 }
 
 func (v *violation) validateReview(req CorrectionReview) error {
-	if !isStaffWith(req.Actor, RoleInvestigator, RoleSupervisor) {
+	if !req.Actor.May(authz.CaseCorrectionReview) {
 		return forbidden("only an investigator or a supervisor may confirm a correction")
 	}
 	if req.Result != CorrectionConfirmed && req.Result != CorrectionRejected {
