@@ -7,6 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
+	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
 	"hrss-backoffice/store"
 )
