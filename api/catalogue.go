@@ -398,7 +398,7 @@ func (s *server) changeService(c echo.Context) error {
 	wfID := workflows.ServiceChangeWorkflowID(id)
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindServiceChange, RecordID: id, Clause: "C2.7",
 		Console: "/console/services"}, workflows.ServiceChange,
-		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: campaignSettings()}, func(ctx context.Context) {
+		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: s.campaignSettings()}, func(ctx context.Context) {
 			if _, derr := s.DB.ExecContext(ctx, `DELETE FROM service_changes WHERE id = $1 AND applied_at IS NULL`, id); derr != nil {
 				slog.Error("discard service change", "change_id", id, "error", derr)
 			}

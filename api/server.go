@@ -101,6 +101,13 @@ type Deps struct {
 	// SMS sends verification codes; nil means the outbox's SMS sender
 	// (activities.SenderFor("sms")).
 	SMS activities.Sender
+	// CaseServiceLevel: when investigators are reminded and cases escalate
+	// (CASE_REMIND_AFTER, CASE_ESCALATE_AFTER); zero fields take the
+	// workflow's defaults.
+	CaseServiceLevel workflows.CaseServiceLevel
+	// Campaign tunes the terms and announcement campaigns
+	// (TERMS_CAMPAIGN_*); zero fields take the workflow's defaults.
+	Campaign workflows.CampaignSettings
 }
 
 type server struct {

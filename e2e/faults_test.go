@@ -126,8 +126,10 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	t.Cleanup(c.Close)
 	tq := "faults-" + uuid.NewString()
 	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
+	// The small terms campaign at the end runs with the tests' tuning.
+	campaignTuning := campaignSettingsForTest(t, "10")
 	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
-		MobileCodes: api.MobileCodeSettings{Off: true}})
+		MobileCodes: api.MobileCodeSettings{Off: true}, Campaign: campaignTuning})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -353,7 +355,6 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	wg.Wait()
 
 	// A small terms campaign to every account, still under worker kills.
-	campaignSettingsForTest(t, "10")
 	// The editor signs in now: a staff session idle for STAFF_IDLE_TIMEOUT
 	// (15 minutes) ends, and a long run leaves an early one idle that long.
 	editor, _ := s.Staff(workflows.RoleTermsEditor)

@@ -81,6 +81,9 @@ type Config struct {
 	// sweeper removes intake documents no run took (INTAKE_SWEEP_EVERY,
 	// INTAKE_SWEEP_AFTER).
 	IntakeSweep workflows.IntakeSweepSettings
+	// APISettings: payload keys, the codec endpoint's access, the
+	// anonymous limits and the case and campaign tuning (api.go).
+	APISettings
 }
 
 // Load reads the environment.
@@ -145,6 +148,9 @@ func Load() (Config, error) {
 		return c, fmt.Errorf("WORKER_STICKY_CACHE_SIZE must not be negative")
 	}
 	if c.TrustedProxies, err = ParseTrustedProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
+	if c.APISettings, err = loadAPISettings(); err != nil {
 		return c, err
 	}
 	c.Password, err = passwordSettings()
