@@ -90,7 +90,7 @@ func (s *server) createAnnouncement(c echo.Context) error {
 	wfID := workflows.AnnouncementWorkflowID(id)
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindAnnouncement, RecordID: id, Clause: "C2.7",
 		Console: "/console/terms"}, workflows.Announcement,
-		workflows.AnnouncementInput{AnnouncementID: id, Settings: campaignSettings(), Window: window}, func(ctx context.Context) {
+		workflows.AnnouncementInput{AnnouncementID: id, Settings: s.campaignSettings(), Window: window}, func(ctx context.Context) {
 			if derr := store.TakeBackAnnouncement(ctx, s.DB, id); derr != nil {
 				slog.Error("discard announcement", "announcement_id", id, "error", derr)
 			}

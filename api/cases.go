@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -53,17 +52,10 @@ func (s *server) caseRoutes(v1 *echo.Group) {
 	v1.POST("/me/sanctions/:id/correction", s.reportSanctionCorrection, s.requireCaseUser)
 }
 
-// caseServiceLevel: CASE_REMIND_AFTER and CASE_ESCALATE_AFTER (Go
-// durations) override the defaults (3 and 7 days).
-func caseServiceLevel() workflows.CaseServiceLevel {
-	var sl workflows.CaseServiceLevel
-	if d, err := time.ParseDuration(os.Getenv("CASE_REMIND_AFTER")); err == nil && d > 0 {
-		sl.RemindAfter = d
-	}
-	if d, err := time.ParseDuration(os.Getenv("CASE_ESCALATE_AFTER")); err == nil && d > 0 {
-		sl.EscalateAfter = d
-	}
-	return sl.WithDefaults()
+// caseServiceLevel is Deps.CaseServiceLevel (CASE_REMIND_AFTER and
+// CASE_ESCALATE_AFTER) with the defaults (3 and 7 days) filled in.
+func (s *server) caseServiceLevel() workflows.CaseServiceLevel {
+	return s.CaseServiceLevel.WithDefaults()
 }
 
 const (
@@ -189,7 +181,7 @@ func (s *server) openFraudCase(c echo.Context) error {
 		return err
 	}
 	in := workflows.FraudInput{CaseID: id, AccountID: req.AccountID, ApplicationID: req.ApplicationID, OpenedBy: p.StaffID,
-		AnswerDueAt: answerBy.UTC(), ServiceLevel: caseServiceLevel()}
+		AnswerDueAt: answerBy.UTC(), ServiceLevel: s.caseServiceLevel()}
 	if err := s.startCase(ctx, id, repeat, workflows.FraudWorkflowID(id), workflows.KindFraud, workflows.FraudVerification, in); err != nil {
 		return err
 	}
@@ -277,7 +269,7 @@ func (s *server) openViolationCase(c echo.Context) error {
 		return err
 	}
 	in := workflows.ViolationInput{CaseID: id, AccountID: req.AccountID, Rule: req.Rule, Action: req.Action, CorrectBy: correctBy,
-		Corrections: dedupe(req.Corrections), OpenedBy: p.StaffID, ServiceLevel: caseServiceLevel()}
+		Corrections: dedupe(req.Corrections), OpenedBy: p.StaffID, ServiceLevel: s.caseServiceLevel()}
 	if err := s.startCase(ctx, id, repeat, workflows.ViolationWorkflowID(id), workflows.KindViolation, workflows.ViolationCase, in); err != nil {
 		return err
 	}

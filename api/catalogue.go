@@ -346,7 +346,7 @@ func (s *server) changeService(c echo.Context) error {
 	wfID := workflows.ServiceChangeWorkflowID(id)
 	if err := s.startFanout(ctx, wfID, workflows.RunRecord{Kind: workflows.KindServiceChange, RecordID: id, Clause: "C2.7",
 		Console: "/console/services"}, workflows.ServiceChange,
-		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: campaignSettings()}, func(ctx context.Context) {
+		workflows.ServiceChangeInput{ChangeID: id, RequestedBy: caller(c).StaffID, Settings: s.campaignSettings()}, func(ctx context.Context) {
 			if derr := store.DiscardServiceChange(ctx, s.DB, id); derr != nil {
 				slog.Error("discard service change", "change_id", id, "error", derr)
 			}

@@ -105,6 +105,13 @@ type Deps struct {
 	// CheckAnswers, when set (tests), receives every answer of a documented
 	// route that the OpenAPI document does not allow (api/answercheck.go).
 	CheckAnswers func(AnswerMismatch)
+	// CaseServiceLevel: when investigators are reminded and cases escalate
+	// (CASE_REMIND_AFTER, CASE_ESCALATE_AFTER); zero fields take the
+	// workflow's defaults.
+	CaseServiceLevel workflows.CaseServiceLevel
+	// Campaign tunes the terms and announcement campaigns
+	// (TERMS_CAMPAIGN_*); zero fields take the workflow's defaults.
+	Campaign workflows.CampaignSettings
 }
 
 type server struct {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -163,25 +161,10 @@ func (s *server) listTerms(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
-// campaignSettings reads the campaign's tuning from the environment
-// (TERMS_CAMPAIGN_*); unset values take the workflow's defaults.
-func campaignSettings() workflows.CampaignSettings {
-	num := func(name string) int {
-		n, _ := strconv.Atoi(os.Getenv(name))
-		return n
-	}
-	dur := func(name string) time.Duration {
-		d, _ := time.ParseDuration(os.Getenv(name))
-		return d
-	}
-	return workflows.CampaignSettings{
-		PageSize:        num("TERMS_CAMPAIGN_PAGE_SIZE"),
-		Concurrency:     num("TERMS_CAMPAIGN_CONCURRENCY"),
-		MaxEventsPerRun: num("TERMS_CAMPAIGN_MAX_EVENTS"),
-		PageTimeout:     dur("TERMS_CAMPAIGN_PAGE_TIMEOUT"),
-		DispatchBatch:   num("TERMS_CAMPAIGN_DISPATCH_BATCH"),
-		CatchUpInterval: dur("TERMS_CAMPAIGN_CATCH_UP_INTERVAL"),
-	}
+// campaignSettings is the campaign's tuning (Deps.Campaign,
+// TERMS_CAMPAIGN_*); unset values take the workflow's defaults.
+func (s *server) campaignSettings() workflows.CampaignSettings {
+	return s.Campaign
 }
 
 // publishTerms starts the version's campaign (terms/<version>) once.
@@ -221,7 +204,7 @@ func (s *server) publishTerms(c echo.Context) error {
 	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindTermsCampaign, RecordID: version, Clause: "C2.7",
 		Console: "/console/terms/" + version}, workflows.PhaseSweep)
 	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.TermsCampaign,
-		workflows.CampaignInput{Version: version, PublishedBy: caller(c).StaffID, Settings: campaignSettings()})
+		workflows.CampaignInput{Version: version, PublishedBy: caller(c).StaffID, Settings: s.campaignSettings()})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return c.JSON(http.StatusOK, map[string]any{"version": version, "status": "already_published", "campaign": location})

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/config"
 	"hrss-backoffice/internal/testenv"
 	"hrss-backoffice/worker"
 	"hrss-backoffice/workflows"
@@ -33,12 +34,19 @@ func signedUpUser(t *testing.T, s *testenv.Stack, reviewerTok string, p testenv.
 	return tok, me.Str("account", "id")
 }
 
-func campaignSettingsForTest(t *testing.T, pageSize string) {
+// campaignSettingsForTest sets the campaigns' tuning (TERMS_CAMPAIGN_*)
+// for the stacks the test starts afterwards (testenv reads the settings
+// through internal/config) and returns it as config reads it, for an API
+// the test assembles itself.
+func campaignSettingsForTest(t *testing.T, pageSize string) workflows.CampaignSettings {
 	t.Setenv("TERMS_CAMPAIGN_PAGE_SIZE", pageSize)
 	t.Setenv("TERMS_CAMPAIGN_CONCURRENCY", "2")
 	t.Setenv("TERMS_CAMPAIGN_MAX_EVENTS", "150") // several runs: continue-as-new on a real server
 	t.Setenv("TERMS_CAMPAIGN_PAGE_TIMEOUT", "5s")
 	t.Setenv("TERMS_CAMPAIGN_CATCH_UP_INTERVAL", "1s")
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	return cfg.Campaign
 }
 
 func dbCount(t *testing.T, s *testenv.Stack, q string, args ...any) int {

@@ -36,58 +36,24 @@ TEMPORAL_CLUSTER_SERVICES=(history matching frontend worker)
 
 # temporal_server_ok - both binaries exist and are the pinned module version.
 temporal_server_ok() {
-	local bin info
-	for bin in "$TEMPORAL_SERVER_BIN" "$TEMPORAL_SQL_TOOL_BIN"; do
-		[[ -x "$bin" ]] || return 1
-	done
-	if [[ -n "${TEMPORAL_SERVER:-}" && -n "${TEMPORAL_SQL_TOOL:-}" ]]; then
-		return 0 # explicitly chosen by the caller: trust them
-	fi
-	command -v go >/dev/null 2>&1 || return 0
-	for bin in "$TEMPORAL_SERVER_BIN" "$TEMPORAL_SQL_TOOL_BIN"; do
-		info="$(go version -m "$bin" 2>/dev/null)" || return 1
-		grep -qE "^[[:space:]]+mod[[:space:]]+$TEMPORAL_SERVER_MODULE[[:space:]]+$TEMPORAL_SERVER_VERSION([[:space:]]|\$)" <<<"$info" || return 1
-	done
+	local explicit=""
+	[[ -z "${TEMPORAL_SERVER:-}" || -z "${TEMPORAL_SQL_TOOL:-}" ]] || explicit=1
+	go_tool_ok "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$explicit" "$TEMPORAL_SERVER_BIN" "$TEMPORAL_SQL_TOOL_BIN"
 }
 
 # ensure_temporal_server - build the pinned server and schema tool into
 # $HRSS_TOOLS_BIN/temporal-server and temporal-sql-tool (one `go install` of
-# both; `go install` names them server and sql, so they are built into a
-# private directory and moved). The first build takes several minutes.
+# both, which names them server and sql). The first build takes several
+# minutes.
 ensure_temporal_server() {
-	if temporal_server_ok; then
-		return 0
-	fi
+	temporal_server_ok && return 0
 	if [[ -n "${TEMPORAL_SERVER:-}${TEMPORAL_SQL_TOOL:-}" ]]; then
 		die "TEMPORAL_SERVER / TEMPORAL_SQL_TOOL must both name executable files of $TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION"
 	fi
-	command -v go >/dev/null 2>&1 || die "go is not on PATH; cannot build the Temporal server"
-	mkdir -p "$HRSS_TOOLS_BIN"
-	local lock_fd tmp
-	exec {lock_fd}>"$HRSS_TOOLS_BIN/.temporal-server-install.lock"
-	if ! flock -n "$lock_fd"; then
-		log "another Temporal server install is running; waiting for it"
-		flock "$lock_fd"
-	fi
-	if ! temporal_server_ok; then
-		log "building Temporal server $TEMPORAL_SERVER_VERSION and its SQL schema tool into $HRSS_TOOLS_BIN (about 10 minutes the first time)"
-		tmp="$(mktemp -d "$HRSS_TOOLS_BIN/.temporal-server.XXXXXX")"
-		if ! GOBIN="$tmp" go install "$TEMPORAL_SERVER_MODULE/cmd/server@$TEMPORAL_SERVER_VERSION" \
-			"$TEMPORAL_SERVER_MODULE/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"; then
-			rm -rf "$tmp"
-			exec {lock_fd}>&-
-			die "go install $TEMPORAL_SERVER_MODULE/cmd/server and cmd/tools/sql @$TEMPORAL_SERVER_VERSION failed"
-		fi
-		mv -f "$tmp/server" "$TEMPORAL_SERVER_BIN"
-		mv -f "$tmp/sql" "$TEMPORAL_SQL_TOOL_BIN"
-		rm -rf "$tmp"
-		temporal_server_ok || {
-			exec {lock_fd}>&-
-			die "$TEMPORAL_SERVER_BIN was built but is not module version $TEMPORAL_SERVER_VERSION"
-		}
-		log "Temporal server $TEMPORAL_SERVER_VERSION ready: $TEMPORAL_SERVER_BIN"
-	fi
-	exec {lock_fd}>&-
+	install_go_tool "Temporal server $TEMPORAL_SERVER_VERSION and its SQL schema tool" temporal_server_ok \
+		.temporal-server-install.lock "about 10 minutes the first time" \
+		"$TEMPORAL_SERVER_MODULE/cmd/server@$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER_MODULE/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" \
+		-- "server=$TEMPORAL_SERVER_BIN" "sql=$TEMPORAL_SQL_TOOL_BIN"
 }
 
 # hrss_search_attributes - the custom search attributes as "Name=Type ...":

@@ -257,98 +257,92 @@ ensure_axe() {
 	[[ -s "$AXE_JS" ]] || die "axe-core installed but $AXE_JS is missing"
 }
 
+# go_tool_ok MODULE VERSION EXPLICIT BIN... - every BIN is an executable
+# built from MODULE at VERSION (the module version `go version -m` reads
+# from the binary: `go install` builds report "0.0.0-DEV" from --version).
+# A non-empty EXPLICIT means the caller named the binaries: they are trusted.
+go_tool_ok() {
+	local module="$1" version="$2" explicit="$3" bin info
+	shift 3
+	for bin in "$@"; do
+		[[ -x "$bin" ]] || return 1
+	done
+	[[ -z "$explicit" ]] || return 0
+	command -v go >/dev/null 2>&1 || return 0
+	for bin in "$@"; do
+		info="$(go version -m "$bin" 2>/dev/null)" || return 1
+		grep -qE "^[[:space:]]+mod[[:space:]]+$module[[:space:]]+$version([[:space:]]|\$)" <<<"$info" || return 1
+	done
+}
+
+# install_go_tool WHAT CHECK LOCK HOW_LONG PACKAGE@VERSION... -- BUILT=DEST...
+# - the one installer of the pinned tools: under the lock file
+# $HRSS_TOOLS_BIN/LOCK (so that concurrent runs, e.g. `make run` and `make
+# test` at once, build once), unless CHECK (a function) says another run
+# has built them meanwhile, `go install` the packages into a private
+# directory and move each binary BUILT (the name go install gives it) to
+# DEST; then CHECK must hold.
+install_go_tool() {
+	local what="$1" check="$2" lock="$3" how_long="$4"
+	shift 4
+	local pkgs=() lock_fd tmp move
+	while (($#)) && [[ "$1" != -- ]]; do
+		pkgs+=("$1")
+		shift
+	done
+	shift
+	command -v go >/dev/null 2>&1 || die "go is not on PATH; cannot build the $what"
+	mkdir -p "$HRSS_TOOLS_BIN"
+	exec {lock_fd}>"$HRSS_TOOLS_BIN/$lock"
+	if ! flock -n "$lock_fd"; then
+		log "another $what install is running; waiting for it"
+		flock "$lock_fd"
+	fi
+	if ! "$check"; then
+		log "building $what into $HRSS_TOOLS_BIN ($how_long)"
+		tmp="$(mktemp -d "$HRSS_TOOLS_BIN/.install.XXXXXX")"
+		if ! GOBIN="$tmp" go install "${pkgs[@]}"; then
+			rm -rf "$tmp"
+			exec {lock_fd}>&-
+			die "go install ${pkgs[*]} failed"
+		fi
+		for move in "$@"; do
+			mv -f "$tmp/${move%%=*}" "${move#*=}"
+		done
+		rm -rf "$tmp"
+		"$check" || {
+			exec {lock_fd}>&-
+			die "the $what was built but is not the pinned module version"
+		}
+		log "$what ready in $HRSS_TOOLS_BIN"
+	fi
+	exec {lock_fd}>&-
+}
+
 # temporal_cli_ok - the Temporal CLI binary exists and is the pinned version.
 temporal_cli_ok() {
-	[[ -x "$TEMPORAL_BIN" ]] || return 1
-	if [[ -n "${TEMPORAL_CLI:-}" ]]; then
-		return 0 # explicitly chosen by the caller: trust it
-	fi
-	# `go install` builds report "0.0.0-DEV" from --version; the module
-	# version recorded in the binary is the reliable one.
-	command -v go >/dev/null 2>&1 || return 0
-	local info
-	info="$(go version -m "$TEMPORAL_BIN" 2>/dev/null)" || return 1
-	grep -qE "^[[:space:]]+mod[[:space:]]+github.com/temporalio/cli[[:space:]]+$TEMPORAL_CLI_VERSION([[:space:]]|\$)" <<<"$info"
+	go_tool_ok github.com/temporalio/cli "$TEMPORAL_CLI_VERSION" "${TEMPORAL_CLI:-}" "$TEMPORAL_BIN"
 }
 
 ensure_temporal_cli() {
-	if temporal_cli_ok; then
-		return 0
-	fi
-	if [[ -n "${TEMPORAL_CLI:-}" ]]; then
-		die "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable file"
-	fi
-	command -v go >/dev/null 2>&1 || die "go is not on PATH; cannot build the Temporal CLI"
-	mkdir -p "$HRSS_TOOLS_BIN"
-	# Serialise concurrent installs (e.g. `make run` and `make test` at once).
-	local lock_fd
-	exec {lock_fd}>"$HRSS_TOOLS_BIN/.temporal-install.lock"
-	if ! flock -n "$lock_fd"; then
-		log "another Temporal CLI install is running; waiting for it"
-		flock "$lock_fd"
-	fi
-	if ! temporal_cli_ok; then
-		log "building Temporal CLI $TEMPORAL_CLI_VERSION into $HRSS_TOOLS_BIN (takes a few minutes the first time)"
-		if ! GOBIN="$HRSS_TOOLS_BIN" go install "$TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION"; then
-			exec {lock_fd}>&-
-			die "go install $TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION failed"
-		fi
-		temporal_cli_ok || {
-			exec {lock_fd}>&-
-			die "$TEMPORAL_BIN was built but is not module version $TEMPORAL_CLI_VERSION"
-		}
-		log "Temporal CLI $TEMPORAL_CLI_VERSION ready: $TEMPORAL_BIN"
-	fi
-	exec {lock_fd}>&-
+	temporal_cli_ok && return 0
+	[[ -z "${TEMPORAL_CLI:-}" ]] || die "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable file"
+	install_go_tool "Temporal CLI $TEMPORAL_CLI_VERSION" temporal_cli_ok .temporal-install.lock \
+		"takes a few minutes the first time" "$TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION" -- "temporal=$TEMPORAL_BIN"
 }
 
 # ui_server_ok - the UI server binary exists and is the pinned version.
 ui_server_ok() {
-	[[ -x "$TEMPORAL_UI_SERVER_BIN" ]] || return 1
-	if [[ -n "${TEMPORAL_UI_SERVER:-}" ]]; then
-		return 0 # explicitly chosen by the caller: trust it
-	fi
-	command -v go >/dev/null 2>&1 || return 0
-	local info
-	info="$(go version -m "$TEMPORAL_UI_SERVER_BIN" 2>/dev/null)" || return 1
-	grep -qE "^[[:space:]]+mod[[:space:]]+github.com/temporalio/ui-server/v2[[:space:]]+$TEMPORAL_UI_SERVER_VERSION([[:space:]]|\$)" <<<"$info"
+	go_tool_ok github.com/temporalio/ui-server/v2 "$TEMPORAL_UI_SERVER_VERSION" "${TEMPORAL_UI_SERVER:-}" "$TEMPORAL_UI_SERVER_BIN"
 }
 
 # ensure_ui_server - build the pinned Temporal UI server into
-# $HRSS_TOOLS_BIN/temporal-ui-server (go install names it "server", so it is
-# built into a private directory and moved).
+# $HRSS_TOOLS_BIN/temporal-ui-server (go install names it "server").
 ensure_ui_server() {
-	if ui_server_ok; then
-		return 0
-	fi
-	if [[ -n "${TEMPORAL_UI_SERVER:-}" ]]; then
-		die "TEMPORAL_UI_SERVER=$TEMPORAL_UI_SERVER is not an executable file"
-	fi
-	command -v go >/dev/null 2>&1 || die "go is not on PATH; cannot build the Temporal UI server"
-	mkdir -p "$HRSS_TOOLS_BIN"
-	local lock_fd tmp
-	exec {lock_fd}>"$HRSS_TOOLS_BIN/.ui-server-install.lock"
-	if ! flock -n "$lock_fd"; then
-		log "another Temporal UI server install is running; waiting for it"
-		flock "$lock_fd"
-	fi
-	if ! ui_server_ok; then
-		log "building Temporal UI server $TEMPORAL_UI_SERVER_VERSION into $HRSS_TOOLS_BIN (takes a few minutes the first time)"
-		tmp="$(mktemp -d "$HRSS_TOOLS_BIN/.ui-server.XXXXXX")"
-		if ! GOBIN="$tmp" go install "$TEMPORAL_UI_SERVER_MODULE@$TEMPORAL_UI_SERVER_VERSION"; then
-			rm -rf "$tmp"
-			exec {lock_fd}>&-
-			die "go install $TEMPORAL_UI_SERVER_MODULE@$TEMPORAL_UI_SERVER_VERSION failed"
-		fi
-		mv -f "$tmp/server" "$TEMPORAL_UI_SERVER_BIN"
-		rm -rf "$tmp"
-		ui_server_ok || {
-			exec {lock_fd}>&-
-			die "$TEMPORAL_UI_SERVER_BIN was built but is not module version $TEMPORAL_UI_SERVER_VERSION"
-		}
-		log "Temporal UI server $TEMPORAL_UI_SERVER_VERSION ready: $TEMPORAL_UI_SERVER_BIN"
-	fi
-	exec {lock_fd}>&-
+	ui_server_ok && return 0
+	[[ -z "${TEMPORAL_UI_SERVER:-}" ]] || die "TEMPORAL_UI_SERVER=$TEMPORAL_UI_SERVER is not an executable file"
+	install_go_tool "Temporal UI server $TEMPORAL_UI_SERVER_VERSION" ui_server_ok .ui-server-install.lock \
+		"takes a few minutes the first time" "$TEMPORAL_UI_SERVER_MODULE@$TEMPORAL_UI_SERVER_VERSION" -- "server=$TEMPORAL_UI_SERVER_BIN"
 }
 
 # ui_server_config DIR GRPC_ADDRESS HOST PORT CODEC_ENDPOINT - write the UI

@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -37,10 +38,10 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"hrss-backoffice/activities"
-	"hrss-backoffice/internal/testenv"
+	"hrss-backoffice/internal/app"
+	"hrss-backoffice/internal/config"
+	"hrss-backoffice/internal/synthetic"
 	"hrss-backoffice/migrations"
-	"hrss-backoffice/worker"
 	"hrss-backoffice/workflows"
 )
 
@@ -70,25 +71,25 @@ func env(name string) string {
 	return v
 }
 
-func randHex(n int) string {
+func randBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return b
 }
 
+func randHex(n int) string { return hex.EncodeToString(randBytes(n)) }
+
 // runWorker is the child process: the worker alone, so that its peak RSS
-// is the worker's.
+// is the worker's. It is assembled like `hrss worker` (internal/app), on
+// the benchmark's database and task queue, with a pickup key of its own.
 func runWorker(taskQueue, dbURL string, concurrency int) {
-	db, err := sqlx.Open("postgres", dbURL)
+	cfg := benchConfig()
+	cfg.DatabaseURL, cfg.TaskQueue, cfg.PickupKey = dbURL, taskQueue, base64.StdEncoding.EncodeToString(randBytes(32))
+	a, err := app.Open(context.Background(), cfg, app.Overrides{TemporalLogger: quietSDK(), DBMaxOpenConns: concurrency + 4})
 	if err != nil {
 		log.Fatal(err)
 	}
-	db.SetMaxOpenConns(concurrency + 4)
-	c, err := client.Dial(client.Options{HostPort: env("TEMPORAL_ADDRESS"), Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))})
-	if err != nil {
-		log.Fatal(err)
-	}
-	w := worker.New(c, taskQueue, &activities.Activities{DB: db})
+	w := a.Worker()
 	if err := w.Start(); err != nil {
 		log.Fatal(err)
 	}
@@ -96,13 +97,40 @@ func runWorker(taskQueue, dbURL string, concurrency int) {
 	// Run until the parent closes stdin.
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	w.Stop()
-	c.Close()
+	a.Close()
+}
+
+// benchConfig is the settings of the environment (DATABASE_URL and
+// TEMPORAL_ADDRESS, which the benchmark needs, must be set).
+func benchConfig() config.Config {
+	env("DATABASE_URL")
+	env("TEMPORAL_ADDRESS")
+	cfg, err := config.Load()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return cfg
+}
+
+// dial connects to Temporal as the worker does (app.Dial: the same payload
+// codec).
+func dial(ctx context.Context, cfg config.Config) (client.Client, error) {
+	codec, err := app.Codec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return app.Dial(ctx, cfg, codec, nil, quietSDK())
+}
+
+func quietSDK() sdklog.Logger {
+	return sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 func run(n int, settings workflows.CampaignSettings, waitDispatch bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	base := env("DATABASE_URL")
+	cfg := benchConfig()
+	base := cfg.DatabaseURL
 	admin, err := sqlx.Open("postgres", base)
 	if err != nil {
 		return err
@@ -134,7 +162,7 @@ func run(n int, settings workflows.CampaignSettings, waitDispatch bool) error {
 	}
 	log.Printf("database %s; seeding %d users", name, n)
 	t0 := time.Now()
-	if err := testenv.SeedUsers(ctx, db, n, testenv.SeedOptions{EmailEvery: 4}); err != nil {
+	if err := synthetic.SeedUsers(ctx, db, n, synthetic.SeedOptions{EmailEvery: 4}); err != nil {
 		return err
 	}
 	if _, err := db.Exec(`VACUUM ANALYZE`); err != nil {
@@ -193,7 +221,7 @@ func run(n int, settings workflows.CampaignSettings, waitDispatch bool) error {
 		return fmt.Errorf("worker did not start: %q", line)
 	}
 
-	c, err := client.Dial(client.Options{HostPort: env("TEMPORAL_ADDRESS"), Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))})
+	c, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,12 @@ type Config struct {
 	// sweeper removes intake documents no run took (INTAKE_SWEEP_EVERY,
 	// INTAKE_SWEEP_AFTER).
 	IntakeSweep workflows.IntakeSweepSettings
+	// PublicBaseURL is the site's public address that messages link to
+	// (PUBLIC_BASE_URL, public.go).
+	PublicBaseURL string
+	// APISettings: payload keys, the codec endpoint's access, the
+	// anonymous limits and the case and campaign tuning (api.go).
+	APISettings
 }
 
 // Load reads the environment.
@@ -145,6 +151,12 @@ func Load() (Config, error) {
 		return c, fmt.Errorf("WORKER_STICKY_CACHE_SIZE must not be negative")
 	}
 	if c.TrustedProxies, err = ParseTrustedProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
+	if c.APISettings, err = loadAPISettings(); err != nil {
+		return c, err
+	}
+	if c.PublicBaseURL, err = PublicBaseURL(); err != nil {
 		return c, err
 	}
 	c.Password, err = passwordSettings()

@@ -7,11 +7,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -93,10 +91,6 @@ func startDevServer(t testing.TB, dbFile string) DevServer {
 	address := fmt.Sprintf("127.0.0.1:%d", port)
 	uiURL := fmt.Sprintf("http://127.0.0.1:%d", uiPort)
 	logPath := filepath.Join(t.TempDir(), "temporal.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--ui-port", fmt.Sprint(uiPort), "--headless=false", "--namespace", "default",
 		"--log-level", "warn"}
@@ -106,31 +100,9 @@ func startDevServer(t testing.TB, dbFile string) DevServer {
 	if dbFile != "" {
 		args = append(args, "--db-filename", dbFile, "--log-level", "info")
 	}
-	cmd := exec.Command(cli, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the Temporal dev server: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		_ = logFile.Close()
-	})
+	alive := startProcess(t, "the Temporal dev server", logPath, 15*time.Second, cli, args...)
 	ready := func() bool {
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("the Temporal dev server stopped:\n%s", log)
-		default:
-		}
+		alive()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		c, err := client.DialContext(ctx, client.Options{HostPort: address, Logger: quietLogger{}})

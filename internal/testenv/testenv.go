@@ -11,14 +11,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,19 +24,15 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
-	"hrss-backoffice/activities"
 	"hrss-backoffice/api"
+	"hrss-backoffice/internal/app"
 	"hrss-backoffice/internal/config"
-	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/payloadcodec"
-	"hrss-backoffice/internal/reqid"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/internal/synthetic"
 	"hrss-backoffice/internal/testdb"
-	"hrss-backoffice/worker"
 	"hrss-backoffice/workflows"
 )
 
@@ -134,7 +127,10 @@ type Options struct {
 	MobileCodes api.MobileCodeSettings
 }
 
-// Start brings a stack up and registers its teardown.
+// Start brings a stack up and registers its teardown. The stack is
+// assembled by internal/app, as cmd/hrss assembles the processes, from the
+// settings of the environment (a test's t.Setenv applies) with the
+// stack's own database, task queue, keys and opts (stackConfig).
 func Start(t testing.TB, opts Options) *Stack {
 	t.Helper()
 	testdb.RequireServices(t, "DATABASE_URL", "TEMPORAL_ADDRESS")
@@ -148,67 +144,9 @@ func Start(t testing.TB, opts Options) *Stack {
 	// The API and the worker use the application role; Stack.DB, the
 	// tests' own view, is the owner's.
 	db, dbURL := testdb.New(t)
-	appDB := testdb.App(t, dbURL)
-	metrics, err := observability.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := payloadcodec.Parse(payloadcodec.NewKey("test1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codecToken := "codec-" + uuid.NewString()
-	address := opts.TemporalAddress
-	if address == "" {
-		address = os.Getenv("TEMPORAL_ADDRESS")
-	}
-	c, err := client.Dial(client.Options{HostPort: address, Namespace: "default",
-		Logger: sdkLogger, MetricsHandler: metrics.TemporalHandler(),
-		DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec),
-		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}})
-	if err != nil {
-		t.Fatalf("dial temporal: %v", err)
-	}
-	t.Cleanup(c.Close)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := sealed.NewBox(base64.StdEncoding.EncodeToString(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tq := "test-" + uuid.NewString()
-	sms := &SMSBox{}
-	// The stack's outbox sends its SMS to the same box as the API's codes.
-	w := worker.New(c, tq, &activities.Activities{DB: appDB, Box: box, Hash: FastHash, Temporal: c,
-		Senders: map[string]activities.Sender{"sms": sms}})
-	if err := w.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
-	}
-	t.Cleanup(w.Stop)
-	if err := api.BootstrapAdmin(appDB, AdminUsername, AdminPassword, FastHash); err != nil {
-		t.Fatal(err)
-	}
-	gaugesCtx, stopGauges := context.WithCancel(context.Background())
-	t.Cleanup(stopGauges)
-	metrics.RegisterBusiness(gaugesCtx, appDB, 100*time.Millisecond)
-	msrv := httptest.NewServer(metrics.Handler()) // as METRICS_ADDR, apart from the API
-	t.Cleanup(msrv.Close)
-	if opts.AnswerFloor == 0 {
-		opts.AnswerFloor = -1
-	}
+	cfg := stackConfig(t, opts, testdb.AppURL(t, dbURL))
 	if opts.AnonLimits == nil {
 		opts.AnonLimits = api.NoAnonLimits
-	}
-	if opts.UIURL == "" {
-		opts.UIURL = "http://localhost:8233"
-	}
-	proxies, err := config.ParseTrustedProxies(opts.TrustedProxies)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codecOrigin, err := api.CodecOrigin("", opts.UIURL)
-	if err != nil {
-		t.Fatal(err)
 	}
 	codes := opts.MobileCodes
 	if codes == (api.MobileCodeSettings{}) {
@@ -217,24 +155,70 @@ func Start(t testing.TB, opts Options) *Stack {
 		codes = api.MobileCodeSettings{Gap: -1, PerMobile: 1 << 20, PerAddress: 1 << 30}
 	}
 	codes.Off = !opts.RequireMobileCode
-	apiClient := c
-	if opts.WrapTemporal != nil {
-		apiClient = opts.WrapTemporal(c)
+	sms := &SMSBox{}
+	a, err := app.Open(context.Background(), cfg, app.Overrides{Now: opts.Now, SMS: sms, WrapTemporal: opts.WrapTemporal,
+		TemporalLogger: sdkLogger, DBMaxOpenConns: -1, AnonLimits: opts.AnonLimits, MobileCodes: &codes,
+		HashSlots: opts.HashSlots, HashWait: opts.HashWait, IntakeSettleWait: opts.IntakeSettleWait, CheckAnswers: CheckAnswers(t)})
+	if err != nil {
+		t.Fatalf("assemble the back office: %v", err)
 	}
-	e, err := api.New(api.Deps{DB: appDB, Temporal: apiClient, IntakeSettleWait: opts.IntakeSettleWait, Box: box, TaskQueue: tq, Namespace: "default",
-		UIURL: opts.UIURL, ServiceLevel: opts.ServiceLevel, Hash: FastHash, Now: opts.Now,
-		Password: opts.Password, Metrics: metrics, SessionTTL: opts.SessionTTL, Codec: codec, CodecToken: codecToken,
-		TrustedProxies: proxies, HashSlots: opts.HashSlots, HashWait: opts.HashWait,
-		AnonLimits: opts.AnonLimits, AnswerFloor: opts.AnswerFloor, CodecOrigin: codecOrigin,
-		StaffSecondFactorOff: opts.StaffSecondFactorOff, StaffIdleTimeout: opts.StaffIdleTimeout, MobileCodes: codes, SMS: sms,
-		CheckAnswers: CheckAnswers(t)})
+	t.Cleanup(a.Close)
+	w := a.Worker()
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	gaugesCtx, stopGauges := context.WithCancel(context.Background())
+	t.Cleanup(stopGauges)
+	e, err := a.API(gaugesCtx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	msrv := httptest.NewServer(a.Metrics.Handler()) // as METRICS_ADDR, apart from the API
+	t.Cleanup(msrv.Close)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Worker: w, Codec: codec, CodecToken: codecToken,
-		MetricsURL: msrv.URL, now: opts.Now, SMS: sms, requireCode: opts.RequireMobileCode}
+	return &Stack{T: t, DB: db, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, URL: srv.URL, Box: a.Box, Worker: w, Codec: a.Codec,
+		CodecToken: cfg.CodecToken, MetricsURL: msrv.URL, now: opts.Now, SMS: sms, requireCode: opts.RequireMobileCode}
+}
+
+// stackConfig is a stack's settings: the environment's (config.Load), with
+// the stack's database (appURL, the application role), a task queue, a
+// pickup key, a payload key and a codec token of its own, the bootstrap
+// administrator, the fast password hash, and what opts set.
+func stackConfig(t testing.TB, opts Options, appURL string) config.Config {
+	t.Helper()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL, cfg.TemporalNamespace, cfg.TaskQueue = appURL, "default", "test-"+uuid.NewString()
+	if opts.TemporalAddress != "" {
+		cfg.TemporalAddress = opts.TemporalAddress
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cfg.PickupKey = base64.StdEncoding.EncodeToString(key)
+	cfg.PayloadKeys, cfg.CodecToken, cfg.CodecAllowedOrigin = payloadcodec.NewKey("test1"), "codec-"+uuid.NewString(), ""
+	cfg.BootstrapAdminUsername, cfg.BootstrapAdminPassword, cfg.Hash = AdminUsername, AdminPassword, FastHash
+	cfg.MetricsRefresh = 100 * time.Millisecond
+	cfg.ServiceLevel, cfg.Password, cfg.SessionTTL, cfg.StaffIdleTimeout = opts.ServiceLevel, opts.Password, opts.SessionTTL, opts.StaffIdleTimeout
+	if cfg.TrustedProxies, err = config.ParseTrustedProxies(opts.TrustedProxies); err != nil {
+		t.Fatal(err)
+	}
+	cfg.AnswerFloor = opts.AnswerFloor
+	if cfg.AnswerFloor == 0 {
+		cfg.AnswerFloor = -1
+	}
+	cfg.TemporalUIURL = opts.UIURL
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = "http://localhost:8233"
+	}
+	cfg.StaffSecondFactor = "required"
+	if opts.StaffSecondFactorOff {
+		cfg.StaffSecondFactor = "off"
+	}
+	return cfg
 }
 
 // SignIn returns a session token. It answers the second-factor challenge
@@ -284,126 +268,6 @@ func (s *Stack) Admin() string {
 // adminChangedPassword is the bootstrap administrator's password after the
 // forced change.
 const adminChangedPassword = "Strong-Changed-Passphrase-9"
-
-var staffSeq atomic.Int64
-
-// Staff creates a staff member with roles through the API, signs in with
-// the generated first password and changes it; it returns the session token
-// and staff ID. While two or more administrators are active the creation is
-// a request: the stack asks with the newest administrator it created and
-// approves with the bootstrap administrator, whose account nobody changed
-// (the four-eyes rule refuses an approver that the requester created).
-func (s *Stack) Staff(roles ...string) (token, id string) {
-	s.T.Helper()
-	username := fmt.Sprintf("staff%d.%s", staffSeq.Add(1), uuid.NewString()[:6])
-	id, first := s.CreateStaff(s.requester(), username, roles...)
-	tok := s.SignIn(username, first)
-	s.ChangePassword(tok, first, first+"-changed")
-	if slices.Contains(roles, workflows.RoleAdministrator) {
-		s.admins = append(s.admins, stackAdmin{token: tok, username: username})
-	}
-	return tok, id
-}
-
-type stackAdmin struct{ token, username string }
-
-// requester is the administrator that asks for the stack's staff changes:
-// the newest one Staff created, else the bootstrap administrator.
-func (s *Stack) requester() string {
-	if n := len(s.admins); n > 0 {
-		return s.admins[n-1].token
-	}
-	return s.Admin()
-}
-
-// NewStaff creates a staff member without signing in and returns the ID and
-// the generated first password. Before a second administrator that the test
-// signs in itself, the stack makes one of its own (Staff), so that later
-// staff changes have a requester and an approver it holds sessions of.
-func (s *Stack) NewStaff(username string, roles ...string) (id, initialPassword string) {
-	s.T.Helper()
-	if slices.Contains(roles, workflows.RoleAdministrator) && len(s.admins) == 0 {
-		s.Staff(workflows.RoleAdministrator)
-	}
-	return s.CreateStaff(s.requester(), username, roles...)
-}
-
-// ResetStaffPassword gives a staff member a new generated first password
-// (PUT /v1/staff/{id}/password, approved if need be) and returns it.
-func (s *Stack) ResetStaffPassword(id, reason string) string {
-	s.T.Helper()
-	req := s.requester()
-	r := s.AsAdmin(req, "PUT", "/v1/staff/"+id+"/password", map[string]any{"reason": reason})
-	if r.Status == http.StatusOK {
-		return r.Str("initial_password")
-	}
-	s.Expect(r, http.StatusAccepted)
-	return s.ApproveStaffChange(r.Str("staff_change", "id"), req).Str("initial_password")
-}
-
-// CreateStaff creates a staff member as admin and returns its ID and the
-// generated first password (initial_password): at once while admin is the
-// sole active administrator, else through a request that another
-// administrator of this stack approves (ApproveStaffChange).
-func (s *Stack) CreateStaff(admin, username string, roles ...string) (id, initialPassword string) {
-	s.T.Helper()
-	r := s.AsAdmin(admin, "POST", "/v1/staff", map[string]any{"username": username, "name": "测试员", "roles": roles})
-	if r.Status == http.StatusCreated {
-		return r.Str("id"), r.Str("initial_password")
-	}
-	s.Expect(r, http.StatusAccepted)
-	ok := s.ApproveStaffChange(r.Str("staff_change", "id"), admin)
-	return r.Str("staff_change", "target_id"), ok.Str("initial_password")
-}
-
-// AsAdmin makes a call that needs a recent second-factor code with an
-// administrator's session of this stack, re-authenticating once if asked.
-func (s *Stack) AsAdmin(token, method, path string, body any) Response {
-	s.T.Helper()
-	r := s.Do(method, path, body, Bearer(token))
-	if r.Status == http.StatusForbidden && r.ErrorCode() == "reauthentication_required" {
-		if u := s.adminUsername(token); u != "" && s.Secret(u) != "" {
-			s.Expect(s.Do("POST", "/v1/sessions/reauth", map[string]string{"code": s.Code(u)}, Bearer(token)), http.StatusOK)
-			r = s.Do(method, path, body, Bearer(token))
-		}
-	}
-	return r
-}
-
-func (s *Stack) adminUsername(token string) string {
-	if token == s.admin {
-		return AdminUsername
-	}
-	for _, a := range s.admins {
-		if a.token == token {
-			return a.username
-		}
-	}
-	return ""
-}
-
-// ApproveStaffChange approves a pending staff-change request with an
-// administrator of this stack other than the requester and returns the
-// answer (with initial_password for a creation or a password reset).
-func (s *Stack) ApproveStaffChange(requestID, requesterToken string) Response {
-	s.T.Helper()
-	candidates := []string{s.Admin()}
-	for _, a := range s.admins {
-		candidates = append(candidates, a.token)
-	}
-	var last Response
-	for _, tok := range candidates {
-		if tok == requesterToken {
-			continue
-		}
-		last = s.AsAdmin(tok, "POST", "/v1/staff-changes/"+requestID+"/approve", nil)
-		if last.Status == http.StatusOK {
-			return last
-		}
-	}
-	s.T.Fatalf("no other administrator of this stack could approve staff change %s: %d %s", requestID, last.Status, last.Raw)
-	return Response{}
-}
 
 // Person is unique, valid registration data; its fields are markers that
 // tests look for in histories and logs.

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -62,35 +60,10 @@ codec:
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "ui-server.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--root", dir, "--config", "config", "--env", "hrss", "start")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the Temporal UI server: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		_ = logFile.Close()
-	})
+	alive := startProcess(t, "the Temporal UI server", logPath, 10*time.Second,
+		bin, "--root", dir, "--config", "config", "--env", "hrss", "start")
 	Eventually(t, 60*time.Second, "the Temporal web UI", func() bool {
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("the Temporal UI server stopped:\n%s", log)
-		default:
-		}
+		alive()
 		resp, err := http.Get(uiURL + "/")
 		if err != nil {
 			return false
