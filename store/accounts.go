@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Accounts (table accounts, with the person's data in people) are written
@@ -43,4 +46,115 @@ func AccountSessionSubject(ctx context.Context, q Q, id string) (SessionSubject,
 	var s SessionSubject
 	err := getOne(ctx, q, &s, `SELECT must_change_password, '{}'::text[] AS roles FROM accounts WHERE id = $1 AND status = 'active' AND compromise_locked_at IS NULL`, id)
 	return s, err
+}
+
+// AccountStatus reads an account's status; ErrNotFound when there is none.
+func AccountStatus(ctx context.Context, q Q, id string) (string, error) {
+	var status string
+	err := getOne(ctx, q, &status, `SELECT status FROM accounts WHERE id = $1`, id)
+	return status, err
+}
+
+// AccountLock is an account's status and compromise lock.
+type AccountLock struct {
+	Status   string       `db:"status"`
+	LockedAt sql.NullTime `db:"compromise_locked_at"`
+}
+
+// AccountLockOf reads an account's status and compromise lock;
+// ErrNotFound when there is none.
+func AccountLockOf(ctx context.Context, q Q, id string) (AccountLock, error) {
+	var a AccountLock
+	err := getOne(ctx, q, &a, `SELECT status, compromise_locked_at FROM accounts WHERE id = $1`, id)
+	return a, err
+}
+
+// OpenAccountByIDNumberAndMobile finds the active or suspended account of
+// this ID number whose person has this mobile number; ErrNotFound when
+// there is none.
+func OpenAccountByIDNumberAndMobile(ctx context.Context, q Q, idNumber, mobile string) (string, error) {
+	var id string
+	err := getOne(ctx, q, &id, `SELECT a.id FROM accounts a JOIN people p ON p.id = a.person_id
+		WHERE a.username = $1 AND p.mobile = $2 AND a.status IN ('active', 'suspended')`, idNumber, mobile)
+	return id, err
+}
+
+// OwnAccount is what a user sees of their own account.
+type OwnAccount struct {
+	ID                string         `db:"id"`
+	Username          string         `db:"username"`
+	Status            string         `db:"status"`
+	Name              string         `db:"name"`
+	Mobile            string         `db:"mobile"`
+	Email             sql.NullString `db:"email"`
+	Address           string         `db:"address"`
+	OpenedAt          time.Time      `db:"opened_at"`
+	PasswordChangedAt time.Time      `db:"password_changed_at"`
+}
+
+// OwnAccountByID reads an account with its person's contact data.
+func OwnAccountByID(ctx context.Context, q Q, id string) (OwnAccount, error) {
+	var a OwnAccount
+	err := getOne(ctx, q, &a, `SELECT a.id, a.username, a.status, p.name, p.mobile, p.email, p.address, a.opened_at, a.password_changed_at
+		FROM accounts a JOIN people p ON p.id = a.person_id WHERE a.id = $1`, id)
+	return a, err
+}
+
+// AccountService is a service open to an account.
+type AccountService struct {
+	Code     string    `db:"service_code"`
+	NameZH   string    `db:"name_zh"`
+	NameEN   string    `db:"name_en"`
+	Status   string    `db:"status"`
+	OpenedAt time.Time `db:"opened_at"`
+	// InterruptedUntil is the end of a planned interruption in effect
+	// (C2.7), nil when there is none.
+	InterruptedUntil *time.Time `db:"interrupted_until"`
+}
+
+// AccountServices lists an account's services by code.
+func AccountServices(ctx context.Context, q Q, accountID string) ([]AccountService, error) {
+	services := []AccountService{}
+	err := sqlx.SelectContext(ctx, q, &services, `SELECT s.service_code, c.name_zh, c.name_en, s.status, s.opened_at,
+		(SELECT max(ends_at) FROM service_pauses sp WHERE sp.service_code = s.service_code AND sp.status = 'in_effect') AS interrupted_until
+		FROM account_services s JOIN services c ON c.code = s.service_code WHERE s.account_id = $1 ORDER BY s.service_code`, accountID)
+	return services, err
+}
+
+// Agreement is an account's user agreement (C4).
+type Agreement struct {
+	TermsVersion   string         `db:"terms_version"`
+	Channel        string         `db:"channel"`
+	AcceptedAt     time.Time      `db:"accepted_at"`
+	EffectiveFrom  time.Time      `db:"effective_from"`
+	EffectiveUntil sql.NullTime   `db:"effective_until"`
+	EndReason      sql.NullString `db:"end_reason"`
+}
+
+// AgreementOf reads an account's agreement.
+func AgreementOf(ctx context.Context, q Q, accountID string) (Agreement, error) {
+	var a Agreement
+	err := getOne(ctx, q, &a, `SELECT terms_version, channel, accepted_at, effective_from, effective_until, end_reason
+		FROM agreements WHERE account_id = $1`, accountID)
+	return a, err
+}
+
+// FoundAccount is an account found by its person's ID number.
+type FoundAccount struct {
+	ID       string     `db:"id"`
+	Status   string     `db:"status"`
+	Name     string     `db:"name"`
+	IDNumber string     `db:"id_number"`
+	OpenedAt time.Time  `db:"opened_at"`
+	ClosedAt *time.Time `db:"closed_at"`
+}
+
+// AccountsByIDNumber lists the accounts of the person with this ID
+// number, newest first.
+func AccountsByIDNumber(ctx context.Context, q Q, idNumber string) ([]FoundAccount, error) {
+	items := []FoundAccount{}
+	err := sqlx.SelectContext(ctx, q, &items, `SELECT a.id, a.status, p.name, p.id_number, a.opened_at, a.closed_at
+			FROM accounts a JOIN people p ON p.id = a.person_id
+			WHERE p.id_number = $1 ORDER BY a.opened_at DESC`, idNumber)
+	return items, err
 }
