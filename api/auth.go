@@ -251,7 +251,7 @@ func (s *server) signIn(c echo.Context) error {
 	}
 	roles := []string(subj.Roles)
 	// A confirmed second factor turns the answer into a challenge
-	// (api/secondfactor.go).
+	// (api/secondfactor_signin.go).
 	return s.afterPassword(c, kind, subj.ID, usernameHash(req.Username), subj.Must, roles)
 }
 
