@@ -9,6 +9,7 @@ import (
 
 	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 )
 
 // searchAccounts finds the accounts of the person in front of the counter
@@ -32,24 +33,25 @@ func (s *server) searchAccounts(c echo.Context) error {
 		return errValidation(*fe)
 	}
 	type found struct {
-		ID             string     `db:"id" json:"id"`
-		Status         string     `db:"status" json:"status"`
-		Name           string     `db:"name" json:"name"`
-		IDNumber       string     `db:"id_number" json:"-"`
-		IDNumberMasked string     `db:"-" json:"id_number_masked"`
-		OpenedAt       time.Time  `db:"opened_at" json:"opened_at"`
-		ClosedAt       *time.Time `db:"closed_at" json:"closed_at"`
+		ID             string     `json:"id"`
+		Status         string     `json:"status"`
+		Name           string     `json:"name"`
+		IDNumberMasked string     `json:"id_number_masked"`
+		OpenedAt       time.Time  `json:"opened_at"`
+		ClosedAt       *time.Time `json:"closed_at"`
 	}
 	items := []found{}
 	ctx := c.Request().Context()
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if err := tx.SelectContext(ctx, &items, `SELECT a.id, a.status, p.name, p.id_number, a.opened_at, a.closed_at
-			FROM accounts a JOIN people p ON p.id = a.person_id
-			WHERE p.id_number = $1 ORDER BY a.opened_at DESC`, idNumber); err != nil {
+		accounts, err := store.AccountsByIDNumber(ctx, tx, idNumber)
+		if err != nil {
 			return err
 		}
+		for _, a := range accounts {
+			items = append(items, found{ID: a.ID, Status: a.Status, Name: a.Name, IDNumberMasked: MaskIDNumber(a.IDNumber),
+				OpenedAt: a.OpenedAt, ClosedAt: a.ClosedAt})
+		}
 		for i := range items {
-			items[i].IDNumberMasked = MaskIDNumber(items[i].IDNumber)
 			if err := audit(ctx, tx, c, "account.looked_up", "account", items[i].ID, nil); err != nil {
 				return err
 			}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/store"
 )
 
 // Limits of anonymous routes (C3.4(8)): every request to /v1 without a
@@ -145,11 +147,8 @@ func (s *server) limitAnonymous(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		now := s.now()
 		start := now.Truncate(lim.Per)
-		var hits int
-		if err := s.DB.GetContext(c.Request().Context(), &hits, `INSERT INTO anonymous_hits (bucket, address, window_start, hits)
-			VALUES ($1, $2, $3, 1)
-			ON CONFLICT (bucket, address, window_start) DO UPDATE SET hits = anonymous_hits.hits + 1
-			RETURNING hits`, bucket, limitAddress(c.RealIP()), start.UTC()); err != nil {
+		hits, err := store.CountAnonymousHit(c.Request().Context(), s.DB, bucket, limitAddress(c.RealIP()), start.UTC())
+		if err != nil {
 			return err // fail closed: no count, no service
 		}
 		if hits > lim.N {

@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -15,12 +14,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 
-	"hrss-backoffice/activities"
-	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -81,27 +78,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || token == "" {
 			return errUnauthenticated()
 		}
-		var row struct {
-			Kind      string         `db:"subject_kind"`
-			AccountID sql.NullString `db:"account_id"`
-			StaffID   sql.NullString `db:"staff_id"`
-			Username  string         `db:"username"`
-			Roles     pq.StringArray `db:"roles"`
-			Must      bool           `db:"must_change_password"`
-		}
 		th := hashToken(token)
-		err := s.DB.GetContext(c.Request().Context(), &row, `
-			SELECT s.subject_kind, s.account_id, s.staff_id,
-			       coalesce(a.username, st.username) AS username,
-			       coalesce(st.roles, '{}') AS roles,
-			       coalesce(a.must_change_password, st.must_change_password) AS must_change_password
-			FROM sessions s
-			LEFT JOIN accounts a ON a.id = s.account_id AND a.status = 'active' AND a.compromise_locked_at IS NULL
-			LEFT JOIN staff st ON st.id = s.staff_id AND st.active
-			WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-			  AND (s.subject_kind <> 'staff' OR s.last_seen_at > now() - $2::interval)
-			  AND (a.id IS NOT NULL OR st.id IS NOT NULL)`, th, s.StaffIdleTimeout.String())
-		if errors.Is(err, sql.ErrNoRows) {
+		row, err := store.SessionByToken(c.Request().Context(), s.DB, th, s.StaffIdleTimeout)
+		if errors.Is(err, store.ErrNotFound) {
 			return errUnauthenticated()
 		}
 		if err != nil {
@@ -136,9 +115,7 @@ func (s *server) touchStaffSession(c echo.Context, p *principal) error {
 	if p.Kind != "staff" {
 		return nil
 	}
-	_, err := s.DB.ExecContext(c.Request().Context(), `UPDATE sessions SET last_seen_at = now()
-		WHERE token_hash = $1 AND last_seen_at < now() - $2::interval`, p.TokenHash, s.idleGrain().String())
-	return err
+	return store.TouchSession(c.Request().Context(), s.DB, p.TokenHash, s.idleGrain())
 }
 
 // idleGrain is how often a staff session's use is noted: every half
@@ -170,27 +147,16 @@ func (s *server) signIn(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var subj struct {
-		ID        string         `db:"id"`
-		Hash      string         `db:"password_hash"`
-		Must      bool           `db:"must_change_password"`
-		Role      pq.StringArray `db:"roles"`
-		LockedAt  sql.NullTime   `db:"compromise_locked_at"`
-		ChangedAt time.Time      `db:"password_changed_at"`
-		Expired   bool           `db:"initial_expired"`
-	}
+	var subj store.SignInSubject
 	kind := "staff"
 	var err error
 	if username := validate.NormalizeIDNumber(req.Username); len(username) == 18 && !staffUsername.MatchString(req.Username) {
 		kind = "user"
-		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, '{}'::text[] AS roles, compromise_locked_at, password_changed_at,
-			must_change_password AND password_changed_at < now() - $2::interval AS initial_expired
-			FROM accounts WHERE username = $1 AND status = 'active'`, username, s.InitialPasswordTTL.String())
+		subj, err = store.AccountForSignIn(ctx, s.DB, username, s.InitialPasswordTTL)
 	} else {
-		err = s.DB.GetContext(ctx, &subj, `SELECT id, password_hash, must_change_password, roles, NULL::timestamptz AS compromise_locked_at, password_changed_at,
-			false AS initial_expired FROM staff WHERE username = $1 AND active`, strings.TrimSpace(req.Username))
+		subj, err = store.StaffForSignIn(ctx, s.DB, strings.TrimSpace(req.Username))
 	}
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	found := err == nil
@@ -232,15 +198,14 @@ func (s *server) signIn(c echo.Context) error {
 	if err := attempt.succeeded("success"); err != nil {
 		return err
 	}
-	roles := []string(subj.Role)
+	roles := []string(subj.Roles)
 	// A confirmed second factor turns the answer into a challenge
-	// (api/secondfactor.go).
+	// (api/secondfactor_signin.go).
 	return s.afterPassword(c, kind, subj.ID, usernameHash(req.Username), subj.Must, roles)
 }
 
 func (s *server) signOut(c echo.Context) error {
-	if _, err := s.DB.ExecContext(c.Request().Context(), `UPDATE sessions SET revoked_at = now()
-		WHERE token_hash = $1 AND revoked_at IS NULL`, caller(c).TokenHash); err != nil {
+	if err := store.EndSession(c.Request().Context(), s.DB, caller(c).TokenHash); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -288,17 +253,12 @@ func (s *server) changePassword(c echo.Context) error {
 	if p.Kind == "staff" {
 		table, id = "staff", p.StaffID
 	}
-	var cur struct {
-		Hash      string    `db:"password_hash"`
-		Name      string    `db:"name"`
-		Mobile    string    `db:"mobile"`
-		ChangedAt time.Time `db:"password_changed_at"`
-	}
-	q := `SELECT a.password_hash, pe.name, pe.mobile, a.password_changed_at FROM accounts a JOIN people pe ON pe.id = a.person_id WHERE a.id = $1`
+	holder, change := store.AccountPasswordHolder, store.ChangeAccountPassword
 	if p.Kind == "staff" {
-		q = `SELECT password_hash, name, '' AS mobile, password_changed_at FROM staff WHERE id = $1`
+		holder, change = store.StaffPasswordHolder, store.ChangeStaffPassword
 	}
-	if err := s.DB.GetContext(ctx, &cur, q, id); err != nil {
+	cur, err := holder(ctx, s.DB, id)
+	if err != nil {
 		return err
 	}
 	// Guessing the old password with a stolen session counts as failed
@@ -322,23 +282,17 @@ func (s *server) changePassword(c echo.Context) error {
 		return err
 	}
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET password_hash = $2, must_change_password = false,
-			password_changed_at = now() WHERE id = $1`, id, hash); err != nil {
+		if err := change(ctx, tx, id, hash); err != nil {
 			return err
 		}
-		col := "account_id"
-		if p.Kind == "staff" {
-			col = "staff_id"
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = now()
-			WHERE `+col+` = $1 AND token_hash <> $2 AND revoked_at IS NULL`, id, p.TokenHash); err != nil {
+		if err := store.EndOtherSessions(ctx, tx, p.Kind, id, p.TokenHash); err != nil {
 			return err
 		}
 		if p.Kind == "user" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-				VALUES (gen_random_uuid(), $1, $2, 'password_changed', '您的密码已修改', 'Your password was changed',
-					'其他登录会话均已结束。如非本人操作，请立即提交安全报告。', 'Every other session has ended. If this was not you, report it at once.')`,
-				"password-changed/"+uuid.NewString(), id); err != nil {
+			if _, err := store.PlaceNotice(ctx, tx, store.Notice{OperationKey: "password-changed/" + uuid.NewString(), AccountID: id,
+				Kind: "password_changed", TitleZH: "您的密码已修改", TitleEN: "Your password was changed",
+				BodyZH: "其他登录会话均已结束。如非本人操作，请立即提交安全报告。",
+				BodyEN: "Every other session has ended. If this was not you, report it at once."}); err != nil {
 				return err
 			}
 		}
@@ -348,95 +302,6 @@ func (s *server) changePassword(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// createStaff adds a staff member (POST /v1/staff; administrator). The
-// first password is generated, never chosen (api/staffchange.go): the sole
-// administrator gets 201 with the member and initial_password, once; with
-// two or more active administrators the answer is 202 with the request,
-// and the approving administrator gets the password.
-func (s *server) createStaff(c echo.Context) error {
-	if !may(c, authz.StaffCreate) {
-		return errForbidden("only an administrator may create staff", "仅管理员可以创建工作人员")
-	}
-	var req struct {
-		Username string   `json:"username"`
-		Name     string   `json:"name"`
-		Roles    []string `json:"roles"`
-		Office   string   `json:"office"`
-	}
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	var details []validate.FieldError
-	if !staffUsername.MatchString(req.Username) {
-		details = append(details, validate.FieldError{Field: "username", Code: "username_format",
-			MessageZH: "用户名应为3至32位小写字母、数字或 . _ -，以字母开头", MessageEN: "the username must be 3 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter"})
-	}
-	if fe := validate.Text("name", req.Name, true, 1, 100); fe != nil {
-		details = append(details, *fe)
-	}
-	if len(details) > 0 {
-		return errValidation(details...)
-	}
-	roles := dedupe(req.Roles)
-	ctx := c.Request().Context()
-	var taken bool
-	if err := s.DB.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM staff WHERE username = $1)`, req.Username); err != nil {
-		return err
-	}
-	if taken {
-		return newError(http.StatusConflict, "username_taken", "该用户名已被使用", "the username is taken")
-	}
-	id := uuid.NewString()
-	office := strings.TrimSpace(req.Office)
-	res, err := s.requestStaffChange(c, "create", id, activities.StaffChangeDetail{Username: req.Username,
-		Name: strings.TrimSpace(req.Name), Roles: &roles, Office: &office})
-	if err != nil {
-		return err
-	}
-	if res.Pending {
-		return s.pendingAnswer(c, res.ID)
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/staff/"+id)
-	return c.JSON(http.StatusCreated, map[string]any{"id": id, "username": req.Username, "name": strings.TrimSpace(req.Name),
-		"roles": roles, "office": office, "active": true, "must_change_password": true,
-		"initial_password": res.InitialPassword, "sole_administrator": true, "staff_change_id": res.ID})
-}
-
-func (s *server) listStaff(c echo.Context) error {
-	if !may(c, authz.StaffList) {
-		return errForbidden("only an administrator may list staff", "仅管理员可以查看工作人员")
-	}
-	rows := []staffRow{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+staffColumns+` FROM staff ORDER BY username`); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"staff": rows})
-}
-
-// BootstrapAdmin creates the first administrator from the settings if no
-// staff member has that username yet. Its password must be changed at first
-// sign-in.
-func BootstrapAdmin(db *sqlx.DB, username, password string, params passwords.Params) error {
-	if username == "" || password == "" {
-		return nil
-	}
-	var exists bool
-	if err := db.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE username = $1)`, username); err != nil || exists {
-		return err
-	}
-	hash, err := passwords.Hash(password, params)
-	if err != nil {
-		return err
-	}
-	id := uuid.NewString()
-	_, err = db.Exec(`INSERT INTO staff (id, username, name, roles, password_hash) VALUES ($1, $2, 'Administrator', '{administrator}', $3)
-		ON CONFLICT (username) DO NOTHING`, id, username, hash)
-	if err == nil {
-		_, err = db.Exec(`INSERT INTO audit_log (actor_kind, action, record_kind, record_id) VALUES ('system', 'staff.bootstrapped', 'staff', $1)`, id)
-	}
-	return err
 }
 
 func dedupe(in []string) []string {

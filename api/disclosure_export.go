@@ -106,7 +106,7 @@ func disclosedData(ctx context.Context, tx *sqlx.Tx, accountID string, fields []
 			}
 			out[f] = services
 		case "agreement":
-			agr, err := store.AgreementOf(ctx, tx, accountID)
+			agr, err := store.AgreementTermsOf(ctx, tx, accountID)
 			if err != nil {
 				return nil, err
 			}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/store"
 )
 
 // Answers of anonymous routes that tell whether an ID number is known
@@ -101,14 +103,8 @@ func (s *server) lockAfterAnswer(ctx context.Context, accountID, reportID string
 // redriveReports locks the accounts of anonymous reports of the last day
 // whose lock did not happen within a minute.
 func (s *server) redriveReports(ctx context.Context) error {
-	var pending []struct {
-		ID        string `db:"id"`
-		AccountID string `db:"account_id"`
-	}
-	if err := s.DB.SelectContext(ctx, &pending, `SELECT id, account_id FROM security_reports
-		WHERE channel = 'anonymous' AND account_id IS NOT NULL AND locked_at IS NULL
-		  AND created_at < now() - interval '1 minute' AND created_at > now() - interval '1 day'
-		ORDER BY created_at LIMIT 100`); err != nil {
+	pending, err := store.UnlockedAnonymousReports(ctx, s.DB)
+	if err != nil {
 		return err
 	}
 	for _, r := range pending {
@@ -130,12 +126,12 @@ func RunHousekeeping(ctx context.Context, d Deps, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := s.DB.ExecContext(ctx, `DELETE FROM anonymous_hits WHERE window_start < now() - interval '25 hours'`); err != nil && ctx.Err() == nil {
+		if err := store.DeletePastAnonymousHits(ctx, s.DB); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: anonymous counters", "error", err)
 		}
 		// One-time codes: the per-number limits look back one hour; the
 		// number itself is kept no longer than a day (docs/data-protection.md).
-		if _, err := s.DB.ExecContext(ctx, `DELETE FROM verification_codes WHERE created_at < now() - interval '25 hours'`); err != nil && ctx.Err() == nil {
+		if err := store.DeletePastVerificationCodes(ctx, s.DB); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: verification codes", "error", err)
 		}
 		if err := s.redriveReports(ctx); err != nil && ctx.Err() == nil {

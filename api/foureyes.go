@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/lib/pq"
+	"hrss-backoffice/store"
 )
 
 // Four eyes against a hand-picked second pair (issue 15): an approval is
@@ -22,11 +22,7 @@ var staffChangeActions = []string{"staff.created", "staff.updated", "staff.passw
 // within the cooling period: asked for the change, or approved it as the
 // second administrator (who then received any first password).
 func (s *server) changedByRequester(ctx context.Context, requesterID, approverID string) (bool, error) {
-	var changed bool
-	err := s.DB.GetContext(ctx, &changed, `SELECT EXISTS (SELECT 1 FROM audit_log
-		WHERE actor_kind = 'staff' AND (actor_id = $1 OR detail->>'approved_by' = $1) AND record_kind = 'staff' AND record_id = $2
-		  AND action = ANY($3) AND at > now() - $4::interval)`, requesterID, approverID, pq.Array(staffChangeActions), fourEyesCooling)
-	return changed, err
+	return store.StaffChangedBy(ctx, s.DB, requesterID, approverID, staffChangeActions, fourEyesCooling)
 }
 
 // refuseHandPickedApprover is the check of a four-eyes decision.

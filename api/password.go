@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -57,15 +56,12 @@ type reportRequest struct {
 	Description string `json:"description"`
 }
 
-// storeReport keeps the report as received, before its workflow sees it.
-func (s *server) storeReport(ctx context.Context, c echo.Context, accountID any, channel, staffID, office, description string, subject []byte) (string, error) {
+// storeReport keeps the report as received, before its workflow sees it;
+// accountID is "" when the report matches no account.
+func (s *server) storeReport(ctx context.Context, c echo.Context, accountID, channel, staffID, office, description string, subject []byte) (string, error) {
 	id := uuid.NewString()
-	var staff any
-	if staffID != "" {
-		staff = staffID
-	}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO security_reports (id, account_id, channel, staff_id, office, description, subject_hash, source_ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, accountID, channel, staff, office, strings.TrimSpace(description), subject, c.RealIP())
+	err := store.AddSecurityReport(ctx, s.DB, store.NewSecurityReport{ID: id, AccountID: accountID, Channel: channel, StaffID: staffID,
+		Office: office, Description: strings.TrimSpace(description), SubjectHash: subject, SourceIP: c.RealIP()})
 	return id, err
 }
 
@@ -151,16 +147,15 @@ func (s *server) reportCompromiseForCaller(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	accountID := c.Param("id")
-	var status string
-	err := getOne(ctx, s.DB, &status, `SELECT status FROM accounts WHERE id = $1`, accountID)
+	status, err := store.AccountStatus(ctx, s.DB, accountID)
 	if err != nil {
 		return err
 	}
 	if status != "active" && status != "suspended" {
 		return newError(http.StatusConflict, "account_closed", "该账户已注销", "the account is "+status)
 	}
-	var office string
-	if err := s.DB.GetContext(ctx, &office, `SELECT office FROM staff WHERE id = $1`, p.StaffID); err != nil {
+	office, err := store.StaffOffice(ctx, s.DB, p.StaffID)
+	if err != nil {
 		return err
 	}
 	reportID, err := s.storeReport(ctx, c, accountID, "staff", p.StaffID, office, req.Description, nil)
@@ -220,34 +215,25 @@ func (s *server) reportCompromiseAnonymously(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	subject := subjectHash(idNumber, mobile)
-	var byIP, bySubject int
-	if err := s.DB.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM security_reports WHERE channel = 'anonymous' AND source_ip = $1 AND created_at > now() - $3::interval),
-		(SELECT count(*) FROM security_reports WHERE subject_hash = $2 AND created_at > now() - $3::interval)`,
-		c.RealIP(), subject, anonymousReportWindow.String()).Scan(&byIP, &bySubject); err != nil {
+	recent, err := store.CountRecentReports(ctx, s.DB, c.RealIP(), subject, anonymousReportWindow)
+	if err != nil {
 		return err
 	}
-	if byIP >= anonymousReportsPerIP || bySubject >= anonymousReportsPerIDNum {
+	if recent.ByIP >= anonymousReportsPerIP || recent.BySubject >= anonymousReportsPerIDNum {
 		c.Response().Header().Set("Retry-After", "3600")
 		return newError(http.StatusTooManyRequests, "too_many_reports", "提交过于频繁，请稍后再试或直接到经办服务机构办理",
 			"too many reports; try again later or go to a service office")
 	}
-	var accountID sql.NullString
-	err := s.DB.GetContext(ctx, &accountID, `SELECT a.id FROM accounts a JOIN people p ON p.id = a.person_id
-		WHERE a.username = $1 AND p.mobile = $2 AND a.status IN ('active', 'suspended')`, idNumber, mobile)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	accountID, err := store.OpenAccountByIDNumberAndMobile(ctx, s.DB, idNumber, mobile)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	var account any
-	if accountID.Valid {
-		account = accountID.String
-	}
-	reportID, err := s.storeReport(ctx, c, account, "anonymous", "", "", req.Description, subject)
+	reportID, err := s.storeReport(ctx, c, accountID, "anonymous", "", "", req.Description, subject)
 	if err != nil {
 		return err
 	}
-	if accountID.Valid {
-		s.lockAfterAnswer(ctx, accountID.String, reportID)
+	if accountID != "" {
+		s.lockAfterAnswer(ctx, accountID, reportID)
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"status": "received",
 		"message_zh": "报告已收到。如信息与账户相符，该账户将被锁定；请携带本人有效身份证件到经办服务机构重置密码。",
@@ -276,16 +262,12 @@ func (s *server) resetPassword(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	accountID := c.Param("id")
-	var acct struct {
-		Status   string       `db:"status"`
-		LockedAt sql.NullTime `db:"compromise_locked_at"`
-	}
-	err := getOne(ctx, s.DB, &acct, `SELECT status, compromise_locked_at FROM accounts WHERE id = $1`, accountID)
+	acct, err := store.AccountLockOf(ctx, s.DB, accountID)
 	if err != nil {
 		return err
 	}
-	var staffOffice string
-	if err := s.DB.GetContext(ctx, &staffOffice, `SELECT office FROM staff WHERE id = $1`, p.StaffID); err != nil {
+	staffOffice, err := store.StaffOffice(ctx, s.DB, p.StaffID)
+	if err != nil {
 		return err
 	}
 	office := strings.TrimSpace(req.Office)
@@ -319,14 +301,8 @@ func (s *server) resetPassword(c echo.Context) error {
 	var res workflows.ResetResult
 	repeat := false
 	if keyed {
-		var prev struct {
-			Status  string       `db:"status"`
-			Lifted  bool         `db:"lifted_compromise"`
-			Expires sql.NullTime `db:"pickup_expires_at"`
-		}
-		err := s.DB.GetContext(ctx, &prev, `SELECT status, lifted_compromise, pickup_expires_at FROM password_resets WHERE id = $1 AND account_id = $2`,
-			resetID, accountID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		prev, err := store.PasswordResetOf(ctx, s.DB, resetID, accountID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		repeat = err == nil
@@ -338,8 +314,8 @@ func (s *server) resetPassword(c echo.Context) error {
 		}
 	}
 	if !repeat {
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO password_resets (id, account_id, staff_id, office, identity_document, note)
-		VALUES ($1, $2, $3, $4, $5, $6)`, resetID, accountID, p.StaffID, office, req.IdentityDocument, strings.TrimSpace(req.Note)); err != nil {
+		if err := store.AddPasswordReset(ctx, s.DB, store.NewPasswordReset{ID: resetID, AccountID: accountID, StaffID: p.StaffID,
+			Office: office, IdentityDocument: req.IdentityDocument, Note: strings.TrimSpace(req.Note)}); err != nil {
 			return err
 		}
 	}

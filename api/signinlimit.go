@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/internal/passwords"
+	"hrss-backoffice/store"
 )
 
 // Sign-in limits (C3.4(8); docs/security.md, "Sign-in limits and
@@ -44,9 +45,6 @@ const (
 	failureWindow        = 15 * time.Minute
 	defaultHashWait      = 2 * time.Second
 )
-
-// failureOutcomes are the attempts that count towards a lock.
-const failureOutcomes = `('failed', 'wrong_old_password', 'wrong_confirmation')`
 
 func errTooManyAttempts(c echo.Context) *Error {
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(failureWindow.Seconds())))
@@ -140,13 +138,6 @@ func lockKey(prefix string, b []byte) int64 {
 	return int64(binary.BigEndian.Uint64(h[:8]))
 }
 
-func orNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // beginPasswordCheck checks the limits and records the attempt as a
 // failure in a statement of its own, under transaction-scoped advisory
 // locks on the username and the address, and then takes a hashing slot.
@@ -164,34 +155,26 @@ func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwor
 	// Keyed like the anonymous limits: an IPv6 client counts by its /64,
 	// so rotating addresses inside its own prefix buys no fresh budget.
 	ip := limitAddress(c.RealIP())
-	var changedAt any
-	if !chk.ChangedAt.IsZero() {
-		changedAt = chk.ChangedAt
-	}
 	limited := false
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("sign-in-name:", uh)); err != nil {
+		if err := store.LockSignInKey(ctx, tx, lockKey("sign-in-name:", uh)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("sign-in-source:", []byte(ip))); err != nil {
+		if err := store.LockSignInKey(ctx, tx, lockKey("sign-in-source:", []byte(ip))); err != nil {
 			return err
 		}
-		var bySource int
-		if err := tx.QueryRowContext(ctx, `SELECT
-				count(*) FILTER (WHERE username_hash = $1 AND at > coalesce($4::timestamptz, '-infinity')),
-				count(*) FILTER (WHERE username_hash = $1 AND source_ip = $2 AND at > coalesce($4::timestamptz, '-infinity')),
-				count(*) FILTER (WHERE source_ip = $2)
-			FROM sign_in_attempts
-			WHERE (username_hash = $1 OR source_ip = $2) AND outcome IN `+failureOutcomes+` AND at > now() - $3::interval`,
-			uh, ip, failureWindow.String(), changedAt).Scan(&a.byName, &a.byPair, &bySource); err != nil {
+		f, err := store.RecentSignInFailures(ctx, tx, uh, ip, failureWindow, chk.ChangedAt)
+		if err != nil {
 			return err
 		}
+		a.byName, a.byPair = f.ByName, f.ByPair
 		outcome := chk.Failure
-		if a.byPair >= maxFailuresPerPair || a.byName >= maxFailuresPerName || bySource >= maxFailuresPerSource {
+		if a.byPair >= maxFailuresPerPair || a.byName >= maxFailuresPerName || f.BySource >= maxFailuresPerSource {
 			limited, outcome = true, "throttled"
 		}
-		return tx.GetContext(ctx, &a.id, `INSERT INTO sign_in_attempts (username_hash, account_id, staff_id, success, source_ip, outcome)
-			VALUES ($1, $2, $3, false, $4, $5) RETURNING id`, uh, orNull(chk.AccountID), orNull(chk.StaffID), ip, outcome)
+		a.id, err = store.RecordSignInAttempt(ctx, tx, store.SignInAttempt{UsernameHash: uh, AccountID: chk.AccountID,
+			StaffID: chk.StaffID, SourceIP: ip, Outcome: outcome})
+		return err
 	})
 	if err != nil {
 		slog.Error("sign-in attempt not recorded: refused", "error", err)
@@ -204,7 +187,7 @@ func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwor
 	if !ok {
 		// Not checked, so not a failure: taken back (if that fails, the
 		// failure stays counted, which errs on the safe side).
-		if _, err := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM sign_in_attempts WHERE id = $1`, a.id); err != nil {
+		if err := store.TakeBackSignInAttempt(context.WithoutCancel(ctx), s.DB, a.id); err != nil {
 			slog.Error("busy sign-in attempt not taken back", "error", err)
 		}
 		return nil, errBusy(c)
@@ -234,10 +217,9 @@ func (a *passwordAttempt) succeeded(outcome string) error {
 	ctx := a.c.Request().Context()
 	var err error
 	if outcome == "" {
-		_, err = a.s.DB.ExecContext(ctx, `DELETE FROM sign_in_attempts WHERE id = $1`, a.id)
+		err = store.TakeBackSignInAttempt(ctx, a.s.DB, a.id)
 	} else {
-		_, err = a.s.DB.ExecContext(ctx, `UPDATE sign_in_attempts SET outcome = $2, success = $3,
-			account_id = coalesce(account_id, $4) WHERE id = $1`, a.id, outcome, outcome == "success", orNull(a.chk.AccountID))
+		err = store.SettleSignInAttempt(ctx, a.s.DB, a.id, outcome, a.chk.AccountID)
 	}
 	if err != nil {
 		slog.Error("sign-in attempt not settled: refused", "error", err)
@@ -273,7 +255,7 @@ func (a *passwordAttempt) failed() {
 func (s *server) recordLock(c echo.Context, chk passwordCheck, attemptID int64, scope string) error {
 	ctx := c.Request().Context()
 	key := fmt.Sprintf("sign-in-lock/%d", attemptID)
-	detail := mustJSON(map[string]any{"scope": scope, "locked_for_seconds": int(failureWindow.Seconds()), "source_ip": c.RealIP()})
+	detail := map[string]any{"scope": scope, "locked_for_seconds": int(failureWindow.Seconds()), "source_ip": c.RealIP()}
 	return inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		recordKind, recordID := "account", chk.AccountID
 		if chk.AccountID == "" {
@@ -290,15 +272,14 @@ func (s *server) recordLock(c echo.Context, chk passwordCheck, attemptID int64, 
 			// One notice per account, scope and window, however many
 			// addresses fail.
 			bucket := time.Now().Unix() / int64(failureWindow.Seconds())
-			if _, err := tx.ExecContext(ctx, `INSERT INTO notices (id, operation_key, account_id, kind, title_zh, title_en, body_zh, body_en)
-				VALUES (gen_random_uuid(), $1, $2, 'sign_in_locked', $3, $4, $5, $6) ON CONFLICT (operation_key) DO NOTHING`,
-				fmt.Sprintf("sign-in-lock/%s/%s/%d", chk.AccountID, scope, bucket), chk.AccountID, titleZH, titleEN, bodyZH, bodyEN); err != nil {
+			if _, err := store.PlaceNotice(ctx, tx, store.Notice{OperationKey: fmt.Sprintf("sign-in-lock/%s/%s/%d", chk.AccountID, scope, bucket),
+				AccountID: chk.AccountID, Kind: "sign_in_locked", TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN}); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (operation_key, actor_kind, action, record_kind, record_id, detail, source_ip, request_id)
-			VALUES ($1, 'system', 'account.sign_in_locked', $2, $3, $4, $5, $6) ON CONFLICT (operation_key) DO NOTHING`,
-			key, recordKind, recordID, detail, c.RealIP(), c.Response().Header().Get(echo.HeaderXRequestID))
+		_, err := store.AppendAudit(ctx, tx, store.AuditEntry{OperationKey: key, ActorKind: "system", Action: "account.sign_in_locked",
+			RecordKind: recordKind, RecordID: recordID, Detail: detail, SourceIP: c.RealIP(),
+			RequestID: c.Response().Header().Get(echo.HeaderXRequestID)})
 		return err
 	})
 }

@@ -1,16 +1,21 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/lib/pq"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/authz"
+	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -66,15 +71,12 @@ func (s *server) updateStaff(c echo.Context) error {
 	}
 	// The rules that keep the office from locking itself out, checked here
 	// for a clear answer and again when the change is applied.
-	var admins []string
-	if err := s.DB.SelectContext(ctx, &admins, `SELECT id FROM staff WHERE active AND 'administrator' = ANY(roles)`); err != nil {
+	admins, err := store.ActiveAdministrators(ctx, s.DB)
+	if err != nil {
 		return err
 	}
-	var cur struct {
-		Roles  pq.StringArray `db:"roles"`
-		Active bool           `db:"active"`
-	}
-	if err := getOne(ctx, s.DB, &cur, `SELECT roles, active FROM staff WHERE id = $1`, id); err != nil {
+	cur, err := store.StaffStandingByID(ctx, s.DB, id)
+	if err != nil {
 		return err
 	}
 	roles, active := []string(cur.Roles), cur.Active
@@ -95,10 +97,11 @@ func (s *server) updateStaff(c echo.Context) error {
 		return newError(http.StatusConflict, "last_administrator",
 			"这是最后一位在职管理员，须保留", "this is the last active administrator; keep one")
 	}
-	var before staffRow
-	if err := s.DB.GetContext(ctx, &before, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, id); err != nil {
+	beforeM, err := store.StaffMemberByID(ctx, s.DB, id)
+	if err != nil {
 		return err
 	}
+	before := staffRow(beforeM)
 	if req.Office != nil {
 		office := strings.TrimSpace(*req.Office)
 		req.Office = &office
@@ -111,10 +114,11 @@ func (s *server) updateStaff(c echo.Context) error {
 	if res.Pending {
 		return s.pendingAnswer(c, res.ID)
 	}
-	var after staffRow
-	if err := s.DB.GetContext(ctx, &after, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, id); err != nil {
+	afterM, err := store.StaffMemberByID(ctx, s.DB, id)
+	if err != nil {
 		return err
 	}
+	after := staffRow(afterM)
 	changed := !slices.Equal(sortedCopy(before.Roles), sortedCopy(after.Roles)) || before.Office != after.Office || before.Active != after.Active
 	return c.JSON(http.StatusOK, struct {
 		staffRow
@@ -123,30 +127,29 @@ func (s *server) updateStaff(c echo.Context) error {
 	}{after, changed, true})
 }
 
-// staffRow is a staff member as the API shows it (never the password hash).
+// staffRow is a staff member as the API shows it (never the password
+// hash): store.StaffMember with the answer's names.
 type staffRow struct {
-	ID         string         `db:"id" json:"id"`
-	Username   string         `db:"username" json:"username"`
-	Name       string         `db:"name" json:"name"`
-	Roles      pq.StringArray `db:"roles" json:"roles"`
-	Office     string         `db:"office" json:"office"`
-	Active     bool           `db:"active" json:"active"`
-	MustChange bool           `db:"must_change_password" json:"must_change_password"`
+	ID         string         `json:"id"`
+	Username   string         `json:"username"`
+	Name       string         `json:"name"`
+	Roles      pq.StringArray `json:"roles"`
+	Office     string         `json:"office"`
+	Active     bool           `json:"active"`
+	MustChange bool           `json:"must_change_password"`
 }
-
-const staffColumns = `id, username, name, roles, office, active, must_change_password`
 
 // staffByID answers one staff member as the list shows it, with whether
 // this request changed anything.
 func (s *server) staffByID(c echo.Context, id string, changed bool) error {
-	var row staffRow
-	if err := s.DB.GetContext(c.Request().Context(), &row, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, id); err != nil {
+	m, err := store.StaffMemberByID(c.Request().Context(), s.DB, id)
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, struct {
 		staffRow
 		Changed bool `json:"changed"`
-	}{row, changed})
+	}{staffRow(m), changed})
 }
 
 func sortedCopy(in []string) []string {
@@ -194,4 +197,97 @@ func (s *server) setStaffPassword(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "username": username, "initial_password": res.InitialPassword,
 		"must_change_password": true, "sole_administrator": true, "staff_change_id": res.ID})
+}
+
+// createStaff adds a staff member (POST /v1/staff; administrator). The
+// first password is generated, never chosen (api/staffchange.go): the sole
+// administrator gets 201 with the member and initial_password, once; with
+// two or more active administrators the answer is 202 with the request,
+// and the approving administrator gets the password.
+func (s *server) createStaff(c echo.Context) error {
+	if !may(c, authz.StaffCreate) {
+		return errForbidden("only an administrator may create staff", "仅管理员可以创建工作人员")
+	}
+	var req struct {
+		Username string   `json:"username"`
+		Name     string   `json:"name"`
+		Roles    []string `json:"roles"`
+		Office   string   `json:"office"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var details []validate.FieldError
+	if !staffUsername.MatchString(req.Username) {
+		details = append(details, validate.FieldError{Field: "username", Code: "username_format",
+			MessageZH: "用户名应为3至32位小写字母、数字或 . _ -，以字母开头", MessageEN: "the username must be 3 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter"})
+	}
+	if fe := validate.Text("name", req.Name, true, 1, 100); fe != nil {
+		details = append(details, *fe)
+	}
+	if len(details) > 0 {
+		return errValidation(details...)
+	}
+	roles := dedupe(req.Roles)
+	ctx := c.Request().Context()
+	taken, err := store.StaffUsernameTaken(ctx, s.DB, req.Username)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return newError(http.StatusConflict, "username_taken", "该用户名已被使用", "the username is taken")
+	}
+	id := uuid.NewString()
+	office := strings.TrimSpace(req.Office)
+	res, err := s.requestStaffChange(c, "create", id, activities.StaffChangeDetail{Username: req.Username,
+		Name: strings.TrimSpace(req.Name), Roles: &roles, Office: &office})
+	if err != nil {
+		return err
+	}
+	if res.Pending {
+		return s.pendingAnswer(c, res.ID)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/staff/"+id)
+	return c.JSON(http.StatusCreated, map[string]any{"id": id, "username": req.Username, "name": strings.TrimSpace(req.Name),
+		"roles": roles, "office": office, "active": true, "must_change_password": true,
+		"initial_password": res.InitialPassword, "sole_administrator": true, "staff_change_id": res.ID})
+}
+
+func (s *server) listStaff(c echo.Context) error {
+	if !may(c, authz.StaffList) {
+		return errForbidden("only an administrator may list staff", "仅管理员可以查看工作人员")
+	}
+	members, err := store.ListStaff(c.Request().Context(), s.DB)
+	if err != nil {
+		return err
+	}
+	rows := make([]staffRow, len(members))
+	for i, m := range members {
+		rows[i] = staffRow(m)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"staff": rows})
+}
+
+// BootstrapAdmin creates the first administrator from the settings if no
+// staff member has that username yet. Its password must be changed at first
+// sign-in.
+func BootstrapAdmin(db *sqlx.DB, username, password string, params passwords.Params) error {
+	if username == "" || password == "" {
+		return nil
+	}
+	ctx := context.Background()
+	exists, err := store.StaffUsernameTaken(ctx, db, username)
+	if err != nil || exists {
+		return err
+	}
+	hash, err := passwords.Hash(password, params)
+	if err != nil {
+		return err
+	}
+	id := uuid.NewString()
+	err = store.AddBootstrapAdministrator(ctx, db, id, username, hash)
+	if err == nil {
+		_, err = store.AppendAudit(ctx, db, store.AuditEntry{ActorKind: "system", Action: "staff.bootstrapped", RecordKind: "staff", RecordID: id})
+	}
+	return err
 }

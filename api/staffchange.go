@@ -17,7 +17,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -29,13 +28,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
-	"github.com/lib/pq"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/authz"
 	"hrss-backoffice/internal/validate"
+	"hrss-backoffice/store"
 	"hrss-backoffice/workflows"
 )
 
@@ -48,34 +47,38 @@ func (s *server) staffChangeRoutes(v1 *echo.Group) {
 
 // staffChangeView is a request as the API shows it.
 type staffChangeView struct {
-	ID          string          `db:"id" json:"id"`
-	Kind        string          `db:"kind" json:"kind"`
-	TargetID    string          `db:"target_id" json:"target_id"`
-	RequestedBy string          `db:"requested_by" json:"requested_by"`
-	SoleAdmin   bool            `db:"sole_admin" json:"sole_administrator"`
-	Status      string          `db:"status" json:"status"`
-	Code        string          `db:"outcome_code" json:"outcome_code,omitempty"`
-	DecidedBy   *string         `db:"decided_by" json:"decided_by,omitempty"`
-	CreatedAt   time.Time       `db:"created_at" json:"created_at"`
-	ExpiresAt   time.Time       `db:"expires_at" json:"expires_at"`
-	DecidedAt   *time.Time      `db:"decided_at" json:"decided_at,omitempty"`
-	Raw         json.RawMessage `db:"detail" json:"-"`
+	ID          string          `json:"id"`
+	Kind        string          `json:"kind"`
+	TargetID    string          `json:"target_id"`
+	RequestedBy string          `json:"requested_by"`
+	SoleAdmin   bool            `json:"sole_administrator"`
+	Status      string          `json:"status"`
+	Code        string          `json:"outcome_code,omitempty"`
+	DecidedBy   *string         `json:"decided_by,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	ExpiresAt   time.Time       `json:"expires_at"`
+	DecidedAt   *time.Time      `json:"decided_at,omitempty"`
+	Raw         json.RawMessage `json:"-"`
 	// From the stored detail: what is asked for (never a password).
-	Username string    `db:"-" json:"username,omitempty"`
-	Name     string    `db:"-" json:"name,omitempty"`
-	Roles    *[]string `db:"-" json:"roles,omitempty"`
-	Office   *string   `db:"-" json:"office,omitempty"`
-	Active   *bool     `db:"-" json:"active,omitempty"`
-	Reason   string    `db:"-" json:"reason,omitempty"`
+	Username string    `json:"username,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Roles    *[]string `json:"roles,omitempty"`
+	Office   *string   `json:"office,omitempty"`
+	Active   *bool     `json:"active,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
 	// TargetUsername names the member changed (empty for a creation not yet
 	// applied).
-	TargetUsername string `db:"target_username" json:"target_username,omitempty"`
+	TargetUsername string `json:"target_username,omitempty"`
 }
 
-const staffChangeColumns = `r.id, r.kind, r.target_id, r.requested_by, r.sole_admin, r.status, r.outcome_code, r.decided_by,
-	r.created_at, r.expires_at, r.decided_at, r.detail, coalesce(st.username, '') AS target_username`
-
-const staffChangeFrom = ` FROM staff_change_requests r LEFT JOIN staff st ON st.id = r.target_id`
+// staffChangeViewOf shows a stored request.
+func staffChangeViewOf(r store.StaffChange) staffChangeView {
+	v := staffChangeView{ID: r.ID, Kind: r.Kind, TargetID: r.TargetID, RequestedBy: r.RequestedBy, SoleAdmin: r.SoleAdmin,
+		Status: r.Status, Code: r.Code, DecidedBy: r.DecidedBy, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+		DecidedAt: r.DecidedAt, Raw: r.Detail, TargetUsername: r.TargetUsername}
+	v.fill()
+	return v
+}
 
 func (v *staffChangeView) fill() {
 	var d activities.StaffChangeDetail
@@ -89,11 +92,11 @@ func (s *server) loadStaffChange(ctx context.Context, id string) (staffChangeVie
 	if _, err := uuid.Parse(id); err != nil {
 		return v, errNotFound()
 	}
-	if err := getOne(ctx, s.DB, &v, `SELECT `+staffChangeColumns+staffChangeFrom+` WHERE r.id = $1`, id); err != nil {
+	r, err := store.StaffChangeByID(ctx, s.DB, id)
+	if err != nil {
 		return v, err
 	}
-	v.fill()
-	return v, nil
+	return staffChangeViewOf(r), nil
 }
 
 // listStaffChanges lists requests, newest first (GET /v1/staff-changes;
@@ -108,13 +111,13 @@ func (s *server) listStaffChanges(c echo.Context) error {
 		return errValidation(validate.FieldError{Field: "status", Code: "enum", MessageZH: "状态取值无效",
 			MessageEN: "status must be pending, applied, refused, expired or failed"})
 	}
-	rows := []staffChangeView{}
-	if err := s.DB.SelectContext(c.Request().Context(), &rows, `SELECT `+staffChangeColumns+staffChangeFrom+`
-		WHERE ($1 = '' OR r.status = $1) ORDER BY r.created_at DESC, r.id LIMIT 200`, status); err != nil {
+	stored, err := store.ListStaffChanges(c.Request().Context(), s.DB, status)
+	if err != nil {
 		return err
 	}
-	for i := range rows {
-		rows[i].fill()
+	rows := make([]staffChangeView, len(stored))
+	for i, r := range stored {
+		rows[i] = staffChangeViewOf(r)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"staff_changes": rows})
 }
@@ -164,12 +167,11 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 	err = inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		// One request at a time decides whether its requester is the sole
 		// administrator: two sent together must not both count as sole.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-change:sole-admin', 0))`); err != nil {
+		if err := store.LockSoleAdministratorCheck(ctx, tx); err != nil {
 			return err
 		}
-		var admins []string
-		if err := tx.SelectContext(ctx, &admins, `SELECT id FROM staff WHERE active AND 'administrator' = ANY(roles)
-			ORDER BY id FOR SHARE`); err != nil {
+		admins, err := store.ActiveAdministratorsForShare(ctx, tx)
+		if err != nil {
 			return err
 		}
 		if !slices.Contains(admins, p.StaffID) {
@@ -177,9 +179,8 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 		}
 		sole = len(admins) == 1
 		if sole {
-			var busy bool
-			if err := tx.GetContext(ctx, &busy, `SELECT EXISTS (SELECT 1 FROM staff_change_requests WHERE sole_admin AND status = 'pending'
-				AND created_at > now() - interval '5 minutes')`); err != nil {
+			busy, err := store.SoleAdminChangeInProgress(ctx, tx)
+			if err != nil {
 				return err
 			}
 			if busy {
@@ -189,10 +190,9 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 				return e
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_change_requests (id, kind, target_id, requested_by, sole_admin, detail, expires_at,
-			requester_roles, source_ip, request_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, res.ID, kind, targetID, p.StaffID, sole, raw, expires,
-			pq.Array(p.Roles), c.RealIP(), httpRequestID(c)); err != nil {
+		if err := store.AddStaffChange(ctx, tx, store.NewStaffChange{ID: res.ID, Kind: kind, TargetID: targetID, RequestedBy: p.StaffID,
+			SoleAdmin: sole, Detail: raw, ExpiresAt: expires, RequesterRoles: p.Roles, SourceIP: c.RealIP(),
+			RequestID: httpRequestID(c)}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "staff_change.requested", "staff_change", res.ID, map[string]any{"kind": kind, "target_id": targetID,
@@ -215,8 +215,7 @@ func (s *server) requestStaffChange(c echo.Context, kind, targetID string, detai
 	if err := s.settleIntake(ctx, "staff_change", res.ID, false, s.startIntake(opts, workflows.StaffChange, in), func(ctx context.Context) {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, derr := s.DB.ExecContext(dctx, `UPDATE staff_change_requests SET status = 'failed', outcome_code = 'not_started'
-			WHERE id = $1 AND status = 'pending'`, res.ID); derr != nil {
+		if derr := store.FailUnstartedStaffChange(dctx, s.DB, res.ID); derr != nil {
 			slog.Error("fail staff change", "staff_change_id", res.ID, "error", derr)
 		}
 	}); err != nil {
@@ -274,15 +273,8 @@ func (s *server) takeStaffPickup(c echo.Context, requestID string) (string, erro
 	key := activities.StaffPickupKey(requestID)
 	var plain []byte
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var row struct {
-			StaffID    string       `db:"staff_id"`
-			IssuedTo   string       `db:"issued_to"`
-			Ciphertext []byte       `db:"ciphertext"`
-			ExpiresAt  time.Time    `db:"expires_at"`
-			PickedUpAt sql.NullTime `db:"picked_up_at"`
-		}
-		if err := getOne(ctx, tx, &row, `SELECT staff_id, issued_to, ciphertext, expires_at, picked_up_at
-			FROM staff_credential_pickups WHERE operation_key = $1 FOR UPDATE`, key); err != nil {
+		row, err := store.StaffPickupForUpdate(ctx, tx, key)
+		if err != nil {
 			return err
 		}
 		if row.IssuedTo != p.StaffID {
@@ -295,13 +287,11 @@ func (s *server) takeStaffPickup(c echo.Context, requestID string) (string, erro
 			}
 			return newError(http.StatusGone, "pickup_expired", "领取时限已过，请重新重置密码", "the pickup window has passed; reset the password again")
 		}
-		var err error
 		plain, err = s.Box.Open(row.Ciphertext, []byte(key))
 		if err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE staff_credential_pickups SET ciphertext = NULL, picked_up_at = now() WHERE operation_key = $1`,
-			key); err != nil {
+		if err := store.DestroyStaffPickup(ctx, tx, key); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "staff.initial_password_picked_up", "staff", row.StaffID, map[string]any{"request_id": requestID})
@@ -401,7 +391,5 @@ func (s *server) staffUsername(ctx context.Context, id string) (string, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return "", errNotFound()
 	}
-	var username string
-	err := getOne(ctx, s.DB, &username, `SELECT username FROM staff WHERE id = $1`, id)
-	return username, err
+	return store.StaffUsername(ctx, s.DB, id)
 }

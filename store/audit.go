@@ -208,3 +208,15 @@ func AccountActivity(ctx context.Context, q Q, a ActivityQuery) ([]ActivityEntry
 		LIMIT $6`, a.AccountID, a.ApplicationID, a.At, a.Source, a.ID, a.Limit, pq.Array(a.HiddenActions))
 	return entries, err
 }
+
+// StaffChangedBy tells whether staff member requesterID changed member
+// approverID with one of actions within the interval within (such as
+// "30 days"): as the actor of the audit row or as the administrator who
+// approved it (four eyes, api/foureyes.go).
+func StaffChangedBy(ctx context.Context, q Q, requesterID, approverID string, actions []string, within string) (bool, error) {
+	var changed bool
+	err := getOne(ctx, q, &changed, `SELECT EXISTS (SELECT 1 FROM audit_log
+		WHERE actor_kind = 'staff' AND (actor_id = $1 OR detail->>'approved_by' = $1) AND record_kind = 'staff' AND record_id = $2
+		  AND action = ANY($3) AND at > now() - $4::interval)`, requesterID, approverID, pq.Array(actions), within)
+	return changed, err
+}

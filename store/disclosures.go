@@ -164,17 +164,17 @@ func OpenServiceCodes(ctx context.Context, q Q, accountID string) ([]string, err
 	return services, err
 }
 
-// Agreement is the account's agreement: the terms version and when it is
+// AgreementTerms is the account's agreement as a disclosure shows it: the terms version and when it is
 // in effect.
-type Agreement struct {
+type AgreementTerms struct {
 	TermsVersion   string     `db:"terms_version" json:"terms_version"`
 	EffectiveFrom  time.Time  `db:"effective_from" json:"effective_from"`
 	EffectiveUntil *time.Time `db:"effective_until" json:"effective_until"`
 }
 
-// AgreementOf reads the account's agreement.
-func AgreementOf(ctx context.Context, q Q, accountID string) (Agreement, error) {
-	var agr Agreement
+// AgreementTermsOf reads the account's agreement (terms version and when it is in effect).
+func AgreementTermsOf(ctx context.Context, q Q, accountID string) (AgreementTerms, error) {
+	var agr AgreementTerms
 	err := getOne(ctx, q, &agr, `SELECT terms_version, effective_from, effective_until FROM agreements WHERE account_id = $1`,
 		accountID)
 	return agr, err
