@@ -43,6 +43,15 @@ func Deliver(ctx context.Context, s Sender, msgs []Message) []Receipt {
 	return out
 }
 
+// ReceiptErrors is the error of each receipt (a Sender's answer).
+func ReceiptErrors(rs []Receipt) []error {
+	errs := make([]error, len(rs))
+	for i, r := range rs {
+		errs[i] = r.Err
+	}
+	return errs
+}
+
 // MailSender sends a channel as e-mail through SMTP (EMAIL_SENDER=smtp).
 // With SMSDomain set it carries the SMS channel instead (SMS_SENDER=mail,
 // development): each SMS becomes a mail to <mobile>@<SMSDomain>
@@ -67,11 +76,7 @@ func (m MailSender) Name() string {
 // Send implements Sender.
 func (m MailSender) Send(ctx context.Context, msgs []Message) []error {
 	rs := m.SendReceipts(ctx, msgs)
-	errs := make([]error, len(rs))
-	for i, r := range rs {
-		errs[i] = r.Err
-	}
-	return errs
+	return ReceiptErrors(rs)
 }
 
 // SendReceipts implements ReceiptSender: the provider ID is the Message-ID.

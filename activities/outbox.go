@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"hrss-backoffice/store"
 )
 
 // The notification outbox carries messages to channels other than the
@@ -168,7 +170,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				addr = r.Email.String
 			}
 			byChannel[r.Channel] = append(byChannel[r.Channel], Message{ID: r.ID, AccountID: r.AccountID, Channel: r.Channel,
-				Address: addr, Text: text, Attempt: r.Attempts + 1})
+				Address: addr, Text: text, Attempt: r.Attempts + 1, Kind: templateKind(r.Template)})
 		}
 		maxAttempts := map[int64]int{}
 		for _, r := range rows {
@@ -178,6 +180,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		var failNext []time.Time
 		var failErrs, abandonErrs, logSender, logChannel, logAddr, logText, logResult []string
 		var logAttempt []int64
+		var deliveries []store.Delivery
 		now := a.now()
 		for _, ch := range []string{"sms", "email"} {
 			msgs := byChannel[ch]
@@ -185,12 +188,9 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				continue
 			}
 			s := senderFor(ch)
-			errs := s.Send(ctx, msgs)
+			receipts := Deliver(ctx, s, msgs)
 			for i, m := range msgs {
-				var err error
-				if i < len(errs) {
-					err = errs[i]
-				}
+				err := receipts[i].Err
 				result := "sent"
 				switch {
 				case err == nil:
@@ -203,6 +203,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 					failIDs, failErrs = append(failIDs, m.ID), append(failErrs, err.Error())
 					failNext = append(failNext, now.Add(backoff(m.Attempt)))
 				}
+				deliveries = append(deliveries, outboxDelivery(m, s.Name(), receipts[i], result))
 				logIDs, logAttempt = append(logIDs, m.ID), append(logAttempt, int64(m.Attempt))
 				logSender, logChannel = append(logSender, s.Name()), append(logChannel, m.Channel)
 				logAddr, logText, logResult = append(logAddr, m.Address), append(logText, m.Text), append(logResult, result)
@@ -216,6 +217,9 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				pq.Array(logText), pq.Array(logResult)); err != nil {
 				return err
 			}
+		}
+		if err := store.RecordDeliveries(ctx, tx, deliveries); err != nil {
+			return err
 		}
 		if len(sentIDs) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE notification_outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(),

@@ -72,6 +72,7 @@ var authzMatrix = map[string]string{
 	"POST /codec/decode":                             "13-133A33A",
 	"GET /v1/openapi.yaml":                           "AA-1AAAAAA",
 	"GET /v1/accounts/{id}/activity":                 "13-1AAAA3A",
+	"GET /v1/accounts/{id}/messages":                 "13-1AAAA3A",
 	"POST /v1/accounts/search":                       "13-1AAAA3A",
 	"POST /v1/accounts/{id}/password-reset":          "13-1AA3333",
 	"POST /v1/accounts/{id}/security-reports":        "13-1AA3A33",

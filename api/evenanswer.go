@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+
+	"hrss-backoffice/store"
 )
 
 // Answers of anonymous routes that tell whether an ID number is known
@@ -137,6 +139,9 @@ func RunHousekeeping(ctx context.Context, d Deps, every time.Duration) {
 		// number itself is kept no longer than a day (docs/data-protection.md).
 		if _, err := s.DB.ExecContext(ctx, `DELETE FROM verification_codes WHERE created_at < now() - interval '25 hours'`); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: verification codes", "error", err)
+		}
+		if err := store.DeleteUnlinkedDeliveries(ctx, s.DB); err != nil && ctx.Err() == nil {
+			slog.Warn("housekeeping: delivery records of codes", "error", err)
 		}
 		if err := s.redriveReports(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: anonymous reports", "error", err)

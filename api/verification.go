@@ -222,8 +222,11 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		return err
 	}
 	sender := s.smsSender()
-	errs := sender.Send(ctx, []activities.Message{{Channel: "sms", Address: req.Mobile, Text: fmt.Sprintf(codeText[req.Purpose], code), Attempt: 1,
-		Kind: "verification_code_" + req.Purpose, Params: []string{code, "10"}}})
+	msg := activities.Message{Channel: "sms", Address: req.Mobile, Text: fmt.Sprintf(codeText[req.Purpose], code), Attempt: 1,
+		Kind: "verification_code_" + req.Purpose, Params: []string{code, "10"}}
+	receipt := activities.Deliver(ctx, sender, []activities.Message{msg})[0]
+	s.recordCodeDelivery(ctx, id, req.Purpose, accountID, applicationID, msg, sender.Name(), receipt)
+	errs := []error{receipt.Err}
 	result := "sent via " + sender.Name()
 	if len(errs) > 0 && errs[0] != nil {
 		result = "failed via " + sender.Name() + ": " + errs[0].Error()

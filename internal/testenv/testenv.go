@@ -216,7 +216,7 @@ func Start(t testing.TB, opts Options) *Stack {
 		codes = api.MobileCodeSettings{Gap: -1, PerMobile: 1 << 20, PerAddress: 1 << 30}
 	}
 	codes.Off = !opts.RequireMobileCode
-	sms := &SMSBox{}
+	sms := NewSMSBox(t)
 	apiClient := c
 	if opts.WrapTemporal != nil {
 		apiClient = opts.WrapTemporal(c)
