@@ -329,6 +329,8 @@ var retentionSQL = map[string][]string{
 		`UPDATE notification_log SET address = '', text = ''
 			WHERE message_id IN (SELECT id FROM notification_outbox WHERE account_id = $1) AND (address <> '' OR text <> '')`,
 		`UPDATE notification_outbox SET last_error = NULL WHERE account_id = $1 AND last_error IS NOT NULL`,
+		`UPDATE message_deliveries SET reason = NULL WHERE (account_id = $1
+			OR application_id = (SELECT application_id FROM accounts WHERE id = $1)) AND reason IS NOT NULL`,
 	},
 	"notices": {
 		`DELETE FROM notices WHERE account_id = $1`,

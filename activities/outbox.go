@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/messages"
+	"hrss-backoffice/store"
 )
 
 // The notification outbox carries messages to channels other than the
@@ -193,6 +194,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		var failNext []time.Time
 		var failErrs, abandonErrs, logSender, logChannel, logAddr, logText, logResult []string
 		var logAttempt []int64
+		var deliveries []store.Delivery
 		now := a.now()
 		for _, ch := range []string{"sms", "email"} {
 			msgs := byChannel[ch]
@@ -200,12 +202,9 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				continue
 			}
 			s := a.senderFor(ch)
-			errs := s.Send(ctx, msgs)
+			receipts := Deliver(ctx, s, msgs)
 			for i, m := range msgs {
-				var err error
-				if i < len(errs) {
-					err = errs[i]
-				}
+				err := receipts[i].Err
 				result := "sent"
 				switch {
 				case err == nil:
@@ -218,6 +217,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 					failIDs, failErrs = append(failIDs, m.ID), append(failErrs, err.Error())
 					failNext = append(failNext, now.Add(backoff(m.Attempt)))
 				}
+				deliveries = append(deliveries, outboxDelivery(m, s.Name(), receipts[i], result))
 				logIDs, logAttempt = append(logIDs, m.ID), append(logAttempt, int64(m.Attempt))
 				logSender, logChannel = append(logSender, s.Name()), append(logChannel, m.Channel)
 				logAddr, logText, logResult = append(logAddr, m.Address), append(logText, m.Text), append(logResult, result)
@@ -231,6 +231,9 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				pq.Array(logText), pq.Array(logResult)); err != nil {
 				return err
 			}
+		}
+		if err := store.RecordDeliveries(ctx, tx, deliveries); err != nil {
+			return err
 		}
 		if len(sentIDs) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE notification_outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(),

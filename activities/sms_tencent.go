@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 
 	"hrss-backoffice/internal/tencentsms"
 )
@@ -16,14 +15,6 @@ type TencentSMS struct{ Client *tencentsms.Client }
 func (TencentSMS) Name() string { return "tencent-sms" }
 
 func (t TencentSMS) Send(ctx context.Context, msgs []Message) []error {
-	errs := make([]error, len(msgs))
-	for i, m := range msgs {
-		_, err := t.Client.Send(ctx, m.Address, m.Kind, m.Params)
-		var perm tencentsms.Permanent
-		if errors.As(err, &perm) {
-			err = PermanentError{err}
-		}
-		errs[i] = err
-	}
-	return errs
+	rs := t.SendReceipts(ctx, msgs)
+	return ReceiptErrors(rs)
 }

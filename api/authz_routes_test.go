@@ -24,6 +24,7 @@ var routeActions = map[string][]authz.Action{
 	"POST /codec/decode":                             {authz.CodecDecode},
 	"GET /v1/openapi.yaml":                           {authz.Public},
 	"GET /v1/accounts/{id}/activity":                 {authz.AccountActivityRead},
+	"GET /v1/accounts/{id}/messages":                 {authz.AccountActivityRead},
 	"POST /v1/accounts/search":                       {authz.AccountSearch},
 	"POST /v1/accounts/{id}/password-reset":          {authz.PasswordReset},
 	"POST /v1/accounts/{id}/security-reports":        {authz.CompromiseReportForCaller},

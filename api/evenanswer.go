@@ -134,6 +134,9 @@ func RunHousekeeping(ctx context.Context, d Deps, every time.Duration) {
 		if err := store.DeletePastVerificationCodes(ctx, s.DB); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: verification codes", "error", err)
 		}
+		if err := store.DeleteUnlinkedDeliveries(ctx, s.DB); err != nil && ctx.Err() == nil {
+			slog.Warn("housekeeping: delivery records of codes", "error", err)
+		}
 		if err := s.redriveReports(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("housekeeping: anonymous reports", "error", err)
 		}

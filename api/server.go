@@ -234,6 +234,7 @@ func New(d Deps) (*echo.Echo, error) {
 	s.catalogueRoutes(v1)
 	s.kioskRoutes(v1)
 	v1.POST("/verification-codes", s.sendVerificationCode)
+	s.deliveryRoutes(v1)
 	s.operationsRoutes(v1)
 	s.staffChangeRoutes(v1)
 	s.codecRoutes(e)

@@ -217,8 +217,11 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	errs := sender.Send(ctx, []activities.Message{{Channel: "sms", Address: req.Mobile, Text: text, Attempt: 1,
-		Kind: codeKind[req.Purpose], Params: params}})
+	msg := activities.Message{Channel: "sms", Address: req.Mobile, Text: text, Attempt: 1,
+		Kind: codeKind[req.Purpose], Params: params}
+	receipt := activities.Deliver(ctx, sender, []activities.Message{msg})[0]
+	s.recordCodeDelivery(ctx, id, req.Purpose, accountID, applicationID, msg, sender.Name(), receipt)
+	errs := []error{receipt.Err}
 	result := "sent via " + sender.Name()
 	if len(errs) > 0 && errs[0] != nil {
 		result = "failed via " + sender.Name() + ": " + errs[0].Error()

@@ -36,7 +36,19 @@ func TestVerifiedMobile_C1_5(t *testing.T) {
 	require.NoError(t, s.DB.Select(&rows, `SELECT row_to_json(v)::text FROM verification_codes v WHERE mobile = $1`, p.Mobile))
 	require.Len(t, rows, 1)
 	require.NotContains(t, rows[0], code, "the code is not stored in clear")
-	require.Contains(t, rows[0], "sent via test-box", "the delivery is recorded")
+	require.Contains(t, rows[0], "sent via smtp-sms", "the delivery is recorded")
+	// The delivery record (issue 18): sent, with the mail's Message-ID as
+	// the provider's ID; never the code or the text.
+	var rec []string
+	require.NoError(t, s.DB.Select(&rec, `SELECT row_to_json(d)::text FROM message_deliveries d JOIN verification_codes v ON v.id = d.code_id
+		WHERE v.mobile = $1`, p.Mobile))
+	require.Len(t, rec, 1)
+	mails := s.SMS.Mailbox().To(p.Mobile + "@sms.invalid")
+	require.Len(t, mails, 1)
+	require.Contains(t, rec[0], `"status":"sent"`)
+	require.Contains(t, rec[0], `"provider_id":"`+mails[0].MessageID+`"`)
+	require.NotContains(t, rec[0], code)
+	require.NotContains(t, rec[0], p.Mobile)
 
 	// A wrong answer counts; the right one is accepted once.
 	body["mobile_code"] = wrongCode(code)

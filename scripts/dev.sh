@@ -32,6 +32,12 @@
 #   BOOTSTRAP_ADMIN_USERNAME=admin
 #   BOOTSTRAP_ADMIN_PASSWORD   default: generated once into .data/secrets.env
 #   HEALTH_TIMEOUT=90          seconds to wait for the API's /healthz
+#   MAILPIT_SMTP_PORT=1025     SMTP port of the local mailbox (Mailpit, data in .data/mailpit)
+#   MAILPIT_UI_PORT=8025       its web UI and API; every e-mail and (as mail to
+#                              <mobile>@sms.invalid) every SMS lands there
+#                              (EMAIL_SENDER=smtp, SMS_SENDER=mail, README "Mailbox")
+#   SMTP_HOST                  use this SMTP server (with SMTP_PORT, SMTP_FROM, ...);
+#                              no Mailpit is started
 
 set -euo pipefail
 
@@ -60,6 +66,8 @@ TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 HTTP_ADDR="${HTTP_ADDR:-:8080}"
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
+MAILPIT_SMTP_PORT="${MAILPIT_SMTP_PORT:-1025}"
+MAILPIT_UI_PORT="${MAILPIT_UI_PORT:-8025}"
 
 mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
 chmod 755 "$DATA_DIR"
@@ -105,6 +113,7 @@ STARTED_PG=""
 TEMPORAL_PID=""
 UI_SERVER_PID=""
 UI_BUILD_PID=""
+MAILPIT_PID=""
 WORKER_PID=""
 API_PID=""
 # make cluster: the second worker and API instance.
@@ -127,8 +136,9 @@ cleanup() {
 	stop_pid "$UI_SERVER_PID" "Temporal UI server" 10
 	stop_pid "$UI_BUILD_PID" "Temporal UI server build" 10
 	stop_pid "$TEMPORAL_PID" "Temporal dev server" 20
+	stop_pid "$MAILPIT_PID" "Mailpit" 10
 	temporal_cluster_stop
-	rm -f "$RUN_DIR"/api*.pid "$RUN_DIR"/worker*.pid "$RUN_DIR"/temporal*.pid "$RUN_DIR/ui-server.pid"
+	rm -f "$RUN_DIR"/api*.pid "$RUN_DIR"/worker*.pid "$RUN_DIR"/temporal*.pid "$RUN_DIR/ui-server.pid" "$RUN_DIR/mailpit.pid"
 	if [[ -n "$STARTED_PG" ]]; then
 		pg_stop "$PG_DATA"
 	fi
@@ -248,6 +258,10 @@ if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
 	fi
 fi
 
+if [[ -z "${SMTP_HOST:-}" ]]; then
+	ensure_mailpit
+fi
+
 log "building $HRSS_BIN"
 go build -o "$HRSS_BIN" ./cmd/hrss || die "go build ./cmd/hrss failed"
 
@@ -262,6 +276,7 @@ for svc in "${TEMPORAL_CLUSTER_SERVICES[@]}"; do
 	stop_leftover "Temporal $svc" "$RUN_DIR/temporal-$svc.pid" "$TEMPORAL_SERVER_BIN"
 done
 stop_leftover "Temporal UI server" "$RUN_DIR/ui-server.pid" "$TEMPORAL_UI_SERVER_BIN"
+stop_leftover "Mailpit" "$RUN_DIR/mailpit.pid" "$MAILPIT_BIN"
 
 if port_in_use "$HTTP_PORT" "$HTTP_PROBE_IP"; then
 	die "port $HTTP_PORT is already in use; set HTTP_ADDR to another address (e.g. HTTP_ADDR=:8081)"
@@ -317,6 +332,36 @@ export DATABASE_URL MIGRATE_DATABASE_URL TEMPORAL_ADDRESS TEMPORAL_UI_URL HTTP_A
 	BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_PASSWORD WORKER_METRICS_ADDR METRICS_ADDR PAYLOAD_KEYS CODEC_TOKEN
 export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_TASK_QUEUE="${TEMPORAL_TASK_QUEUE:-hrss-backoffice}"
+
+# --- Mailbox ----------------------------------------------------------------
+
+# Mailpit receives every e-mail and, as mail to <mobile>@sms.invalid, every
+# SMS, so that a person trying the system reads codes and notices in one
+# inbox (README "Mailbox"). With SMTP_HOST set, that server is used instead.
+MAILBOX_URL=""
+if [[ -n "${SMTP_HOST:-}" ]]; then
+	log "using SMTP_HOST=$SMTP_HOST; not starting Mailpit"
+	export EMAIL_SENDER="${EMAIL_SENDER:-smtp}"
+else
+	for port in "$MAILPIT_SMTP_PORT" "$MAILPIT_UI_PORT"; do
+		if port_in_use "$port" 127.0.0.1; then
+			die "port $port (Mailpit) is already in use; set MAILPIT_SMTP_PORT / MAILPIT_UI_PORT"
+		fi
+	done
+	mkdir -p "$DATA_DIR/mailpit"
+	start_bg "Mailpit" "$LOG_DIR/mailpit.log" "$RUN_DIR/mailpit.pid" "$MAILPIT_BIN" \
+		--smtp "127.0.0.1:$MAILPIT_SMTP_PORT" --listen "127.0.0.1:$MAILPIT_UI_PORT" \
+		--database "$DATA_DIR/mailpit/mailpit.db" --disable-version-check --smtp-disable-rdns
+	MAILPIT_PID="$BG_PID"
+	if ! wait_for --pid "$MAILPIT_PID" "Mailpit" 30 http_ok "http://127.0.0.1:$MAILPIT_UI_PORT/livez"; then
+		show_log_tail "$LOG_DIR/mailpit.log"
+		die "Mailpit did not start"
+	fi
+	MAILBOX_URL="http://localhost:$MAILPIT_UI_PORT/"
+	export SMTP_HOST=127.0.0.1 SMTP_PORT="$MAILPIT_SMTP_PORT" SMTP_TLS=none
+	export SMTP_FROM="${SMTP_FROM:-noreply@hrss.invalid}"
+	export EMAIL_SENDER="${EMAIL_SENDER:-smtp}" SMS_SENDER="${SMS_SENDER:-mail}"
+fi
 
 # --- Application ------------------------------------------------------------
 
@@ -390,8 +435,11 @@ cat >&2 <<EOF
                         in the same browser (an administrator, auditor or a staff member
                         with the operator role; docs/operations.md). Open both under
                         "localhost": the UI's origin must be $TEMPORAL_UI_URL exactly.
+    Mailbox             ${MAILBOX_URL:-(SMTP server $SMTP_HOST)}
+                        every e-mail, and every SMS as mail to <mobile>@sms.invalid
+                        (EMAIL_SENDER=${EMAIL_SENDER:-log}, SMS_SENDER=${SMS_SENDER:-log})
     Admin login         $BOOTSTRAP_ADMIN_USERNAME (password: $PASSWORD_NOTE)
-    Logs                $LOG_DIR/{api,worker,migrate,temporal,ui-server,postgres}.log
+    Logs                $LOG_DIR/{api,worker,migrate,temporal,ui-server,postgres,mailpit}.log
     Data                $DATA_DIR
 EOF
 if [[ "$HRSS_ENGINE" == cluster ]]; then
@@ -430,7 +478,7 @@ while :; do
 		sleep 2 {DEV_LOCK_FD}>&- &
 		TICK_PID=$!
 	fi
-	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} ${UI_SERVER_PID:+"$UI_SERVER_PID"} \
+	wait -n "$TICK_PID" "$API_PID" "$WORKER_PID" ${TEMPORAL_PID:+"$TEMPORAL_PID"} ${UI_SERVER_PID:+"$UI_SERVER_PID"} ${MAILPIT_PID:+"$MAILPIT_PID"} \
 		${API2_PID:+"$API2_PID"} ${WORKER2_PID:+"$WORKER2_PID"} "${TEMPORAL_CLUSTER_PIDS[@]}" 2>/dev/null || true
 
 	kill -0 "$API_PID" 2>/dev/null || child_died "hrss api" "$API_PID" "$LOG_DIR/api.log"
@@ -450,6 +498,9 @@ while :; do
 	fi
 	if [[ -n "$UI_SERVER_PID" ]] && ! kill -0 "$UI_SERVER_PID" 2>/dev/null; then
 		child_died "Temporal UI server" "$UI_SERVER_PID" "$LOG_DIR/ui-server.log"
+	fi
+	if [[ -n "$MAILPIT_PID" ]] && ! kill -0 "$MAILPIT_PID" 2>/dev/null; then
+		child_died "Mailpit" "$MAILPIT_PID" "$LOG_DIR/mailpit.log"
 	fi
 	if [[ -n "$STARTED_PG" ]] && ! pg_is_running "$PG_DATA"; then
 		log "PostgreSQL stopped unexpectedly"

@@ -31,6 +31,13 @@ TEMPORAL_UI_SERVER_VERSION="v2.42.1"
 TEMPORAL_UI_SERVER_MODULE="github.com/temporalio/ui-server/v2/cmd/server"
 TEMPORAL_UI_SERVER_BIN="${TEMPORAL_UI_SERVER:-$HRSS_TOOLS_BIN/temporal-ui-server}"
 
+# Mailpit, the local mailbox of `make run` (SMTP and a web UI/API; issue 18):
+# every e-mail, and in development every SMS (as mail to
+# <mobile>@sms.invalid), goes there. MAILPIT: an existing binary to use.
+MAILPIT_VERSION="v1.33.1"
+MAILPIT_MODULE="github.com/axllent/mailpit"
+MAILPIT_BIN="${MAILPIT:-$HRSS_TOOLS_BIN/mailpit}"
+
 PG_MAJOR=15
 PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/$PG_MAJOR/bin}"
 
@@ -343,6 +350,49 @@ ensure_ui_server() {
 	[[ -z "${TEMPORAL_UI_SERVER:-}" ]] || die "TEMPORAL_UI_SERVER=$TEMPORAL_UI_SERVER is not an executable file"
 	install_go_tool "Temporal UI server $TEMPORAL_UI_SERVER_VERSION" ui_server_ok .ui-server-install.lock \
 		"takes a few minutes the first time" "$TEMPORAL_UI_SERVER_MODULE@$TEMPORAL_UI_SERVER_VERSION" -- "server=$TEMPORAL_UI_SERVER_BIN"
+}
+
+# mailpit_ok - the Mailpit binary exists and is the pinned version.
+mailpit_ok() {
+	[[ -x "$MAILPIT_BIN" ]] || return 1
+	if [[ -n "${MAILPIT:-}" ]]; then
+		return 0 # explicitly chosen by the caller: trust it
+	fi
+	command -v go >/dev/null 2>&1 || return 0
+	local info
+	info="$(go version -m "$MAILPIT_BIN" 2>/dev/null)" || return 1
+	grep -qE "^[[:space:]]+mod[[:space:]]+$MAILPIT_MODULE[[:space:]]+$MAILPIT_VERSION([[:space:]]|\$)" <<<"$info"
+}
+
+# ensure_mailpit - build the pinned Mailpit into $HRSS_TOOLS_BIN/mailpit.
+ensure_mailpit() {
+	if mailpit_ok; then
+		return 0
+	fi
+	if [[ -n "${MAILPIT:-}" ]]; then
+		die "MAILPIT=$MAILPIT is not an executable file"
+	fi
+	command -v go >/dev/null 2>&1 || die "go is not on PATH; cannot build Mailpit"
+	mkdir -p "$HRSS_TOOLS_BIN"
+	local lock_fd
+	exec {lock_fd}>"$HRSS_TOOLS_BIN/.mailpit-install.lock"
+	if ! flock -n "$lock_fd"; then
+		log "another Mailpit install is running; waiting for it"
+		flock "$lock_fd"
+	fi
+	if ! mailpit_ok; then
+		log "building Mailpit $MAILPIT_VERSION into $HRSS_TOOLS_BIN (takes a minute the first time)"
+		if ! GOBIN="$HRSS_TOOLS_BIN" go install "$MAILPIT_MODULE@$MAILPIT_VERSION"; then
+			exec {lock_fd}>&-
+			die "go install $MAILPIT_MODULE@$MAILPIT_VERSION failed"
+		fi
+		mailpit_ok || {
+			exec {lock_fd}>&-
+			die "$MAILPIT_BIN was built but is not module version $MAILPIT_VERSION"
+		}
+		log "Mailpit $MAILPIT_VERSION ready: $MAILPIT_BIN"
+	fi
+	exec {lock_fd}>&-
 }
 
 # ui_server_config DIR GRPC_ADDRESS HOST PORT CODEC_ENDPOINT - write the UI

@@ -130,6 +130,7 @@ type accountConsoleData struct {
 	Documents []string
 	Resetter  bool
 	Reporter  bool // may report a compromise for the caller
+	Messages  map[string]any
 }
 
 func (a *app) showAccount(c echo.Context, status int, v view) error {
@@ -149,6 +150,10 @@ func (a *app) showAccount(c echo.Context, status int, v view) error {
 			return err
 		}
 		return fail(c, e)
+	}
+	var merr *apiError
+	if d.Messages, merr = a.accountMessages(c, id); merr != nil {
+		return fail(c, merr)
 	}
 	v.Title, v.Data, v.Back = "account_console.title", d, "/console/accounts/"+id
 	return render(c, status, "accounts/account.html", v)

@@ -3,39 +3,86 @@ package testenv
 import (
 	"context"
 	"regexp"
+	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/smtpmail"
+	"hrss-backoffice/internal/smtptest"
 )
 
-// SMSBox is an SMS sender that keeps every message it is given, for tests
-// that read a code or notice back (the API's Deps.SMS).
+// SMSBox is the test stacks' SMS sender (the API's Deps.SMS) on the real
+// path of development (SMS_SENDER=mail): each SMS goes through the SMTP
+// sender to an in-process SMTP server as a mail to <mobile>@sms.invalid,
+// and To reads the messages back from that mailbox.
 type SMSBox struct {
-	mu   sync.Mutex
-	msgs []activities.Message
+	once   sync.Once
+	srv    *smtptest.Server
+	sender activities.MailSender
+	err    error
+}
+
+// NewSMSBox starts the box's SMTP server, stopped when the test ends.
+func NewSMSBox(t testing.TB) *SMSBox {
+	b := &SMSBox{}
+	if err := b.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.srv.Close() })
+	return b
+}
+
+func (b *SMSBox) start() error {
+	b.once.Do(func() {
+		if b.srv, b.err = smtptest.Start(); b.err != nil {
+			return
+		}
+		var c *smtpmail.Client
+		c, b.err = smtpmail.New(smtpmail.Config{Host: b.srv.Host(), Port: b.srv.Port(), From: "noreply@hrss.invalid",
+			TLS: smtpmail.TLSNone, Timeout: 10 * time.Second})
+		b.sender = activities.MailSender{Client: c, SMSDomain: activities.SMSMailDomain}
+	})
+	return b.err
 }
 
 // Name is the sender's name in delivery records.
-func (*SMSBox) Name() string { return "test-box" }
+func (b *SMSBox) Name() string { return b.sender.Name() }
 
-// Send keeps the messages and reports success.
-func (b *SMSBox) Send(_ context.Context, msgs []activities.Message) []error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.msgs = append(b.msgs, msgs...)
-	return make([]error, len(msgs))
+// Send delivers the messages to the box's mailbox.
+func (b *SMSBox) Send(ctx context.Context, msgs []activities.Message) []error {
+	rs := b.SendReceipts(ctx, msgs)
+	return activities.ReceiptErrors(rs)
 }
 
-// To returns the texts sent to a number, oldest first.
-func (b *SMSBox) To(mobile string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, m := range b.msgs {
-		if m.Address == mobile {
-			out = append(out, m.Text)
+// SendReceipts delivers the messages and reports their Message-IDs.
+func (b *SMSBox) SendReceipts(ctx context.Context, msgs []activities.Message) []activities.Receipt {
+	if err := b.start(); err != nil {
+		out := make([]activities.Receipt, len(msgs))
+		for i := range out {
+			out[i].Err = err
 		}
+		return out
+	}
+	return b.sender.SendReceipts(ctx, msgs)
+}
+
+// Mailbox is the SMTP server the SMS arrive at (a test may make it refuse).
+func (b *SMSBox) Mailbox() *smtptest.Server {
+	_ = b.start()
+	return b.srv
+}
+
+// To returns the texts sent to a number, oldest first, as read from the
+// mailbox.
+func (b *SMSBox) To(mobile string) []string {
+	if b.start() != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range b.srv.To(mobile + "@" + activities.SMSMailDomain) {
+		out = append(out, strings.TrimRight(m.Body, "\r\n"))
 	}
 	return out
 }
@@ -78,3 +125,6 @@ func (s *Stack) PickUp(applicationID, followToken, mobile string) string {
 	return s.Expect(s.Do("POST", "/v1/registrations/"+applicationID+"/initial-password", map[string]any{"mobile_code": code},
 		Follow(followToken)), 200).Str("initial_password")
 }
+
+// SixDigits is the first 6-digit code in a text ("" when none).
+func SixDigits(text string) string { return sixDigits.FindString(text) }

@@ -155,7 +155,7 @@ func Start(t testing.TB, opts Options) *Stack {
 		codes = api.MobileCodeSettings{Gap: -1, PerMobile: 1 << 20, PerAddress: 1 << 30}
 	}
 	codes.Off = !opts.RequireMobileCode
-	sms := &SMSBox{}
+	sms := NewSMSBox(t)
 	a, err := app.Open(context.Background(), cfg, app.Overrides{Now: opts.Now, SMS: sms, WrapTemporal: opts.WrapTemporal,
 		TemporalLogger: sdkLogger, DBMaxOpenConns: -1, AnonLimits: opts.AnonLimits, MobileCodes: &codes,
 		HashSlots: opts.HashSlots, HashWait: opts.HashWait, IntakeSettleWait: opts.IntakeSettleWait, CheckAnswers: CheckAnswers(t)})
