@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -36,18 +34,6 @@ func audit(ctx context.Context, tx *sqlx.Tx, c echo.Context, action, recordKind,
 	_, err := store.AppendAudit(ctx, tx, store.AuditEntry{ActorKind: kind, ActorID: id, ActorRoles: roles,
 		Action: action, RecordKind: recordKind, RecordID: recordID, Detail: detail,
 		SourceIP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)})
-	return err
-}
-
-// getOne reads one row into dst; a missing row is the API's 404, which
-// says nothing about whether the record exists for someone else. It serves
-// the handlers whose SQL has not moved to store yet (issue 16) and goes
-// with the last of them.
-func getOne(ctx context.Context, q sqlx.QueryerContext, dst any, query string, args ...any) error {
-	err := sqlx.GetContext(ctx, q, dst, query, args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound()
-	}
 	return err
 }
 

@@ -109,3 +109,13 @@ func UseCode(ctx context.Context, q Q, id string) error {
 	_, err := q.ExecContext(ctx, `UPDATE verification_codes SET used_at = now() WHERE id = $1`, id)
 	return err
 }
+
+// One-time codes sent to a mobile number (table verification_codes).
+
+// DeletePastVerificationCodes deletes the codes created more than 25 hours
+// ago: the per-number limits look back one hour; the number itself is kept
+// no longer than a day (docs/data-protection.md).
+func DeletePastVerificationCodes(ctx context.Context, q Q) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM verification_codes WHERE created_at < now() - interval '25 hours'`)
+	return err
+}
