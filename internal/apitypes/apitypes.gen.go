@@ -31,6 +31,93 @@ func (e AccountMatchStatus) Valid() bool {
 	}
 }
 
+// Defines values for AccountMessageChannel.
+const (
+	AccountMessageChannelEmail AccountMessageChannel = "email"
+	AccountMessageChannelSms   AccountMessageChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the AccountMessageChannel enum.
+func (e AccountMessageChannel) Valid() bool {
+	switch e {
+	case AccountMessageChannelEmail:
+		return true
+	case AccountMessageChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountMessageHistoryStatus.
+const (
+	AccountMessageHistoryStatusAbandoned AccountMessageHistoryStatus = "abandoned"
+	AccountMessageHistoryStatusFailed    AccountMessageHistoryStatus = "failed"
+	AccountMessageHistoryStatusRetrying  AccountMessageHistoryStatus = "retrying"
+	AccountMessageHistoryStatusSent      AccountMessageHistoryStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the AccountMessageHistoryStatus enum.
+func (e AccountMessageHistoryStatus) Valid() bool {
+	switch e {
+	case AccountMessageHistoryStatusAbandoned:
+		return true
+	case AccountMessageHistoryStatusFailed:
+		return true
+	case AccountMessageHistoryStatusRetrying:
+		return true
+	case AccountMessageHistoryStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountMessageSource.
+const (
+	AccountMessageSourceOutbox           AccountMessageSource = "outbox"
+	AccountMessageSourceVerificationCode AccountMessageSource = "verification_code"
+)
+
+// Valid indicates whether the value is a known member of the AccountMessageSource enum.
+func (e AccountMessageSource) Valid() bool {
+	switch e {
+	case AccountMessageSourceOutbox:
+		return true
+	case AccountMessageSourceVerificationCode:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountMessageStatus.
+const (
+	AccountMessageStatusAbandoned AccountMessageStatus = "abandoned"
+	AccountMessageStatusFailed    AccountMessageStatus = "failed"
+	AccountMessageStatusQueued    AccountMessageStatus = "queued"
+	AccountMessageStatusRetrying  AccountMessageStatus = "retrying"
+	AccountMessageStatusSent      AccountMessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the AccountMessageStatus enum.
+func (e AccountMessageStatus) Valid() bool {
+	switch e {
+	case AccountMessageStatusAbandoned:
+		return true
+	case AccountMessageStatusFailed:
+		return true
+	case AccountMessageStatusQueued:
+		return true
+	case AccountMessageStatusRetrying:
+		return true
+	case AccountMessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ActivityEntrySource.
 const (
 	ActivityEntrySourceAudit  ActivityEntrySource = "audit"
@@ -1480,6 +1567,51 @@ type AccountMatches struct {
 	Items []AccountMatch `json:"items"`
 }
 
+// AccountMessage defines model for AccountMessage.
+type AccountMessage struct {
+	Attempts  int                   `json:"attempts"`
+	Channel   AccountMessageChannel `json:"channel"`
+	CreatedAt time.Time             `json:"created_at"`
+	History   []struct {
+		At         time.Time `json:"at"`
+		Attempt    int       `json:"attempt"`
+		ProviderID *string   `json:"provider_id,omitempty"`
+		Reason     *string   `json:"reason,omitempty"`
+
+		// Sender log, smtp, smtp-sms, tencent-sms, …
+		Sender string                      `json:"sender"`
+		Status AccountMessageHistoryStatus `json:"status"`
+	} `json:"history"`
+
+	// ID The outbox message's number or the code's ID (not the code).
+	ID string `json:"id"`
+
+	// Kind The notice kind (terms_revision, service_change, …) or verification_code_<purpose>.
+	Kind          string     `json:"kind"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// ProviderID The provider's ID of the message (the e-mail's Message-ID, the SMS serial number).
+	ProviderID *string `json:"provider_id,omitempty"`
+
+	// Reason The last failure's reason, the address masked.
+	Reason *string              `json:"reason,omitempty"`
+	SentAt *time.Time           `json:"sent_at"`
+	Source AccountMessageSource `json:"source"`
+	Status AccountMessageStatus `json:"status"`
+}
+
+// AccountMessageChannel defines model for AccountMessage.Channel.
+type AccountMessageChannel string
+
+// AccountMessageHistoryStatus defines model for AccountMessage.History.Status.
+type AccountMessageHistoryStatus string
+
+// AccountMessageSource defines model for AccountMessage.Source.
+type AccountMessageSource string
+
+// AccountMessageStatus defines model for AccountMessage.Status.
+type AccountMessageStatus string
+
 // ActivityEntry defines model for ActivityEntry.
 type ActivityEntry struct {
 	// Action e.g. sign_in.success, sign_in.failed, password.changed, password.reset_in_person, account.locked_for_compromise, registration_data.contact_changed
@@ -2454,6 +2586,12 @@ type GetAccountActivityParams struct {
 
 	// After Cursor from the previous page's next_cursor.
 	After *ActivityAfter `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// GetAccountMessagesParams defines parameters for GetAccountMessages.
+type GetAccountMessagesParams struct {
+	// Limit At most this many messages (1 to 500, default 100).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ResetPasswordInPersonJSONBody defines parameters for ResetPasswordInPerson.
