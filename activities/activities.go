@@ -23,7 +23,10 @@ import (
 
 // Activities holds the dependencies; its methods are the activities.
 type Activities struct {
-	DB *sqlx.DB
+	// OutboxSendWindow bounds the provider calls of one outbox dispatch
+	// (0: DefaultOutboxSendWindow); see DispatchOutbox.
+	OutboxSendWindow time.Duration
+	DB               *sqlx.DB
 	// Box seals generated passwords for their single pickup.
 	Box *sealed.Box
 	// Hash sets the argon2id cost (passwords.OWASP in production).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"unicode/utf8"
 
+	"hrss-backoffice/internal/messages"
 	"hrss-backoffice/internal/smtpmail"
 )
 
@@ -111,8 +112,12 @@ func mailSubject(msg Message) string {
 
 // mailSubjects are the subjects of e-mail notices by kind (Message.Kind).
 var mailSubjects = map[string]string{
-	"terms_revision": "【上海人社】用户承诺书修订通知",
-	"service_change": "【上海人社】服务变更通知",
+	messages.TermsRevision:  "【上海人社】用户承诺书修订通知",
+	messages.ServiceRules:   "【上海人社】服务变更通知",
+	messages.ServiceRetired: "【上海人社】服务停办通知",
+	messages.Approved:       "【上海人社】注册申请已批准",
+	messages.Rejected:       "【上海人社】注册申请未获批准",
+	messages.InfoRequested:  "【上海人社】注册申请需补充资料",
 }
 
 func clip(s string, n int) string {

@@ -138,10 +138,21 @@ type DispatchResult struct {
 
 // DispatchOutbox claims a batch of due messages (SKIP LOCKED, so several
 // dispatchers can run), sends them, and records the results.
+//
+// The providers are called within a send window that ends before the
+// caller's deadline (an activity's start-to-close timeout), and the
+// transaction that records their answers does not end with that deadline:
+// a dispatch cut off by its deadline would roll back the record of
+// messages the provider already accepted, and its retry would send them
+// again (and never count the failed attempts toward abandoning them).
 func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (DispatchResult, error) {
 	if in.Batch <= 0 {
 		in.Batch = 500
 	}
+	sendCtx, cancelSend := sendWindow(ctx, a.OutboxSendWindow)
+	defer cancelSend()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWindow)
+	defer cancel()
 	var res DispatchResult
 	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
 		type row struct {
@@ -202,7 +213,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				continue
 			}
 			s := a.senderFor(ch)
-			receipts := Deliver(ctx, s, msgs)
+			receipts := Deliver(sendCtx, s, msgs)
 			for i, m := range msgs {
 				err := receipts[i].Err
 				result := "sent"
@@ -277,4 +288,30 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		return nil
 	})
 	return res, err
+}
+
+const (
+	// DefaultOutboxSendWindow bounds the provider calls of one dispatch.
+	DefaultOutboxSendWindow = 20 * time.Second
+	// sendMargin is kept free before the caller's deadline to record the
+	// answers.
+	sendMargin = 5 * time.Second
+	// recordWindow bounds the dispatch's transaction, which outlives the
+	// caller's deadline by design.
+	recordWindow = time.Minute
+)
+
+// sendWindow is the context of a dispatch's provider calls: at most limit
+// (DefaultOutboxSendWindow when zero), and ending sendMargin before ctx's
+// deadline, but never shorter than a second.
+func sendWindow(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	if limit <= 0 {
+		limit = DefaultOutboxSendWindow
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl) - sendMargin; d < limit {
+			limit = max(d, time.Second)
+		}
+	}
+	return context.WithTimeout(ctx, limit)
 }

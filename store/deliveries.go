@@ -68,20 +68,25 @@ func RecordDeliveries(ctx context.Context, q Q, ds []Delivery) error {
 	return err
 }
 
-var digitRun = regexp.MustCompile(`\d{7,}`)
+var (
+	digitRun = regexp.MustCompile(`\d{7,}`)
+	// mailLocal is the local part of an e-mail address in a reason
+	// ("<13800138000@sms.invalid>: mailbox full").
+	mailLocal = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@`)
+)
 
 // MaskAddress takes an address (and any long run of digits, a mobile
-// number in whatever form a provider echoes it) out of a reason.
+// number in whatever form a provider echoes it, and the local part of any
+// e-mail address) out of a reason. Only whole addresses are masked: a
+// short local part ("a@x.cn") must not mask every "a" of the reason.
 func MaskAddress(reason, address string) string {
 	if reason == "" {
 		return ""
 	}
 	if address != "" {
 		reason = strings.ReplaceAll(reason, address, "***")
-		if local, _, ok := strings.Cut(address, "@"); ok && local != "" {
-			reason = strings.ReplaceAll(reason, local, "***")
-		}
 	}
+	reason = mailLocal.ReplaceAllString(reason, "***@")
 	return digitRun.ReplaceAllString(reason, "***")
 }
 

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/config"
@@ -41,24 +39,15 @@ func installSenders() error {
 	case "log", "mail":
 		return nil
 	case "tencent":
-		templates := map[string]string{}
-		for _, pair := range strings.Split(os.Getenv("TENCENT_SMS_TEMPLATES"), ",") {
-			if k, id, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
-				templates[k] = id
-			}
-		}
 		// The kinds are internal/messages' one list.
-		missing, err := messages.CheckProviderTemplates(templates)
+		missing, err := messages.CheckProviderTemplates(set.Tencent.Templates)
 		if err != nil {
 			return fmt.Errorf("TENCENT_SMS_TEMPLATES: %w", err)
 		}
 		if len(missing) > 0 {
 			slog.Warn("TENCENT_SMS_TEMPLATES: kinds without a template ID are not sent by SMS", "kinds", missing)
 		}
-		c, err := tencentsms.New(tencentsms.Config{SecretID: os.Getenv("TENCENT_SMS_SECRET_ID"),
-			SecretKey: os.Getenv("TENCENT_SMS_SECRET_KEY"), Endpoint: os.Getenv("TENCENT_SMS_ENDPOINT"),
-			Region: os.Getenv("TENCENT_SMS_REGION"), SDKAppID: os.Getenv("TENCENT_SMS_SDK_APP_ID"),
-			SignName: os.Getenv("TENCENT_SMS_SIGN_NAME"), Templates: templates})
+		c, err := tencentsms.New(set.Tencent)
 		if err != nil {
 			return err
 		}

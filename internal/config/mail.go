@@ -3,8 +3,10 @@ package config
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"hrss-backoffice/internal/smtpmail"
+	"hrss-backoffice/internal/tencentsms"
 )
 
 // Senders are the settings of the message senders (issue 18): which sender
@@ -20,6 +22,10 @@ type Senders struct {
 	// SMTP_USER and SMTP_PASSWORD (optional), SMTP_TLS (mandatory,
 	// opportunistic or none), SMTP_TIMEOUT (15s).
 	SMTP smtpmail.Config
+	// Tencent is the Tencent Cloud SMS account of SMS_SENDER=tencent:
+	// TENCENT_SMS_SECRET_ID, _SECRET_KEY, _ENDPOINT, _REGION, _SDK_APP_ID,
+	// _SIGN_NAME, and _TEMPLATES as kind=templateID pairs.
+	Tencent tencentsms.Config
 }
 
 // UsesSMTP tells whether a sender needs the SMTP settings.
@@ -55,5 +61,19 @@ func LoadSenders() (Senders, error) {
 			return s, err
 		}
 	}
+	if s.SMS == "tencent" && strings.TrimSpace(os.Getenv("PUBLIC_BASE_URL")) == "" {
+		// Real messages link to the site: never to the development default.
+		return s, fmt.Errorf("PUBLIC_BASE_URL must be set with SMS_SENDER=tencent: messages link to the public site")
+	}
+	templates := map[string]string{}
+	for _, pair := range strings.Split(os.Getenv("TENCENT_SMS_TEMPLATES"), ",") {
+		if k, id, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
+			templates[k] = id
+		}
+	}
+	s.Tencent = tencentsms.Config{SecretID: os.Getenv("TENCENT_SMS_SECRET_ID"),
+		SecretKey: os.Getenv("TENCENT_SMS_SECRET_KEY"), Endpoint: os.Getenv("TENCENT_SMS_ENDPOINT"),
+		Region: os.Getenv("TENCENT_SMS_REGION"), SDKAppID: os.Getenv("TENCENT_SMS_SDK_APP_ID"),
+		SignName: os.Getenv("TENCENT_SMS_SIGN_NAME"), Templates: templates}
 	return s, nil
 }

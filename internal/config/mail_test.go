@@ -35,3 +35,25 @@ func TestSenderSettings_C1_5(t *testing.T) {
 		})
 	}
 }
+
+// The Tencent sender's settings come from internal/config (issue 16), and a
+// real SMS sender needs the public address its messages link to (issue 18,
+// C1.5): the development default would send users to localhost.
+func TestTencentSenderSettings_C1_5(t *testing.T) {
+	t.Setenv("EMAIL_SENDER", "log")
+	t.Setenv("SMS_SENDER", "tencent")
+	t.Setenv("PUBLIC_BASE_URL", "")
+	if _, err := LoadSenders(); err == nil {
+		t.Fatal("SMS_SENDER=tencent without PUBLIC_BASE_URL accepted")
+	}
+	t.Setenv("PUBLIC_BASE_URL", "https://hrss.example.cn")
+	t.Setenv("TENCENT_SMS_SECRET_ID", "id-1")
+	t.Setenv("TENCENT_SMS_TEMPLATES", "registration_approved=101, verification_code_pickup=102")
+	s, err := LoadSenders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Tencent.SecretID != "id-1" || s.Tencent.Templates["registration_approved"] != "101" || s.Tencent.Templates["verification_code_pickup"] != "102" {
+		t.Fatalf("tencent settings: %+v", s.Tencent)
+	}
+}

@@ -18,7 +18,7 @@ import (
 func TestSettingsOnlyFromConfig(t *testing.T) {
 	root := filepath.Join("..", "..")
 	var found []string
-	for _, pkg := range []string{"api", "web", "activities", "workflows", "worker", "store"} {
+	for _, pkg := range []string{"api", "web", "activities", "workflows", "worker", "store", "cmd/hrss", "internal/app"} {
 		err := filepath.WalkDir(filepath.Join(root, pkg), func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
