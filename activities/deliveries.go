@@ -16,7 +16,7 @@ import (
 // outboxDelivery is the record of one attempt of an outbox message whose
 // notification_log result is result ("sent", "failed: …", "abandoned: …").
 func outboxDelivery(m Message, sender string, r Receipt, result string) store.Delivery {
-	d := store.Delivery{AccountID: m.AccountID, MessageID: m.ID, Channel: m.Channel, Kind: m.Kind, Sender: sender,
+	d := store.Delivery{AccountID: m.AccountID, ApplicationID: m.ApplicationID, MessageID: m.ID, Channel: m.Channel, Kind: m.Kind, Sender: sender,
 		Attempt: m.Attempt, Status: store.DeliverySent, ProviderID: r.ProviderID, Address: m.Address}
 	switch {
 	case strings.HasPrefix(result, "abandoned"):

@@ -326,9 +326,13 @@ var retentionSQL = map[string][]string{
 		`UPDATE data_changes SET old_values = old_values - 'mobile' - 'email' - 'address',
 			new_values = new_values - 'mobile' - 'email' - 'address' WHERE account_id = $1`,
 		// the address and text of every SMS and e-mail sent to the account
+		// and, before it existed, to its application (more information
+		// requested)
 		`UPDATE notification_log SET address = '', text = ''
-			WHERE message_id IN (SELECT id FROM notification_outbox WHERE account_id = $1) AND (address <> '' OR text <> '')`,
-		`UPDATE notification_outbox SET last_error = NULL WHERE account_id = $1 AND last_error IS NOT NULL`,
+			WHERE message_id IN (SELECT id FROM notification_outbox WHERE account_id = $1
+				OR application_id = (SELECT application_id FROM accounts WHERE id = $1)) AND (address <> '' OR text <> '')`,
+		`UPDATE notification_outbox SET last_error = NULL WHERE (account_id = $1
+			OR application_id = (SELECT application_id FROM accounts WHERE id = $1)) AND last_error IS NOT NULL`,
 		`UPDATE message_deliveries SET reason = NULL WHERE (account_id = $1
 			OR application_id = (SELECT application_id FROM accounts WHERE id = $1)) AND reason IS NOT NULL`,
 	},

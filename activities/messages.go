@@ -21,6 +21,8 @@ const (
 	refTermsRevision = "terms_revision"
 	refServiceChange = "service_change"
 	refApproved      = "registration_approved"
+	refRejected      = "registration_rejected"
+	refInfoRequested = "registration_info_requested"
 )
 
 // ApprovedNoticeSource is the outbox source of an approval's notice to the
@@ -60,6 +62,10 @@ func (a *Activities) resolveTemplate(ctx context.Context, tx *sqlx.Tx, template 
 		}
 		return outboxMessage{Kind: messages.Approved, Params: []string{a.publicBaseURL() + "/follow",
 			expires.In(shanghai).Format("2006-01-02 15:04")}}, nil
+	case refRejected:
+		return outboxMessage{Kind: messages.Rejected, Params: []string{a.publicBaseURL() + "/follow"}}, nil
+	case refInfoRequested:
+		return outboxMessage{Kind: messages.InfoRequested, Params: []string{a.publicBaseURL() + "/follow"}}, nil
 	}
 	return outboxMessage{}, conflictf("unknown message template %q", template)
 }
@@ -100,4 +106,37 @@ func (a *Activities) sendQueued(ctx context.Context, source string) {
 	if _, err := a.DispatchOutbox(ctx, DispatchInput{Source: source, Batch: 10}); err != nil {
 		slog.Warn("outbox: sending after queueing failed; the relay retries", "source", source, "error", err)
 	}
+}
+
+// queueApplicationNotice queues a notice to the applicant of an online or
+// kiosk application that has no account (rejected, more information
+// requested) in the transaction that closes or holds the application, once
+// per application, event (key) and channel: an outbox row for the
+// application holding the template reference only; the address is read
+// from the application and the text made at dispatch, in the applicant's
+// language. A counter application's applicant hears it at the counter.
+func queueApplicationNotice(ctx context.Context, tx *sqlx.Tx, applicationID, ref, key string) (bool, error) {
+	var app struct {
+		Channel string  `db:"channel"`
+		Email   *string `db:"email"`
+	}
+	if err := tx.GetContext(ctx, &app, `SELECT channel, email FROM applications WHERE id = $1`, applicationID); err != nil {
+		return false, err
+	}
+	if app.Channel == "counter" {
+		return false, nil
+	}
+	src := ApprovedNoticeSource(applicationID)
+	chans := []string{"sms"}
+	if app.Email != nil && *app.Email != "" {
+		chans = append(chans, "email")
+	}
+	for _, ch := range chans {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_outbox (operation_key, source, application_id, channel, template)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (operation_key) DO NOTHING`,
+			src+"/"+key+"/"+ch, src, applicationID, ch, ref+":"+applicationID); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

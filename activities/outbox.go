@@ -26,10 +26,12 @@ import (
 type Message struct {
 	ID        int64
 	AccountID string
-	Channel   string
-	Address   string
-	Text      string
-	Attempt   int
+	// ApplicationID: a notice to an applicant without an account.
+	ApplicationID string
+	Channel       string
+	Address       string
+	Text          string
+	Attempt       int
 	// Kind and Params are the message as a template with parameters, for
 	// providers that send approved templates (Tencent Cloud SMS); Text is
 	// the same message rendered.
@@ -158,6 +160,8 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		type row struct {
 			ID          int64          `db:"id"`
 			AccountID   string         `db:"account_id"`
+			AppID       string         `db:"application_id"`
+			Language    string         `db:"language"`
 			Channel     string         `db:"channel"`
 			Template    string         `db:"template"`
 			Attempts    int            `db:"attempts"`
@@ -167,8 +171,11 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		}
 		var rows []row
 		if err := tx.SelectContext(ctx, &rows, `
-			SELECT o.id, o.account_id, o.channel, o.template, o.attempts, o.max_attempts, p.mobile, p.email
-			FROM notification_outbox o JOIN accounts a ON a.id = o.account_id JOIN people p ON p.id = a.person_id
+			SELECT o.id, coalesce(o.account_id::text, '') AS account_id, coalesce(o.application_id::text, '') AS application_id,
+				coalesce(a.language, ap.language, 'zh') AS language, o.channel, o.template, o.attempts, o.max_attempts,
+				coalesce(p.mobile, ap.mobile, '') AS mobile, CASE WHEN o.account_id IS NULL THEN ap.email ELSE p.email END AS email
+			FROM notification_outbox o LEFT JOIN accounts a ON a.id = o.account_id LEFT JOIN people p ON p.id = a.person_id
+				LEFT JOIN applications ap ON ap.id = o.application_id
 			WHERE o.source = $1 AND o.status IN ('queued', 'failed') AND o.next_attempt_at <= now()
 			ORDER BY o.next_attempt_at, o.id LIMIT $2
 			FOR UPDATE OF o SKIP LOCKED`, in.Source, in.Batch); err != nil {
@@ -185,8 +192,9 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 				}
 				resolved[r.Template], msg = m, m
 			}
-			// No language preference is stored with an account: Chinese.
-			text, err := msg.text(messages.ZH)
+			// The language the person chose (the account's, else the
+			// application's): Chinese unless English was chosen.
+			text, err := msg.text(messages.Lang(r.Language))
 			if err != nil {
 				return err
 			}
@@ -194,7 +202,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 			if r.Channel == "email" {
 				addr = r.Email.String
 			}
-			byChannel[r.Channel] = append(byChannel[r.Channel], Message{ID: r.ID, AccountID: r.AccountID, Channel: r.Channel,
+			byChannel[r.Channel] = append(byChannel[r.Channel], Message{ID: r.ID, AccountID: r.AccountID, ApplicationID: r.AppID, Channel: r.Channel,
 				Address: addr, Text: text, Attempt: r.Attempts + 1, Kind: msg.Kind, Params: msg.Params})
 		}
 		maxAttempts := map[int64]int{}

@@ -142,7 +142,11 @@ type CloseInput struct {
 
 // CloseApplication closes an open application once.
 func (a *Activities) CloseApplication(ctx context.Context, in CloseInput) error {
-	return a.inTx(ctx, func(tx *sqlx.Tx) error { return closeApplication(ctx, tx, in) })
+	err := a.inTx(ctx, func(tx *sqlx.Tx) error { return closeApplication(ctx, tx, in) })
+	if err == nil && in.Status == "rejected" {
+		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
+	}
+	return err
 }
 
 var closeNotices = map[string][2]string{
@@ -189,6 +193,12 @@ func closeApplication(ctx context.Context, tx *sqlx.Tx, in CloseInput) error {
 		Kind: "application_" + in.Status, TitleZH: titles[0], TitleEN: titles[1], BodyZH: in.Reason, BodyEN: in.Reason}); err != nil {
 		return err
 	}
+	if in.Status == "rejected" {
+		// By SMS (and e-mail): the reason stays on the follow page.
+		if _, err := queueApplicationNotice(ctx, tx, in.ApplicationID, refRejected, "rejected"); err != nil {
+			return err
+		}
+	}
 	return writeAudit(ctx, tx, AuditEntry{OperationKey: "registration/" + in.ApplicationID + "/closed", ActorKind: in.ActorKind,
 		ActorID: in.ActorID, Action: "application." + in.Status, RecordKind: "application", RecordID: in.ApplicationID, Detail: detail})
 }
@@ -212,7 +222,7 @@ type RequestInfoInput struct {
 // supplements it.
 func (a *Activities) RequestInfo(ctx context.Context, in RequestInfoInput) error {
 	key := fmt.Sprintf("registration/%s/request-info/%d", in.ApplicationID, in.Round)
-	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
 		var status string
 		if err := tx.GetContext(ctx, &status, `SELECT status FROM applications WHERE id = $1 FOR UPDATE`, in.ApplicationID); err != nil {
 			return err
@@ -235,9 +245,18 @@ func (a *Activities) RequestInfo(ctx context.Context, in RequestInfoInput) error
 			TitleZH: "请补充注册资料", TitleEN: "Please supplement your application", BodyZH: in.What, BodyEN: in.What}); err != nil {
 			return err
 		}
+		// By SMS (and e-mail), once per round: what is missing stays on
+		// the follow page.
+		if _, err := queueApplicationNotice(ctx, tx, in.ApplicationID, refInfoRequested, fmt.Sprintf("info_requested/%d", in.Round)); err != nil {
+			return err
+		}
 		return writeAudit(ctx, tx, AuditEntry{OperationKey: key, ActorKind: "staff", ActorID: in.ReviewerID,
 			Action: "application.info_requested", RecordKind: "application", RecordID: in.ApplicationID, Detail: detail})
 	})
+	if err == nil {
+		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
+	}
+	return err
 }
 
 // SupplementInput applies a stored supplement.

@@ -154,8 +154,9 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 		}
 		accountID := uuid.NewString()
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO accounts (id, person_id, application_id, username, password_hash, must_change_password, password_changed_at, opened_at)
-			VALUES ($1, $2, $3, $4, $5, true, $6, $6)`, accountID, personID, in.ApplicationID, app.IDNumber, hash, now); err != nil {
+			INSERT INTO accounts (id, person_id, application_id, username, password_hash, must_change_password, password_changed_at, opened_at,
+				language)
+			VALUES ($1, $2, $3, $4, $5, true, $6, $6, (SELECT language FROM applications WHERE id = $3))`, accountID, personID, in.ApplicationID, app.IDNumber, hash, now); err != nil {
 			return err
 		}
 
@@ -243,7 +244,7 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 		}
 		return nil
 	})
-	if err == nil && res.ToApplicant {
+	if err == nil && (res.ToApplicant || res.AlreadyRegistered) {
 		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
 	}
 	return res, err

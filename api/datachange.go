@@ -42,6 +42,8 @@ func (s *server) updateContact(c echo.Context) error {
 		Address  *string `json:"address"`
 		Name     *string `json:"name"`
 		IDNumber *string `json:"id_number"`
+		// Language of the messages to the user (zh|en).
+		Language *string `json:"language"`
 		// MobileCode: the code sent to the new mobile number
 		// (POST /v1/verification-codes, purpose contact_change).
 		MobileCode string `json:"mobile_code"`
@@ -59,7 +61,13 @@ func (s *server) updateContact(c echo.Context) error {
 	}
 	changes, problems := contactChanges(req.Mobile, req.Email, req.Address)
 	details = append(details, problems...)
-	if len(changes) == 0 && len(details) == 0 {
+	if req.Language != nil {
+		if _, fe := messageLanguage("language", *req.Language); fe != nil || *req.Language == "" {
+			details = append(details, validate.FieldError{Field: "language", Code: "unknown_language",
+				MessageZH: "语言须为 zh 或 en", MessageEN: "language is zh or en"})
+		}
+	}
+	if len(changes) == 0 && req.Language == nil && len(details) == 0 {
 		details = append(details, validate.FieldError{Field: "body", Code: "empty_change",
 			MessageZH: "请至少填写一项要修改的联系信息", MessageEN: "give at least one contact field to change"})
 	}
@@ -85,17 +93,31 @@ func (s *server) updateContact(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if req.Language != nil {
+			// A preference, not contact data: no change record.
+			if langChanged, err := store.SetAccountLanguage(ctx, tx, p.AccountID, *req.Language); err != nil {
+				return err
+			} else if langChanged {
+				changed = append(changed, "language")
+				if err := audit(ctx, tx, c, "account.language_changed", "account", p.AccountID,
+					map[string]any{"language": *req.Language}); err != nil {
+					return err
+				}
+			}
+		}
 		current := map[string]string{"mobile": cur.Mobile, "email": cur.Email.String, "address": cur.Address}
 		old, updated := map[string]string{}, map[string]string{}
+		var contact []string
 		for _, f := range []string{"mobile", "email", "address"} {
 			if v, ok := changes[f]; ok && v != current[f] {
 				old[f], updated[f] = current[f], v
-				changed = append(changed, f)
+				contact = append(contact, f)
 			}
 		}
-		if len(changed) == 0 {
+		if len(contact) == 0 {
 			return nil
 		}
+		changed = append(changed, contact...)
 		if err := store.ChangeContact(ctx, tx, personID, optional(updated, "mobile"), optional(updated, "email"),
 			optional(updated, "address")); err != nil {
 			return err
@@ -108,7 +130,7 @@ func (s *server) updateContact(c echo.Context) error {
 		// the values (docs/data-protection.md): they live in data_changes,
 		// under the retention schedule.
 		return audit(ctx, tx, c, "registration_data.contact_changed", "account", p.AccountID,
-			map[string]any{"change_id": changeID, "fields": changed})
+			map[string]any{"change_id": changeID, "fields": contact})
 	})
 	if err != nil {
 		return err

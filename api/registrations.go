@@ -36,6 +36,8 @@ type registrationRequest struct {
 	Agreed       bool     `json:"agreed"`
 	// MobileCode proves the mobile number (online and kiosk applications).
 	MobileCode string `json:"mobile_code"`
+	// Language of the messages to the applicant (zh|en, default zh).
+	Language string `json:"language"`
 }
 
 // currentTermsVersion is the newest published version already in effect.
@@ -60,6 +62,8 @@ func (s *server) validateRegistration(ctx context.Context, r *registrationReques
 	add(validate.Mobile("mobile", r.Mobile))
 	add(validate.Email("email", r.Email))
 	add(validate.Text("address", r.Address, true, 5, 200))
+	r.Language, fe = messageLanguage("language", r.Language)
+	add(fe)
 	if !r.Agreed {
 		details = append(details, validate.FieldError{Field: "agreed", Code: "must_agree",
 			MessageZH: "注册须同意用户承诺书", MessageEN: "registering requires agreeing to the terms"})
@@ -127,6 +131,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 	}
 	// Online and kiosk applicants prove the mobile number with a code (a
 	// repeat of a stored request used its code already).
+	var codeID string
 	if ent.Channel != "counter" && !s.MobileCodes.Off {
 		repeated := false
 		if keyed {
@@ -135,7 +140,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 			}
 		}
 		if !repeated {
-			if err := s.checkMobileCode(ctx, req.Mobile, PurposeRegistration, "", req.MobileCode); err != nil {
+			if codeID, err = s.useMobileCode(ctx, req.Mobile, PurposeRegistration, "", req.MobileCode); err != nil {
 				return err
 			}
 			ent.MobileVerified = true
@@ -174,9 +179,16 @@ func (s *server) submitRegistration(c echo.Context) error {
 			if err := store.FileApplication(ctx, tx, store.NewApplication{ID: id, Name: req.Name, IDNumber: req.IDNumber, BirthDate: birth,
 				Mobile: req.Mobile, Email: req.Email, Address: req.Address, Channel: req.Channel, Services: services,
 				TermsVersion: req.TermsVersion, SubmittedAt: s.now(), FollowTokenHash: hashToken(token), EnteredBy: ent.EnteredBy,
-				KioskID: ent.KioskID, Office: ent.Office, MobileVerified: ent.MobileVerified,
+				KioskID: ent.KioskID, Office: ent.Office, MobileVerified: ent.MobileVerified, Language: req.Language,
 				EventDetail: mustJSON(map[string]any{"channel": req.Channel})}); err != nil {
 				return err
+			}
+			if codeID != "" {
+				// The code's delivery record joins the application (and so
+				// the account page).
+				if err := store.LinkCodeDelivery(ctx, tx, codeID, id); err != nil {
+					return err
+				}
 			}
 			auditDetail := map[string]any{"channel": req.Channel, "terms_version": req.TermsVersion}
 			if ent.EnteredBy != "" {
@@ -200,6 +212,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		EnableEagerStart:         s.EagerStart,
 	}
 	// What an operator asks first, in the run's memo (set at the start, not
 	// a workflow command, readable without the codec) and search

@@ -97,6 +97,13 @@ type Deps struct {
 	// became of a workflow call whose outcome is unknown (api/intake.go);
 	// default 10s.
 	IntakeSettleWait time.Duration
+	// EagerStart asks Temporal for eager workflow start of the registration
+	// review (the first workflow task handed back in the start's answer to
+	// a worker of the same client). It applies only when a worker on
+	// TaskQueue runs in this process on the same client (cmd/bench), never
+	// to `hrss api`, whose workers are other processes; off by default
+	// (docs/benchmarks.md, "Eager workflow start").
+	EagerStart bool
 	// MobileCodes: verification codes sent by SMS (api/verification.go).
 	MobileCodes MobileCodeSettings
 	// SMS sends verification codes; nil means the outbox's SMS sender

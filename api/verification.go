@@ -128,6 +128,8 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 		Mobile        string `json:"mobile"`
 		Purpose       string `json:"purpose"`
 		ApplicationID string `json:"application_id"`
+		// Language of the SMS of a registration code (zh|en, default zh).
+		Language string `json:"language"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -135,6 +137,9 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 	req.Mobile = strings.TrimSpace(req.Mobile)
 	var details []validate.FieldError
 	if fe := validate.Mobile("mobile", req.Mobile); fe != nil {
+		details = append(details, *fe)
+	}
+	if _, fe := messageLanguage("language", req.Language); fe != nil {
 		details = append(details, *fe)
 	}
 	p := caller(c)
@@ -213,7 +218,12 @@ func (s *server) sendVerificationCode(c echo.Context) error {
 	}
 	sender := s.smsSender()
 	params := []string{code, strconv.Itoa(max(1, int((set.TTL+time.Minute-1)/time.Minute)))}
-	text, err := messages.Render(codeKind[req.Purpose], messages.ZH, params)
+	acct, _ := accountID.(string) // contact change only (an anonymous caller has none)
+	lang, err := s.codeLanguage(ctx, req.Purpose, acct, req.ApplicationID, req.Language)
+	if err != nil {
+		return err
+	}
+	text, err := messages.Render(codeKind[req.Purpose], lang, params)
 	if err != nil {
 		return err
 	}
@@ -253,11 +263,18 @@ func codeError(code, zh, en string) *Error {
 // refused); the fifth wrong answer ends the code. boundTo, when given,
 // must be the code's account (contact change) or application (pickup).
 func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, boundTo, answer string) error {
+	_, err := s.useMobileCode(ctx, mobile, purpose, boundTo, answer)
+	return err
+}
+
+// useMobileCode is checkMobileCode that also answers the used code's ID.
+func (s *server) useMobileCode(ctx context.Context, mobile, purpose, boundTo, answer string) (string, error) {
 	answer = strings.TrimSpace(answer)
 	if answer == "" {
-		return codeError("required", "请填写发送到该手机号的验证码", "enter the code sent to this mobile number")
+		return "", codeError("required", "请填写发送到该手机号的验证码", "enter the code sent to this mobile number")
 	}
 	var refusal error
+	var used string
 	err := inTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		row, err := store.LockNewestCode(ctx, tx, mobile, purpose)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (row.Expired || (boundTo != "" && row.BoundTo.String != boundTo))) {
@@ -276,12 +293,16 @@ func (s *server) checkMobileCode(ctx context.Context, mobile, purpose, boundTo, 
 			refusal = codeError("wrong_code", "验证码不正确", "the code is not right")
 			return err
 		}
+		used = row.ID
 		return store.UseCode(ctx, tx, row.ID)
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
-	return refusal
+	if refusal != nil {
+		return "", refusal
+	}
+	return used, nil
 }
 
 // pickupCodeAllowed checks a pickup code request: the follow token of an

@@ -265,3 +265,22 @@ func AccountsByIDNumber(ctx context.Context, q Q, idNumber string) ([]FoundAccou
 			WHERE p.id_number = $1 ORDER BY a.opened_at DESC`, idNumber)
 	return items, err
 }
+
+// AccountLanguage reads the language of the messages to an account's user
+// (zh | en).
+func AccountLanguage(ctx context.Context, q Q, accountID string) (string, error) {
+	var lang string
+	err := getOne(ctx, q, &lang, `SELECT language FROM accounts WHERE id = $1`, accountID)
+	return lang, err
+}
+
+// SetAccountLanguage changes the language of the messages to a user; it
+// tells whether it changed.
+func SetAccountLanguage(ctx context.Context, q Q, accountID, lang string) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE accounts SET language = $2 WHERE id = $1 AND language <> $2`, accountID, lang)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

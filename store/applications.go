@@ -33,6 +33,7 @@ type NewApplication struct {
 	KioskID         string
 	Office          string
 	MobileVerified  bool
+	Language        string // zh | en: the language of the messages to the applicant
 	// EventDetail is the JSON detail of the "submitted" timeline event.
 	EventDetail []byte
 }
@@ -42,11 +43,11 @@ type NewApplication struct {
 // violation.
 func FileApplication(ctx context.Context, q Q, a NewApplication) error {
 	if _, err := q.ExecContext(ctx, `INSERT INTO applications (id, status, name, id_number, birth_date, mobile, email, address,
-			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at, entered_by, kiosk_id, office, mobile_verified_at)
+			channel, services, terms_version, agreed_at, follow_token_hash, submitted_at, entered_by, kiosk_id, office, mobile_verified_at, language)
 			VALUES ($1, 'submitted', $2, $3, $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12, $11,
-				nullif($13, '')::uuid, nullif($14, '')::uuid, nullif($15, ''), CASE WHEN $16 THEN now() END)`,
+				nullif($13, '')::uuid, nullif($14, '')::uuid, nullif($15, ''), CASE WHEN $16 THEN now() END, coalesce(nullif($17, ''), 'zh'))`,
 		a.ID, a.Name, a.IDNumber, a.BirthDate, a.Mobile, a.Email, a.Address, a.Channel, pq.Array(a.Services),
-		a.TermsVersion, a.SubmittedAt, a.FollowTokenHash, a.EnteredBy, a.KioskID, a.Office, a.MobileVerified); err != nil {
+		a.TermsVersion, a.SubmittedAt, a.FollowTokenHash, a.EnteredBy, a.KioskID, a.Office, a.MobileVerified, a.Language); err != nil {
 		return err
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO application_events (application_id, event_key, kind, actor, detail)
@@ -203,4 +204,21 @@ func ApplicationFollowTokenHash(ctx context.Context, q Q, id string) ([]byte, er
 	var stored []byte
 	err := sqlx.GetContext(ctx, q, &stored, `SELECT follow_token_hash FROM applications WHERE id = $1`, id)
 	return stored, err
+}
+
+// ApplicationLanguage reads the language of the messages to an
+// application's applicant (zh | en).
+func ApplicationLanguage(ctx context.Context, q Q, id string) (string, error) {
+	var lang string
+	err := getOne(ctx, q, &lang, `SELECT language FROM applications WHERE id = $1`, id)
+	return lang, err
+}
+
+// LinkCodeDelivery ties the delivery record of the registration code an
+// application was filed with to the application, so that the account page
+// lists it (in the filing's transaction).
+func LinkCodeDelivery(ctx context.Context, q Q, codeID, applicationID string) error {
+	_, err := q.ExecContext(ctx, `UPDATE message_deliveries SET application_id = $2
+		WHERE code_id = $1 AND application_id IS NULL AND account_id IS NULL`, codeID, applicationID)
+	return err
 }

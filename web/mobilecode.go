@@ -28,7 +28,7 @@ func (a *app) registerCode(c echo.Context) error {
 		return a.registerForm(c, http.StatusBadRequest, view{Problem: "error.unexpected"})
 	}
 	form.Del("csrf")
-	req := map[string]any{"mobile": strings.TrimSpace(form.Get("mobile")), "purpose": "registration"}
+	req := map[string]any{"mobile": strings.TrimSpace(form.Get("mobile")), "purpose": "registration", "language": language(c)}
 	if e := a.call(c, anonymous, http.MethodPost, "/v1/verification-codes", req, nil); e != nil {
 		if e.Status >= 500 && e.Status != http.StatusServiceUnavailable {
 			return fail(c, e)

@@ -169,6 +169,7 @@ func (a *app) register(c echo.Context) error {
 		"name": form.Get("name"), "id_number": form.Get("id_number"), "mobile": form.Get("mobile"),
 		"email": form.Get("email"), "address": form.Get("address"),
 		"services": svc, "terms_version": form.Get("terms_version"), "agreed": form.Get("agreed") == "yes",
+		"language": language(c), // the messages to the applicant speak the page's language
 	}
 	if code := strings.TrimSpace(form.Get("mobile_code")); code != "" {
 		req["mobile_code"] = code // the verified mobile (web/mobilecode.go)

@@ -65,6 +65,7 @@ func main() {
 	live := flag.Int("live", 3000, "live review workflows waiting in the waiting benchmark")
 	sticky := flag.Int("sticky-cache", 0, "the worker's sticky workflow cache size (0: the SDK default, 10,000), as WORKER_STICKY_CACHE_SIZE sets it")
 	owasp := flag.Bool("owasp-hash", true, "hash initial passwords with the production argon2id cost")
+	flag.BoolVar(&eagerStart, "eager-start", false, "start registration reviews with eager workflow start (api.Deps.EagerStart; the worker is in this process)")
 	flag.Parse()
 	if *sticky > 0 {
 		sdkworker.SetStickyWorkflowCacheSize(*sticky)
@@ -154,7 +155,7 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 	h, err := api.New(api.Deps{DB: db, Temporal: tc, Box: box, TaskQueue: e.tq, Hash: hash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
 		// The bench signs staff in with a password only (STAFF_SECOND_FACTOR=off)
 		// and registers without mobile codes (MOBILE_VERIFICATION=off).
-		StaffSecondFactorOff: true, MobileCodes: api.MobileCodeSettings{Off: true}})
+		StaffSecondFactorOff: true, MobileCodes: api.MobileCodeSettings{Off: true}, EagerStart: eagerStart})
 	if err != nil {
 		return err
 	}
@@ -170,3 +171,6 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 }
 
 var _ sdkworker.Worker
+
+// eagerStart is the -eager-start flag.
+var eagerStart bool

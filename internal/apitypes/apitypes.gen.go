@@ -2140,7 +2140,10 @@ type RegistrationRequest struct {
 
 	// IDNumber 18-character resident ID number (GB 11643).
 	IDNumber string `json:"id_number"`
-	Mobile   string `json:"mobile"`
+
+	// Language `zh` (default) or `en`: the language of the SMS and e-mail to the applicant, kept with the application and carried to the account at approval (422 unknown_language otherwise).
+	Language *string `json:"language,omitempty"`
+	Mobile   string  `json:"mobile"`
 
 	// MobileCode The 6-digit code sent to `mobile` (POST /v1/verification-codes, purpose registration); online and kiosk applications.
 	MobileCode   *string  `json:"mobile_code,omitempty"`
@@ -2823,6 +2826,9 @@ type UpdateMyContactDataJSONBody struct {
 	Address  *string `json:"address,omitempty"`
 	Email    *string `json:"email,omitempty"`
 	IDNumber *string `json:"id_number,omitempty"`
+
+	// Language `zh` or `en`: the language of the SMS and e-mail to the user (422 unknown_language otherwise); listed in `changed` as `language` when it differed.
+	Language *string `json:"language,omitempty"`
 	Mobile   *string `json:"mobile,omitempty"`
 
 	// MobileCode A changed mobile number needs the code sent to it (POST /v1/verification-codes, purpose contact_change); 422 field mobile_code otherwise.
@@ -3167,8 +3173,11 @@ type SetStaffPasswordJSONBody struct {
 type SendVerificationCodeJSONBody struct {
 	// ApplicationID Purpose pickup: the approved application (with X-Follow-Token); the code goes only to its verified mobile.
 	ApplicationID *string `json:"application_id,omitempty"`
-	Mobile        string  `json:"mobile"`
-	Purpose       string  `json:"purpose"`
+
+	// Language `zh` (default) or `en`: the language of a registration code's SMS (422 unknown_language otherwise). A pickup code goes in the application's language, a contact-change code in the account's.
+	Language *string `json:"language,omitempty"`
+	Mobile   string  `json:"mobile"`
+	Purpose  string  `json:"purpose"`
 }
 
 // CodecDecodeJSONRequestBody defines body for CodecDecode for application/json ContentType.

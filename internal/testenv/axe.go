@@ -63,8 +63,14 @@ type axeViolation struct {
 }
 
 // auditScript runs axe-core on the document with the WCAG 2.1 A/AA rules and
-// marks the document as audited.
-var auditScript = `axe.run(document, {runOnly: {type: "tag", values: ` + jsList(AxeTags) + `}, resultTypes: ["violations"]})
+// marks the document as audited. It waits for the document to finish
+// loading first: a page that replaced the one the step checked may still be
+// parsing, and a half-parsed element (a link whose text has not arrived)
+// would be reported as a violation of the page.
+var auditScript = `new Promise(function (loaded) {
+    if (document.readyState === "complete") { loaded(); } else { window.addEventListener("load", function () { loaded(); }, {once: true}); }
+  })
+  .then(function () { return axe.run(document, {runOnly: {type: "tag", values: ` + jsList(AxeTags) + `}, resultTypes: ["violations"]}); })
   .then(function (r) {
     window.__hrssAudited = true;
     return r.violations.map(function (v) {
