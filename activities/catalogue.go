@@ -134,7 +134,7 @@ func serviceChangeTexts(ch serviceChange) (titleZH, titleEN, bodyZH, bodyEN stri
 }
 
 // serviceChangePage writes one page: for each user holding the service in
-// the page, the notice and the channel messages, and on retirement the
+// the page, the notice (its messages follow at dispatch), and on retirement the
 // service closed (once: a user whose service is closed is not selected
 // again, and the notice's key is the change and the account).
 func serviceChangePage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) error {
@@ -143,11 +143,13 @@ func serviceChangePage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *Page
 		return err
 	}
 	titleZH, titleEN, bodyZH, bodyEN := serviceChangeTexts(ch)
-	src := ServiceChangeSource(in.Ref)
+	// The messages are derived from the notices while the change
+	// dispatches (serviceChangeDerivation).
+	d := serviceChangeDerivation(in.Ref)
 	counts, err := store.PlaceServiceChangeNotices(ctx, tx, noticePage(in),
-		store.ServiceChangePage{ServiceCode: ch.Code, ChangeID: in.Ref, Retire: ch.Kind == "retire"},
-		store.BulkNotice{KeyPrefix: src + "/notice/", Kind: "service_" + ch.Kind, TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN},
-		store.BulkOutbox{KeyPrefix: src + "/", Source: src, Template: "service_change:" + in.Ref})
+		store.ServiceChangePage{ServiceCode: ch.Code, ChangeID: in.Ref, Retire: ch.Kind == "retire", AuditKeyPrefix: d.OutboxKeyPrefix},
+		store.BulkNotice{KeyPrefix: d.NoticeKeyPrefix, Kind: "service_" + ch.Kind, TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN},
+		nil)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ func queueTermsMessages(t *testing.T, acts *activities.Activities, db *sqlx.DB, 
 	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: version,
 		Lo: "00000000-0000-0000-0000-000000000000", Limit: 1000})
 	require.NoError(t, err)
+	deriveAll(t, acts, db, activities.BeginInput{Kind: activities.FanoutTerms, Ref: version})
 	return activities.TermsSource(version)
 }
 

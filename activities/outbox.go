@@ -129,13 +129,18 @@ type DispatchInput struct {
 
 // DispatchResult counts this batch's outcomes and says what is left:
 // Pending messages not yet sent, abandoned or failed for good; NextIn is
-// how long until the earliest of them is due (0: due now).
+// how long until the earliest of them is due (0: due now). Queued counts
+// the messages this batch derived from a campaign's notices first, and
+// Underived says that more notices of the source still wait for theirs
+// (store.DeriveOutbox): the source is not done even when Pending is 0.
 type DispatchResult struct {
 	Sent      int           `json:"sent"`
 	Failed    int           `json:"failed"`
 	Abandoned int           `json:"abandoned"`
 	Pending   int           `json:"pending"`
 	NextIn    time.Duration `json:"next_in"`
+	Queued    int           `json:"queued,omitempty"`
+	Underived bool          `json:"underived,omitempty"`
 }
 
 // DispatchOutbox claims a batch of due messages (SKIP LOCKED, so several
@@ -157,6 +162,11 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 	defer cancel()
 	var res DispatchResult
 	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
+		derived, err := store.DeriveOutbox(ctx, tx, in.Source, in.Batch)
+		if err != nil {
+			return err
+		}
+		res.Queued, res.Underived = derived.Queued, derived.Open
 		type row struct {
 			ID          int64          `db:"id"`
 			AccountID   string         `db:"account_id"`
@@ -290,7 +300,7 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 			FROM notification_outbox WHERE source = $1 AND status IN ('queued', 'failed')`, in.Source).Scan(&res.Pending, &next); err != nil {
 			return err
 		}
-		if next.Valid && next.Float64 > 0 {
+		if next.Valid && next.Float64 > 0 && !res.Underived {
 			res.NextIn = time.Duration(next.Float64 * float64(time.Second)).Round(time.Millisecond)
 		}
 		return nil

@@ -234,9 +234,17 @@ func termsPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageResult) 
 	titleEN := "The user agreement has been revised (version " + in.Ref + ")"
 	bodyZH := "修订后的承诺书自 " + eff + "（北京时间）起生效。请阅读修订内容，并选择接受或拒绝；生效后继续使用网站服务即视为接受。"
 	bodyEN := "The revised agreement takes effect on " + eff + " (Beijing time). Read it, then accept or reject it; using the services after that date counts as acceptance."
+	// The first sweep's messages are derived from its notices while the
+	// campaign dispatches (termsDerivation); a catch-up page queues its
+	// few users' messages at once.
+	var outbox *store.BulkOutbox
+	if !in.Since.IsZero() {
+		d := termsDerivation(in.Ref)
+		outbox = &store.BulkOutbox{KeyPrefix: d.OutboxKeyPrefix, Source: d.Source, Template: d.Template}
+	}
 	counts, err := store.PlaceTermsNotices(ctx, tx, noticePage(in), notOlder,
-		store.BulkNotice{KeyPrefix: TermsSource(in.Ref) + "/notice/", TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN},
-		store.BulkOutbox{KeyPrefix: TermsSource(in.Ref) + "/", Source: TermsSource(in.Ref), Template: "terms_revision:" + in.Ref})
+		store.BulkNotice{KeyPrefix: termsDerivation(in.Ref).NoticeKeyPrefix, TitleZH: titleZH, TitleEN: titleEN, BodyZH: bodyZH, BodyEN: bodyEN},
+		outbox)
 	if err != nil {
 		return err
 	}
@@ -284,14 +292,42 @@ func announcementPage(ctx context.Context, tx *sqlx.Tx, in PageInput, res *PageR
 	return err
 }
 
+// termsDerivation: every notice of a terms revision gets an SMS and an
+// e-mail (where the person gave one).
+func termsDerivation(version string) store.OutboxDerivation {
+	return store.OutboxDerivation{Source: TermsSource(version), NoticeKeyPrefix: TermsSource(version) + "/notice/",
+		OutboxKeyPrefix: TermsSource(version) + "/", Template: "terms_revision:" + version, CampaignKind: "terms", CampaignRef: version}
+}
+
+// serviceChangeDerivation: likewise for the holders of a changed service.
+func serviceChangeDerivation(id string) store.OutboxDerivation {
+	src := ServiceChangeSource(id)
+	return store.OutboxDerivation{Source: src, NoticeKeyPrefix: src + "/notice/", OutboxKeyPrefix: src + "/",
+		Template: "service_change:" + id, CampaignKind: "service_change", CampaignRef: id}
+}
+
 // MarkSweepDone records that every inbox notice of the first pass is
-// durable (the benchmark's end point).
+// durable (the benchmark's end point) and plans the derivation of the
+// campaign's channel messages from those notices, which its dispatch
+// carries out (store.DeriveOutbox).
 func (a *Activities) MarkSweepDone(ctx context.Context, in BeginInput) error {
-	if in.Kind != FanoutTerms {
-		return nil
+	var d store.OutboxDerivation
+	switch in.Kind {
+	case FanoutTerms:
+		d = termsDerivation(in.Ref)
+	case FanoutServiceChange:
+		d = serviceChangeDerivation(in.Ref)
+	default:
+		return nil // announcements reach the inbox only
 	}
-	_, err := a.DB.ExecContext(ctx, `UPDATE terms_campaigns SET sweep_done_at = coalesce(sweep_done_at, now()) WHERE terms_version = $1`, in.Ref)
-	return err
+	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+		if in.Kind == FanoutTerms {
+			if _, err := tx.ExecContext(ctx, `UPDATE terms_campaigns SET sweep_done_at = coalesce(sweep_done_at, now()) WHERE terms_version = $1`, in.Ref); err != nil {
+				return err
+			}
+		}
+		return store.PlanOutboxDerivation(ctx, tx, d)
+	})
 }
 
 // StatusInput sets the campaign record's status (running, paused,

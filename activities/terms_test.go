@@ -11,6 +11,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/internal/testenv"
+	"hrss-backoffice/store"
 )
 
 // draftVersion adds an unpublished terms version effective at eff.
@@ -42,10 +43,31 @@ func campaignSnapshot(t *testing.T, db *sqlx.DB) map[string]int {
 	return out
 }
 
-// C2.7: a page writes one inbox notice per targeted user and queues SMS
-// (everyone) and e-mail (who has one) in one transaction; run twice, it
-// writes nothing the second time. Users already on the new version are
-// not targeted. Beginning twice publishes once.
+// deriveAll ends a campaign's sweep (planning the derivation of its
+// channel messages) and queues every message at once, as its dispatch
+// would batch by batch.
+func deriveAll(t *testing.T, acts *activities.Activities, db *sqlx.DB, in activities.BeginInput) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, acts.MarkSweepDone(ctx, in))
+	src := activities.TermsSource(in.Ref)
+	if in.Kind == activities.FanoutServiceChange {
+		src = activities.ServiceChangeSource(in.Ref)
+	}
+	for {
+		d, err := store.DeriveOutbox(ctx, db, src, 1<<20)
+		require.NoError(t, err)
+		if !d.Open {
+			return
+		}
+	}
+}
+
+// C2.7: a page writes one inbox notice per targeted user in one
+// transaction; run twice, it writes nothing the second time. Users already
+// on the new version are not targeted. Beginning twice publishes once. The
+// SMS (everyone) and e-mail (who has one) are derived from the notices
+// while the campaign dispatches, batch by batch, each message once.
 func TestNoticePageIsIdempotent_C2_7(t *testing.T) {
 	acts, db := newActivities(t)
 	ctx := context.Background()
@@ -66,10 +88,10 @@ func TestNoticePageIsIdempotent_C2_7(t *testing.T) {
 	page := activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07", Lo: "00000000-0000-0000-0000-000000000000", Limit: 1000}
 	r1, err := acts.WriteNoticePage(ctx, page)
 	require.NoError(t, err)
-	require.Equal(t, activities.PageResult{Last: r1.Last, Targeted: 300, Written: 300, Queued: 400, Done: true}, r1)
+	require.Equal(t, activities.PageResult{Last: r1.Last, Targeted: 300, Written: 300, Done: true}, r1)
 	before := campaignSnapshot(t, db)
 	require.Equal(t, 300, before["notices"])
-	require.Equal(t, 400, before["outbox"])
+	require.Zero(t, before["outbox"], "the sweep writes the notices only")
 	require.Equal(t, 300, before["written"])
 	require.Equal(t, 0, count(t, db, `SELECT count(*) FROM notices n JOIN agreements g ON g.account_id = n.account_id WHERE g.terms_version = '2026-07'`))
 
@@ -79,6 +101,85 @@ func TestNoticePageIsIdempotent_C2_7(t *testing.T) {
 	require.Zero(t, r2.Written)
 	require.Zero(t, r2.Queued)
 	require.Equal(t, before, campaignSnapshot(t, db))
+
+	// Dispatching before the sweep is done derives nothing.
+	src := activities.TermsSource("2026-07")
+	d, err := acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 120})
+	require.NoError(t, err)
+	require.Equal(t, activities.DispatchResult{}, d)
+
+	// Once it is, each dispatch tops the queue up from the notices (at most
+	// a batch of accounts, and only while fewer than a batch of messages
+	// wait) until every notice has its messages.
+	require.NoError(t, acts.MarkSweepDone(ctx, begin))
+	require.NoError(t, acts.MarkSweepDone(ctx, begin), "planned once")
+	queued, sent, dispatches := 0, 0, 0
+	for {
+		d, err := acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 120})
+		require.NoError(t, err)
+		dispatches++
+		require.LessOrEqual(t, d.Queued, 2*120, "at most a batch of accounts per dispatch")
+		queued, sent = queued+d.Queued, sent+d.Sent
+		if d.Pending == 0 && !d.Underived {
+			break
+		}
+		require.Less(t, dispatches, 20)
+	}
+	require.Equal(t, 400, queued)
+	require.Equal(t, 400, sent)
+	after := campaignSnapshot(t, db)
+	require.Equal(t, 400, after["outbox"])
+	require.Equal(t, 400, after["sent"])
+	require.Equal(t, 400, after["log"])
+	require.Equal(t, 400, after["queued"], "the campaign's counter grows with the derived messages")
+	require.Equal(t, 400, count(t, db, `SELECT count(DISTINCT (account_id, channel)) FROM notification_outbox`))
+
+	// Derived to the end, nothing more is queued or sent.
+	d, err = acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 120})
+	require.NoError(t, err)
+	require.Equal(t, activities.DispatchResult{}, d)
+	require.Equal(t, after, campaignSnapshot(t, db))
+}
+
+// C2.7: messages queued before the derivation reached them (by a catch-up
+// page, or by a sweep of the code before the derivation) are not queued a
+// second time, and a derivation step that rolls back leaves its cursor
+// where it was.
+func TestDerivationQueuesEachMessageOnce_C2_7(t *testing.T) {
+	acts, db := newActivities(t)
+	ctx := context.Background()
+	seed(t, db, 50, testenv.SeedOptions{EmailEvery: 5})
+	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
+	begin := activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"}
+	_, err := acts.BeginFanout(ctx, begin)
+	require.NoError(t, err)
+	// A catch-up page (Since set) queues its users' messages at once: here
+	// it reaches everyone, as an older sweep did.
+	r, err := acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
+		Lo: "00000000-0000-0000-0000-000000000000", Limit: 20, Since: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.Equal(t, 20, r.Written)
+	early := r.Queued // 20 SMS and the e-mails of those who gave an address
+	require.GreaterOrEqual(t, early, 20)
+	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
+		Lo: "00000000-0000-0000-0000-000000000000", After: r.Last, Limit: 100})
+	require.NoError(t, err)
+	require.NoError(t, acts.MarkSweepDone(ctx, begin))
+
+	src := activities.TermsSource("2026-07")
+	tx, err := db.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	d, err := store.DeriveOutbox(ctx, tx, src, 30)
+	require.NoError(t, err)
+	require.True(t, d.Open)
+	require.NoError(t, tx.Rollback())
+	require.Equal(t, early, count(t, db, `SELECT count(*) FROM notification_outbox`))
+	require.Zero(t, count(t, db, `SELECT derived FROM outbox_derivations WHERE source = $1`, src))
+
+	deriveAll(t, acts, db, begin)
+	require.Equal(t, 60, count(t, db, `SELECT count(*) FROM notification_outbox`)) // 50 SMS, 10 e-mail
+	require.Equal(t, 60-early, count(t, db, `SELECT derived FROM outbox_derivations WHERE source = $1`, src))
+	require.Equal(t, 1, count(t, db, `SELECT count(*) FROM outbox_derivations WHERE source = $1 AND done_at IS NOT NULL`, src))
 }
 
 // C2.7: pages by key range with a limit visit every user once across
@@ -151,6 +252,7 @@ func TestOutboxRetriesWithBackoffThenAbandons_C2_7(t *testing.T) {
 	require.NoError(t, err)
 	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07", Lo: "00000000-0000-0000-0000-000000000000", Limit: 100})
 	require.NoError(t, err)
+	deriveAll(t, acts, db, activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"})
 	require.Equal(t, 15, count(t, db, `SELECT count(*) FROM notification_outbox`))
 
 	defer activities.SetSender("sms", flakySender{fail: true})()
@@ -256,6 +358,7 @@ func TestOutboxAbandonsAtOnceOnFinalRefusal_C2_7(t *testing.T) {
 	require.NoError(t, err)
 	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-08", Lo: "00000000-0000-0000-0000-000000000000", Limit: 100})
 	require.NoError(t, err)
+	require.NoError(t, acts.MarkSweepDone(ctx, activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-08"}))
 	defer activities.SetSender("sms", permanentSender{})()
 	src := activities.TermsSource("2026-08")
 	r, err := acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 100})

@@ -40,7 +40,10 @@ type BulkNotice struct {
 
 // BulkOutbox queues an SMS and an e-mail (where the person gave one) for
 // each account that just got its notice: the operation key is KeyPrefix,
-// the channel, "/" and the account ID.
+// the channel, "/" and the account ID. A campaign's first sweep passes
+// none: its messages are derived from the notices while it dispatches
+// (DeriveOutbox); its catch-up pages, a handful of users each, queue theirs
+// at once.
 type BulkOutbox struct {
 	KeyPrefix string
 	Source    string
@@ -76,7 +79,10 @@ func (p NoticePage) args() []any {
 // outboxFromNotices is the body of a CTE that queues an SMS and an e-mail
 // (where the person gave one) for each account in the CTE n that just got
 // its notice: operation key prefix || channel || '/' || account.
-func outboxFromNotices(keyPrefix, source, template string) string {
+func outboxFromNotices(o *BulkOutbox, keyPrefix, source, template string) string {
+	if o == nil {
+		return `SELECT 1 WHERE false`
+	}
 	return `
 			INSERT INTO notification_outbox (operation_key, source, account_id, channel, template)
 			SELECT ` + keyPrefix + ` || chn.channel || '/' || n.account_id, ` + source + `, n.account_id, chn.channel, ` + template + `
@@ -102,10 +108,13 @@ const holdersFilter = `EXISTS (SELECT 1 FROM account_services s
 // PlaceTermsNotices places the notice of a terms revision (kind
 // terms_revision) on a page of users whose agreement is on none of the
 // versions notOlder, and queues their messages.
-func PlaceTermsNotices(ctx context.Context, q Q, page NoticePage, notOlder []string, n BulkNotice, o BulkOutbox) (PageCounts, error) {
+func PlaceTermsNotices(ctx context.Context, q Q, page NoticePage, notOlder []string, n BulkNotice, o *BulkOutbox) (PageCounts, error) {
 	var res PageCounts
 	args := append(page.args(), pq.Array(notOlder), page.Limit, n.KeyPrefix,
-		n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN, o.KeyPrefix, o.Source, o.Template)
+		n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN)
+	if o != nil {
+		args = append(args, o.KeyPrefix, o.Source, o.Template)
+	}
 	var last sql.NullString
 	if err := q.QueryRowxContext(ctx, `
 		WITH t AS (
@@ -117,7 +126,7 @@ func PlaceTermsNotices(ctx context.Context, q Q, page NoticePage, notOlder []str
 			SELECT gen_random_uuid(), $7 || t.account_id, t.account_id, 'terms_revision', $8, $9, $10, $11 FROM t
 			ON CONFLICT (operation_key) DO NOTHING
 			RETURNING account_id
-		), o AS (`+outboxFromNotices("$12", "$13", "$14")+`)
+		), o AS (`+outboxFromNotices(o, "$12", "$13", "$14")+`)
 		SELECT (SELECT account_id::text FROM t ORDER BY account_id DESC LIMIT 1),
 		       (SELECT count(*) FROM t), (SELECT count(*) FROM n), (SELECT count(*) FROM o)`, args...).
 		Scan(&last, &res.Targeted, &res.Written, &res.Queued); err != nil {
@@ -156,20 +165,24 @@ func PlaceAnnouncementNotices(ctx context.Context, q Q, page NoticePage, service
 
 // ServiceChangePage is what a page of a service change does beside the
 // notice: on a retirement (Retire) it closes the service of each user
-// once, with an audit row keyed o.KeyPrefix || 'closed/' || account.
+// once, with an audit row keyed AuditKeyPrefix || 'closed/' || account.
 type ServiceChangePage struct {
-	ServiceCode string
-	ChangeID    string
-	Retire      bool
+	ServiceCode    string
+	ChangeID       string
+	Retire         bool
+	AuditKeyPrefix string
 }
 
 // PlaceServiceChangeNotices places the notice of a change of a service on
-// a page of users holding it, queues their messages and, on a retirement,
-// closes the service.
-func PlaceServiceChangeNotices(ctx context.Context, q Q, page NoticePage, ch ServiceChangePage, n BulkNotice, o BulkOutbox) (PageCounts, error) {
+// a page of users holding it, queues their messages (when o is given) and,
+// on a retirement, closes the service.
+func PlaceServiceChangeNotices(ctx context.Context, q Q, page NoticePage, ch ServiceChangePage, n BulkNotice, o *BulkOutbox) (PageCounts, error) {
 	var res PageCounts
 	args := append(page.args(), ch.ServiceCode, page.Limit, n.KeyPrefix, n.Kind,
-		n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN, o.KeyPrefix, o.Source, o.Template, ch.Retire, ch.ChangeID)
+		n.TitleZH, n.TitleEN, n.BodyZH, n.BodyEN, ch.AuditKeyPrefix, ch.Retire, ch.ChangeID)
+	if o != nil {
+		args = append(args, o.KeyPrefix, o.Source, o.Template)
+	}
 	var last sql.NullString
 	if err := q.QueryRowxContext(ctx, `
 		WITH t AS (
@@ -178,12 +191,12 @@ func PlaceServiceChangeNotices(ctx context.Context, q Q, page NoticePage, ch Ser
 			ORDER BY g.account_id LIMIT $6
 		), c AS (
 			UPDATE account_services s SET status = 'closed', closed_at = now(), sanction_hold = false
-			FROM t WHERE $16 AND s.account_id = t.account_id AND s.service_code = $5 AND s.status <> 'closed'
+			FROM t WHERE $14 AND s.account_id = t.account_id AND s.service_code = $5 AND s.status <> 'closed'
 			RETURNING s.account_id
 		), ca AS (
 			INSERT INTO audit_log (operation_key, actor_kind, action, record_kind, record_id, detail)
 			SELECT $13 || 'closed/' || c.account_id, 'system', 'account.service_closed', 'account', c.account_id::text,
-				jsonb_build_object('service', $5::text, 'change_id', $17::text, 'reason', 'service_retired')
+				jsonb_build_object('service', $5::text, 'change_id', $15::text, 'reason', 'service_retired')
 			FROM c
 			ON CONFLICT (operation_key) DO NOTHING
 			RETURNING 1
@@ -192,7 +205,7 @@ func PlaceServiceChangeNotices(ctx context.Context, q Q, page NoticePage, ch Ser
 			SELECT gen_random_uuid(), $7 || t.account_id, t.account_id, $8, $9, $10, $11, $12 FROM t
 			ON CONFLICT (operation_key) DO NOTHING
 			RETURNING account_id
-		), o AS (`+outboxFromNotices("$13", "$14", "$15")+`)
+		), o AS (`+outboxFromNotices(o, "$16", "$17", "$18")+`)
 		SELECT (SELECT account_id::text FROM t ORDER BY account_id DESC LIMIT 1),
 		       (SELECT count(*) FROM t), (SELECT count(*) FROM n), (SELECT count(*) FROM o),
 		       (SELECT count(*) FROM c) + 0 * (SELECT count(*) FROM ca)`, args...).

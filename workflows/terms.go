@@ -404,7 +404,10 @@ func (f *fanout) dispatch(ctx workflow.Context) (bool, error) {
 		c.MessagesSent += int64(r.Sent)
 		c.MessagesFailed += int64(r.Failed)
 		c.MessagesAbandoned += int64(r.Abandoned)
-		if r.Pending == 0 {
+		// Messages derived from the notices at dispatch (histories from
+		// before the derivation carry neither field: nothing changes there).
+		c.MessagesQueued += int64(r.Queued)
+		if r.Pending == 0 && !r.Underived {
 			return false, nil
 		}
 		if r.NextIn > 0 {

@@ -281,6 +281,27 @@ func TestCampaignRetriesPagesAndWaitsForMessageRetries_C2_7(t *testing.T) {
 	require.GreaterOrEqual(t, env.Now().Sub(start), 30*time.Second, "the workflow waited for the retry")
 }
 
+// C2.7: while the dispatch still derives messages from the notices
+// (Underived), an empty queue does not end the dispatch, and the messages
+// it derives are counted as queued.
+func TestCampaignDispatchesUntilEveryMessageIsDerived_C2_7(t *testing.T) {
+	users := newFakeUsers(40, 7)
+	env := newCampaignEnv(t, users, immediately)
+	env.OnActivity(a.OpenOlderApplications, mock.Anything, mock.Anything).Return(0, nil)
+	env.OnActivity(a.DispatchOutbox, mock.Anything, mock.Anything).Return(activities.DispatchResult{Queued: 25, Sent: 20, Pending: 5, Underived: true}, nil).Once()
+	env.OnActivity(a.DispatchOutbox, mock.Anything, mock.Anything).Return(activities.DispatchResult{Queued: 0, Sent: 5, Pending: 0, Underived: true}, nil).Once()
+	env.OnActivity(a.DispatchOutbox, mock.Anything, mock.Anything).Return(activities.DispatchResult{Queued: 25, Sent: 25, Pending: 0}, nil).Once()
+	env.OnActivity(a.DispatchOutbox, mock.Anything, mock.Anything).Return(activities.DispatchResult{}, nil) // catch-up: nothing new
+	env.ExecuteWorkflow(TermsCampaign, CampaignInput{Version: "2026-07", Settings: CampaignSettings{PageSize: 25, Concurrency: 1}})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res CampaignResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.EqualValues(t, 50, res.Counters.MessagesSent, "the dispatch went on past an empty queue while messages were underived")
+	require.EqualValues(t, 50+40, res.Counters.MessagesQueued, "the pages' and the dispatch's queued messages")
+	require.EqualValues(t, 4, res.Counters.Dispatches)
+}
+
 // C2.7 / C3.5: before the effective date and while applications on the
 // older version are open, the campaign keeps catching up users approved
 // meanwhile; it ends once the revision is in effect and none is open.
