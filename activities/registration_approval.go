@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"hrss-backoffice/internal/eligibility"
+	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/validate"
 )
 
@@ -73,8 +74,9 @@ type applicationRow struct {
 
 // ApproveApplication makes the applicant a formal user (C1.5, C2.1, C4):
 // the person record, the account (username = ID number) with a generated
-// initial password kept only as an argon2id hash, the sealed plain text for
-// one pickup by the deciding reviewer, the services the applicant
+// initial password sealed for one pickup (by the deciding reviewer, or by
+// an online or kiosk applicant), which takes effect, stored only as an
+// argon2id hash, when it is picked up, the services the applicant
 // qualifies for, and the agreement in force from now. One transaction; a
 // retry finds the account and returns the same result without issuing a
 // second password.
@@ -148,10 +150,11 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 		}
 
 		pickupKey := RegistrationPickupKey(in.ApplicationID)
-		hash, sealedPw, err := a.newSealedPassword(pickupKey)
+		sealedPw, err := a.newPendingPassword(pickupKey)
 		if err != nil {
 			return err
 		}
+		hash := passwords.AwaitingPickup
 		accountID := uuid.NewString()
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO accounts (id, person_id, application_id, username, password_hash, must_change_password, password_changed_at, opened_at,

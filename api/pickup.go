@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hrss-backoffice/activities"
+	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/store"
 )
 
@@ -41,7 +42,7 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 		if err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if err := store.MarkPickedUp(ctx, tx, key); err != nil {
+		if err := s.handOut(ctx, tx, key, row.AccountID, plain); err != nil {
 			return err
 		}
 		out = map[string]any{"username": row.Username, "account_id": row.AccountID}
@@ -52,6 +53,28 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 	}
 	out["initial_password"] = string(plain)
 	return out, nil
+}
+
+// handOut destroys the sealed copy of an initial password as it is handed
+// out and, where the password takes effect at its pickup (a registration's
+// approval), stores its argon2id hash in the same transaction: the
+// password works from the moment its holder has it, and the sealed copy
+// and the hash never both outlive the pickup.
+func (s *server) handOut(ctx context.Context, tx *sqlx.Tx, key, accountID string, plain []byte) error {
+	waits, err := store.AwaitsPickup(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	if waits {
+		hash, err := passwords.Hash(string(plain), s.Hash)
+		if err != nil {
+			return err
+		}
+		if _, err := store.ActivateInitialPassword(ctx, tx, accountID, hash); err != nil {
+			return err
+		}
+	}
+	return store.MarkPickedUp(ctx, tx, key)
 }
 
 // pickupRow is the sealed initial password of an approval.
@@ -119,7 +142,7 @@ func (s *server) applicantPickUp(c echo.Context) error {
 		if plain, err = s.Box.Open(row.Ciphertext, []byte(key)); err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if err := store.MarkPickedUp(ctx, tx, key); err != nil {
+		if err := s.handOut(ctx, tx, key, row.AccountID, plain); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "account.initial_password_picked_up", "account", row.AccountID,

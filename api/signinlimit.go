@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,11 +197,12 @@ func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwor
 	return a, nil
 }
 
-// verify checks password against hash; an empty hash (no such subject) is
-// checked against a dummy hash of the same cost, so a miss takes as long as
-// a wrong password.
+// verify checks password against hash; an empty hash (no such subject)
+// or one that no password matches (an initial password not yet picked up,
+// a deregistered account) is checked against a dummy hash of the same
+// cost, so a miss takes as long as a wrong password.
 func (a *passwordAttempt) verify(password, hash string) bool {
-	if hash == "" {
+	if hash == "" || strings.HasPrefix(hash, "!") {
 		_, _ = passwords.Verify(password, a.s.dummyHash)
 		return false
 	}

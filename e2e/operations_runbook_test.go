@@ -81,7 +81,9 @@ func TestRunbookResetOfRegistrationReviewIssuesNoSecondPassword_C2_1(t *testing.
 	s.WaitForStatus(id, "pending")
 	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]any{"decision": "approve"}, testenv.Bearer(reviewer)), http.StatusOK)
 	var hash string
+	var sealedPw []byte
 	require.NoError(t, s.DB.Get(&hash, `SELECT password_hash FROM accounts WHERE application_id = $1`, id))
+	require.NoError(t, s.DB.Get(&sealedPw, `SELECT ciphertext FROM credential_pickups WHERE operation_key = $1`, "registration/"+id))
 
 	ctx := testenv.Context(t)
 	wfID := workflows.RegistrationWorkflowID(id)
@@ -131,7 +133,10 @@ func TestRunbookResetOfRegistrationReviewIssuesNoSecondPassword_C2_1(t *testing.
 	require.NoError(t, s.DB.Get(&pickups, `SELECT count(*) FROM credential_pickups WHERE operation_key = $1`, "registration/"+id))
 	require.NoError(t, s.DB.Get(&after, `SELECT password_hash FROM accounts WHERE application_id = $1`, id))
 	require.Equal(t, []int{1, 1}, []int{accounts, pickups})
-	require.Equal(t, hash, after, "no second initial password")
+	var sealedAfter []byte
+	require.NoError(t, s.DB.Get(&sealedAfter, `SELECT ciphertext FROM credential_pickups WHERE operation_key = $1`, "registration/"+id))
+	require.Equal(t, hash, after)
+	require.Equal(t, sealedPw, sealedAfter, "no second initial password")
 }
 
 // stuckApproval sets up the runbook's "stuck activity" (docs/operations.md):

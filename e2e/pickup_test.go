@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +64,15 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 	pick := func(code string, h ...testenv.Header) testenv.Response {
 		return s.Do("POST", "/v1/registrations/"+id+"/initial-password", map[string]any{"mobile_code": code}, h...)
 	}
+	// Issue 21: the initial password takes effect when it is picked up.
+	// Before that, the account holds no hash a password could match, and
+	// the sealed password itself does not sign in.
+	var sealedPw []byte
+	require.NoError(t, s.DB.Get(&sealedPw, `SELECT ciphertext FROM credential_pickups WHERE operation_key = 'registration/' || $1`, id))
+	early, err := s.Box.Open(sealedPw, []byte("registration/"+id))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, s.Do("POST", "/v1/sessions", map[string]string{"username": p.IDNumber, "password": string(early)}).Status,
+		"an initial password not yet picked up does not sign in")
 	requireFieldError(t, pick(wrongCode(code), testenv.Follow(follow)), "mobile_code", "wrong_code")
 	require.Equal(t, http.StatusNotFound, pick(code, testenv.Follow("wrong")).Status)
 	got := s.Expect(pick(code, testenv.Follow(follow)), http.StatusOK)
@@ -74,6 +84,10 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 	require.Equal(t, "applicant", by)
 
 	require.NotContains(t, approvalSMS, initial, "the approval SMS never carries the password")
+	require.Equal(t, string(early), initial)
+	var stored string
+	require.NoError(t, s.DB.Get(&stored, `SELECT password_hash FROM accounts WHERE application_id = $1`, id))
+	require.True(t, strings.HasPrefix(stored, "$argon2id$"), "the pickup stored the password's argon2id hash")
 
 	// Once only.
 	require.Equal(t, "already_picked_up", pickupCode(p.Mobile, testenv.Follow(follow)).ErrorCode())

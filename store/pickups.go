@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"hrss-backoffice/internal/passwords"
 )
 
 // Sealed initial passwords (credential_pickups): written by the activities
@@ -50,6 +52,28 @@ func ApplicantPickupByKey(ctx context.Context, q Q, key string, lock bool) (Appl
 	}
 	err := getOne(ctx, q, &row, query, key)
 	return row, err
+}
+
+// ActivateInitialPassword stores the hash of an initial password as it is
+// handed out, on an account that waits for its pickup
+// (passwords.AwaitingPickup); on any other account (an in-person reset set
+// its hash already) it changes nothing. It reports whether it stored it.
+func ActivateInitialPassword(ctx context.Context, q Q, accountID, hash string) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3`,
+		accountID, hash, passwords.AwaitingPickup)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// AwaitsPickup tells whether an account's initial password takes effect
+// at its pickup.
+func AwaitsPickup(ctx context.Context, q Q, accountID string) (bool, error) {
+	var waits bool
+	err := getOne(ctx, q, &waits, `SELECT password_hash = $2 FROM accounts WHERE id = $1`, accountID, passwords.AwaitingPickup)
+	return waits, err
 }
 
 // MarkPickedUp destroys the sealed copy of a handed-out initial password.

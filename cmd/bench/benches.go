@@ -106,7 +106,7 @@ func benchRegistration(e *env, n, c int) error {
 	fmt.Printf("| path | ok | errors | per second | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n")
 	fmt.Printf("| complete registration over HTTP | %d | %d | %.1f | %.0f | %.0f |\n", o.Count, o.Errors, or, msf(o.P50), msf(o.P99))
 	fmt.Printf("| bare workflow (2 activities + 1 update) | %d | %d | %.1f | %.0f | %.0f |\n", b.Count, b.Errors, br, msf(b.P50), msf(b.P99))
-	fmt.Printf("ratio: %.2f× the bare rate (target ≥ 0.5×)\n", or/br)
+	fmt.Printf("ratio: %.2f× the bare rate (goal ≥ 0.9×)\n", or/br)
 	return nil
 }
 
@@ -119,22 +119,22 @@ func benchAPI(e *env, n, c int) error {
 	bareEcho := echo.New()
 	bareEcho.POST("/v1/registrations", func(ctx echo.Context) error {
 		var r struct {
-			Name, IDNumber, Mobile, Address, Channel, TermsVersion string
-			Services                                               []string
+			Name         string `json:"name"`
+			IDNumber     string `json:"id_number"`
+			Mobile       string `json:"mobile"`
+			Address      string `json:"address"`
+			TermsVersion string `json:"terms_version"`
 		}
-		var body map[string]any
-		if err := ctx.Bind(&body); err != nil {
+		if err := ctx.Bind(&r); err != nil {
 			return err
 		}
-		r.Name, r.IDNumber, r.Mobile = body["name"].(string), body["id_number"].(string), body["mobile"].(string)
-		r.Address, r.Channel, r.TermsVersion = body["address"].(string), body["channel"].(string), body["terms_version"].(string)
 		birth, _ := validate.ResidentID("id_number", r.IDNumber, time.Now())
 		id := uuid.NewString()
 		h := sha256.Sum256([]byte(id))
 		if _, err := e.db.ExecContext(ctx.Request().Context(), `INSERT INTO applications (id, status, name, id_number, birth_date,
 			mobile, address, channel, services, terms_version, agreed_at, follow_token_hash)
 			VALUES ($1, 'submitted', $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)`,
-			id, r.Name, r.IDNumber, birth, r.Mobile, r.Address, r.Channel, pq.Array([]string{"social_insurance_query"}), r.TermsVersion, h[:]); err != nil {
+			id, r.Name, r.IDNumber, birth, r.Mobile, r.Address, "online", pq.Array([]string{"social_insurance_query"}), r.TermsVersion, h[:]); err != nil {
 			return err
 		}
 		return ctx.JSON(http.StatusAccepted, map[string]string{"id": id})
@@ -170,12 +170,28 @@ func benchAPI(e *env, n, c int) error {
 		})
 	})
 	st := starts.Summaries()[0]
+	// The same start with the started workflow running as ours does: the
+	// bare review of the same shape on the worker's queue runs its first
+	// activity and waits for a decision, so the engine does per request
+	// what it does for a registration, and the difference is our own work
+	// (HTTP, validation, the checks, the intake transaction).
+	running := loadstats.New()
+	parallel(n, c, func(int) {
+		_ = running.Time("start", func() error {
+			_, err := e.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+				ID: "bench-start-running/" + uuid.NewString(), TaskQueue: e.tq}, BareReview)
+			return err
+		})
+	})
+	rs := running.Summaries()[0]
 	fmt.Printf("\n## API latency: POST /v1/registrations (n=%d, c=%d)\n", n, c)
 	fmt.Printf("| handler | ok | errors | p50 ms | p99 ms |\n|---|---|---|---|---|\n")
 	fmt.Printf("| hrss API (validation, checks, insert, workflow start) | %d | %d | %.1f | %.1f |\n", ours.Count, ours.Errors, msf(ours.P50), msf(ours.P99))
 	fmt.Printf("| bare Echo handler inserting the same row | %d | %d | %.1f | %.1f |\n", bare.Count, bare.Errors, msf(bare.P50), msf(bare.P99))
-	fmt.Printf("| (diagnostic) workflow start RPC alone, no worker | %d | %d | %.1f | %.1f |\n", st.Count, st.Errors, msf(st.P50), msf(st.P99))
-	fmt.Printf("ratio: p99 %.2f× the bare handler's (target ≤ 3×)\n", float64(ours.P99)/float64(bare.P99))
+	fmt.Printf("| workflow start RPC, the bare review of the same shape running (worker on its queue) | %d | %d | %.1f | %.1f |\n", rs.Count, rs.Errors, msf(rs.P50), msf(rs.P99))
+	fmt.Printf("| workflow start RPC alone, no worker (idle queue) | %d | %d | %.1f | %.1f |\n", st.Count, st.Errors, msf(st.P50), msf(st.P99))
+	fmt.Printf("ratio: p99 %.2f× the start RPC with the workflow running, %.2f× on an idle queue (goal ≤ 1.2×); %.2f× the bare handler's\n",
+		float64(ours.P99)/float64(rs.P99), float64(ours.P99)/float64(st.P99), float64(ours.P99)/float64(bare.P99))
 	return nil
 }
 

@@ -253,13 +253,18 @@ func run(n int, settings workflows.CampaignSettings, waitDispatch bool) error {
 	if err := db.Get(&notices, `SELECT count(*) FROM notices WHERE kind = 'terms_revision'`); err != nil {
 		return err
 	}
-	log.Printf("every inbox notice durable after %s (%d notices, %d channel messages queued)", durable.Round(time.Millisecond), notices, queued)
+	log.Printf("every inbox notice durable after %s (%d notices; %d channel messages queued so far, the rest derived while dispatching)", durable.Round(time.Millisecond), notices, queued)
 	var completed time.Duration
 	if waitDispatch {
 		if err := c.GetWorkflow(ctx, wfID, "").Get(ctx, nil); err != nil {
 			return err
 		}
 		completed = time.Since(t0)
+		// The messages are derived from the notices while the campaign
+		// dispatches: count them now.
+		if err := db.Get(&queued, `SELECT messages_queued FROM terms_campaigns WHERE terms_version = $1`, version); err != nil {
+			return err
+		}
 	}
 
 	// Stop the worker and read its peak RSS.

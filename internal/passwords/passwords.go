@@ -38,6 +38,11 @@ func Hash(password string, p Params) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
+// AwaitingPickup is the stored hash of an account whose initial password
+// has not been picked up yet: no password matches it (Verify reports it
+// malformed), and the pickup replaces it with the password's hash.
+const AwaitingPickup = "!awaiting-pickup"
+
 // ErrMalformedHash means the stored hash is not one this package wrote.
 var ErrMalformedHash = errors.New("passwords: malformed hash")
 
