@@ -220,7 +220,8 @@ func (s *server) submitRegistration(c echo.Context) error {
 	startRecord(&opts, workflows.RunRecord{Kind: workflows.KindRegistration, RecordID: id, Clause: "C2.1", Office: ent.Office,
 		Console: "/console/applications/" + id}, workflows.StatusPending)
 	err = s.settleIntake(ctx, "registration", id, repeat,
-		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel}),
+		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel,
+			StartedPending: true}),
 		func(ctx context.Context) {
 			// No review can run: take the document back so that the
 			// person can apply again, and say so.

@@ -175,6 +175,13 @@ type RegistrationInput struct {
 	// Channel (online, counter, kiosk) is a code, there for the operator
 	// reading the run; the workflow does not branch on it.
 	Channel string `json:"channel,omitempty"`
+	// StartedPending: the start's search attributes already say the run is
+	// pending, so the first round of review does not upsert them again (one
+	// visibility write less per registration, issue 21). A start without it
+	// (every run begun before it existed) upserts as before: the workflow
+	// branches on its input, so replay stays deterministic without a
+	// version marker.
+	StartedPending bool `json:"started_pending,omitempty"`
 }
 
 // DecisionRequest is a reviewer's decision, sent as the decide Update.

@@ -220,6 +220,10 @@ func (r *registration) enterQueue(ctx workflow.Context) {
 	r.st.QueuedAt = r.enteredAt
 	r.st.Reminded, r.st.Escalated = false, false
 	r.st.ExpiresAt = r.enteredAt.Add(r.sl.ExpireAfter)
+	if r.round == 1 && r.in.StartedPending {
+		r.st.Status = StatusPending // the start's search attributes say so
+		return
+	}
 	r.setStatus(ctx, StatusPending)
 }
 

@@ -122,6 +122,33 @@ func (s *registrationSuite) TestApprovalOpensAccountAndDestroysUnclaimedPassword
 	s.Equal(16*time.Minute, destroyedAt.Sub(start).Round(time.Second), "destroyed 15 minutes after the approval")
 }
 
+// Issue 21: a run whose start already said "pending" (StartedPending)
+// does not upsert it again in its first round; one begun without it does,
+// as runs did before the field existed.
+func (s *registrationSuite) TestStartedPendingSkipsTheFirstStatusUpsert() {
+	for _, started := range []bool{true, false} {
+		s.SetupTest()
+		var statuses []string
+		s.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+			sa := args.Get(0).(temporal.SearchAttributes)
+			if v, ok := sa.GetKeyword(SearchStatus); ok {
+				statuses = append(statuses, v)
+			}
+		}).Return(nil)
+		s.env.OnActivity(a.ApproveApplication, mock.Anything, mock.Anything).Return(approved(), nil).Once()
+		s.env.OnActivity(a.DestroyPickup, mock.Anything, mock.Anything).Return(nil).Once()
+		o := s.update(time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
+		s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID, StartedPending: started})
+		s.Require().NoError(o.err)
+		s.Equal(StatusApproved, s.result().Status)
+		if started {
+			s.Equal([]string{StatusApproved}, statuses, "started pending: only the approval is upserted")
+		} else {
+			s.Equal([]string{StatusPending, StatusApproved}, statuses)
+		}
+	}
+}
+
 // C2.1: the decision is an Update whose validator refuses a caller without
 // the reviewer role, a reason-less rejection and a second decision; none of
 // them changes anything.

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -66,7 +67,20 @@ func main() {
 	sticky := flag.Int("sticky-cache", 0, "the worker's sticky workflow cache size (0: the SDK default, 10,000), as WORKER_STICKY_CACHE_SIZE sets it")
 	owasp := flag.Bool("owasp-hash", true, "hash initial passwords with the production argon2id cost")
 	flag.BoolVar(&eagerStart, "eager-start", false, "start registration reviews with eager workflow start (api.Deps.EagerStart; the worker is in this process)")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (API, worker and clients) to the file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *sticky > 0 {
 		sdkworker.SetStickyWorkflowCacheSize(*sticky)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,9 +105,19 @@ func (c *Client) NewReviewer(adminUser, adminPw string, changeAdmin bool) (strin
 	}
 	// The first password is generated (initial_password); the bench admin
 	// is the sole administrator, so the creation takes effect at once.
-	if err := c.Do("POST", "/v1/staff", admin, map[string]any{"username": name, "name": "压测审核员",
-		"roles": []string{"reviewer"}}, &created); err != nil {
-		return "", fmt.Errorf("create reviewer: %w", err)
+	// A Temporal cluster that has just started may answer 503 for a few
+	// seconds (its services' namespace caches fill): try again meanwhile.
+	for deadline := time.Now().Add(time.Minute); ; {
+		err := c.Do("POST", "/v1/staff", admin, map[string]any{"username": name, "name": "压测审核员",
+			"roles": []string{"reviewer"}}, &created)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "HTTP 503") || time.Now().After(deadline) {
+			return "", fmt.Errorf("create reviewer: %w", err)
+		}
+		time.Sleep(time.Second)
+		name = "bench." + uuid.NewString()[:8]
 	}
 	first := created.InitialPassword
 	tok, _, err := c.SignIn(name, first)
