@@ -41,6 +41,7 @@ import (
 
 	"hrss-backoffice/activities"
 	"hrss-backoffice/api"
+	"hrss-backoffice/internal/app"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/migrations"
@@ -67,6 +68,7 @@ func main() {
 	sticky := flag.Int("sticky-cache", 0, "the worker's sticky workflow cache size (0: the SDK default, 10,000), as WORKER_STICKY_CACHE_SIZE sets it")
 	owasp := flag.Bool("owasp-hash", true, "hash initial passwords with the production argon2id cost")
 	flag.BoolVar(&eagerStart, "eager-start", false, "start registration reviews with eager workflow start (api.Deps.EagerStart; the worker is in this process)")
+	flag.StringVar(&grpcCompression, "grpc-compression", "none", "gRPC compression of the Temporal client: none or gzip (TEMPORAL_GRPC_COMPRESSION)")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (API, worker and clients) to the file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -89,7 +91,8 @@ func main() {
 	if !*owasp {
 		hash = passwords.Params{MemoryKiB: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	}
-	fmt.Printf("bench: %d cores, GOMAXPROCS %d, %s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("bench: %d cores, GOMAXPROCS %d, %s, %s, Temporal client gRPC compression %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0),
+		runtime.Version(), time.Now().UTC().Format(time.RFC3339), grpcCompression)
 	for _, b := range strings.Split(*only, ",") {
 		var err error
 		switch strings.TrimSpace(b) {
@@ -148,7 +151,11 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 	if err := migrations.Up(context.Background(), db.DB); err != nil {
 		return err
 	}
-	tc, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Logger: sdklog.NewStructuredLogger(quiet())})
+	// The API and the bare baselines share this client, so they share its
+	// compression (TEMPORAL_GRPC_COMPRESSION's default, none, unless
+	// -grpc-compression gzip).
+	tc, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Logger: sdklog.NewStructuredLogger(quiet()),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: app.GrpcCompression(grpcCompression)}})
 	if err != nil {
 		return err
 	}
@@ -186,5 +193,8 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 
 var _ sdkworker.Worker
 
-// eagerStart is the -eager-start flag.
-var eagerStart bool
+// The -eager-start and -grpc-compression flags.
+var (
+	eagerStart      bool
+	grpcCompression string
+)

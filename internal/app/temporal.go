@@ -29,6 +29,7 @@ func Dial(ctx context.Context, cfg config.Config, codec *payloadcodec.Codec, met
 	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 		Logger: logger, MetricsHandler: metrics,
 		ContextPropagators: []workflow.ContextPropagator{reqid.Propagator{}}}
+	opts.ConnectionOptions.GrpcCompression = GrpcCompression(cfg.TemporalCompression)
 	// PAYLOAD_KEYS encrypts every payload (docs/reliability.md).
 	opts.DataConverter, opts.FailureConverter = payloadcodec.DataConverter(codec), payloadcodec.FailureConverter(codec)
 	if err := temporalTLS(cfg, &opts); err != nil {
@@ -42,6 +43,15 @@ func Dial(ctx context.Context, cfg config.Config, codec *payloadcodec.Codec, met
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// GrpcCompression is the SDK's setting for TEMPORAL_GRPC_COMPRESSION
+// ("gzip", else none).
+func GrpcCompression(name string) client.GrpcCompression {
+	if name == "gzip" {
+		return &client.GrpcCompressionGzip{}
+	}
+	return &client.GrpcCompressionNone{}
 }
 
 // temporalTLS sets up access to a Temporal cluster: an API key (Temporal
