@@ -15,8 +15,10 @@ import (
 )
 
 // The notification outbox carries messages to channels other than the
-// site inbox (SMS, e-mail). A fan-out queues them in the same transaction
-// as the inbox notices; DispatchOutbox sends them in batches through the
+// site inbox (SMS, e-mail). A campaign's first sweep writes the inbox
+// notices only, and DispatchOutbox derives their messages batch by batch
+// (store.DeriveOutbox); other writers queue theirs in the transaction of
+// the fact they tell of. DispatchOutbox sends them in batches through the
 // channel's Sender, records every attempt in notification_log, and retries
 // a failed message with exponential backoff until its maximum attempt
 // count, then abandons it.
@@ -161,12 +163,19 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWindow)
 	defer cancel()
 	var res DispatchResult
+	// A campaign's messages are derived from its notices a batch at a time,
+	// in a short transaction of their own: the dispatch's transaction
+	// below outlives the provider calls and must not hold the derivation's
+	// or the campaign's row meanwhile.
 	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
 		derived, err := store.DeriveOutbox(ctx, tx, in.Source, in.Batch)
-		if err != nil {
-			return err
-		}
 		res.Queued, res.Underived = derived.Queued, derived.Open
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	err = a.inTx(ctx, func(tx *sqlx.Tx) error {
 		type row struct {
 			ID          int64          `db:"id"`
 			AccountID   string         `db:"account_id"`

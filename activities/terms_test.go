@@ -141,6 +141,43 @@ func TestNoticePageIsIdempotent_C2_7(t *testing.T) {
 	require.Equal(t, after, campaignSnapshot(t, db))
 }
 
+// C2.7: while a provider is down, the failed messages waiting for their
+// next attempt do not hold the derivation up: each dispatch derives or
+// sends a batch, every notice gets its messages, and once all are derived
+// the dispatch waits for the retries (NextIn) instead of running again at
+// once.
+func TestDerivationGoesOnWhileAProviderIsDown_C2_7(t *testing.T) {
+	acts, db := newActivities(t)
+	ctx := context.Background()
+	seed(t, db, 300, testenv.SeedOptions{EmailEvery: 3})
+	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
+	begin := activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"}
+	_, err := acts.BeginFanout(ctx, begin)
+	require.NoError(t, err)
+	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
+		Lo: "00000000-0000-0000-0000-000000000000", Limit: 1000})
+	require.NoError(t, err)
+	require.NoError(t, acts.MarkSweepDone(ctx, begin))
+	defer activities.SetSender("sms", flakySender{fail: true})()
+	defer activities.SetSender("email", flakySender{fail: true})()
+	src := activities.TermsSource("2026-07")
+	var last activities.DispatchResult
+	dispatches := 0
+	for {
+		last, err = acts.DispatchOutbox(ctx, activities.DispatchInput{Source: src, Batch: 50})
+		require.NoError(t, err)
+		dispatches++
+		if !last.Underived && last.NextIn > 0 {
+			break
+		}
+		require.Less(t, dispatches, 20, "each dispatch derives or sends while every send fails")
+	}
+	require.Equal(t, 400, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1`, src))
+	require.Equal(t, 400, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1 AND status = 'failed'`, src))
+	require.Positive(t, last.Pending)
+	require.Positive(t, last.NextIn, "all derived: the campaign sleeps until the retries are due")
+}
+
 // C2.7: messages queued before the derivation reached them (by a catch-up
 // page, or by a sweep of the code before the derivation) are not queued a
 // second time, and a derivation step that rolls back leaves its cursor

@@ -42,7 +42,7 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 		if err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if err := s.handOut(ctx, tx, key, row.AccountID, plain); err != nil {
+		if err := s.handOut(c, tx, key, row.AccountID, plain); err != nil {
 			return err
 		}
 		out = map[string]any{"username": row.Username, "account_id": row.AccountID}
@@ -60,18 +60,33 @@ func (s *server) pickUpCredential(c echo.Context, key, auditAction string, audit
 // approval), stores its argon2id hash in the same transaction: the
 // password works from the moment its holder has it, and the sealed copy
 // and the hash never both outlive the pickup.
-func (s *server) handOut(ctx context.Context, tx *sqlx.Tx, key, accountID string, plain []byte) error {
+//
+// The account's row is locked first, so that a counter reset cannot slip
+// in between, and the hash takes one of the slots that bound concurrent
+// argon2id work (hashSlots): busy, the pickup answers 503 and changes
+// nothing.
+func (s *server) handOut(c echo.Context, tx *sqlx.Tx, key, accountID string, plain []byte) error {
+	ctx := c.Request().Context()
 	waits, err := store.AwaitsPickup(ctx, tx, accountID)
 	if err != nil {
 		return err
 	}
 	if waits {
+		release, ok := s.slots.acquire(ctx)
+		if !ok {
+			return errBusy(c)
+		}
 		hash, err := passwords.Hash(string(plain), s.Hash)
+		release()
 		if err != nil {
 			return err
 		}
-		if _, err := store.ActivateInitialPassword(ctx, tx, accountID, hash); err != nil {
+		activated, err := store.ActivateInitialPassword(ctx, tx, accountID, hash)
+		if err != nil {
 			return err
+		}
+		if !activated {
+			return fmt.Errorf("initial password of account %s: the account no longer waits for its pickup", accountID)
 		}
 	}
 	return store.MarkPickedUp(ctx, tx, key)
@@ -142,7 +157,7 @@ func (s *server) applicantPickUp(c echo.Context) error {
 		if plain, err = s.Box.Open(row.Ciphertext, []byte(key)); err != nil {
 			return fmt.Errorf("open sealed password: %w", err)
 		}
-		if err := s.handOut(ctx, tx, key, row.AccountID, plain); err != nil {
+		if err := s.handOut(c, tx, key, row.AccountID, plain); err != nil {
 			return err
 		}
 		return audit(ctx, tx, c, "account.initial_password_picked_up", "account", row.AccountID,

@@ -40,14 +40,12 @@ type registrationRequest struct {
 	Language string `json:"language"`
 }
 
-// currentTermsVersion is the newest published version already in effect.
-func (s *server) currentTermsVersion(ctx context.Context) (string, error) {
-	return store.CurrentTermsVersion(ctx, s.DB)
-}
-
 // validateRegistration checks every field and returns all problems at once
-// (C3.2). It also returns the birth date and the normalised fields.
-func (s *server) validateRegistration(ctx context.Context, r *registrationRequest) (time.Time, []validate.FieldError, error) {
+// (C3.2). It also returns the birth date, the normalised fields, and
+// whether the ID number holds a live account already (read with the
+// terms version and the services in one round trip; the caller answers it
+// after the mobile code is checked).
+func (s *server) validateRegistration(ctx context.Context, r *registrationRequest) (time.Time, []validate.FieldError, bool, error) {
 	var details []validate.FieldError
 	add := func(fe *validate.FieldError) {
 		if fe != nil {
@@ -68,28 +66,25 @@ func (s *server) validateRegistration(ctx context.Context, r *registrationReques
 		details = append(details, validate.FieldError{Field: "agreed", Code: "must_agree",
 			MessageZH: "注册须同意用户承诺书", MessageEN: "registering requires agreeing to the terms"})
 	}
-	current, err := s.currentTermsVersion(ctx)
+	r.Services = dedupe(r.Services)
+	facts, err := store.ReadRegistrationFacts(ctx, s.DB, r.IDNumber, r.Services)
 	if err != nil {
-		return birth, nil, err
+		return birth, nil, false, err
 	}
+	current := facts.CurrentTerms
 	if r.TermsVersion != current {
 		details = append(details, validate.FieldError{Field: "terms_version", Code: "not_current",
 			MessageZH: "请阅读并同意现行版本（" + current + "）的承诺书", MessageEN: "agree to the current terms version (" + current + ")"})
 	}
-	r.Services = dedupe(r.Services)
 	if len(r.Services) > 0 {
-		known, err := store.ActiveServiceCodes(ctx, s.DB, r.Services)
-		if err != nil {
-			return birth, nil, err
-		}
 		for i, code := range r.Services {
-			if !contains(known, code) {
+			if !contains(facts.KnownServices, code) {
 				details = append(details, validate.FieldError{Field: fmt.Sprintf("services.%d", i), Code: "unknown_service",
 					MessageZH: "不存在该服务：" + code, MessageEN: "no such service: " + code})
 			}
 		}
 	}
-	return birth, details, nil
+	return birth, details, facts.IDNumberHolding, nil
 }
 
 func contains(list []string, s string) bool {
@@ -109,7 +104,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	birth, details, err := s.validateRegistration(ctx, &req)
+	birth, details, registered, err := s.validateRegistration(ctx, &req)
 	if err != nil {
 		return err
 	}
@@ -145,10 +140,6 @@ func (s *server) submitRegistration(c echo.Context) error {
 			}
 			ent.MobileVerified = true
 		}
-	}
-	registered, err := store.IDNumberRegistered(ctx, s.DB, req.IDNumber)
-	if err != nil {
-		return err
 	}
 	if registered {
 		return newError(http.StatusConflict, "already_registered", "该身份证号已注册为用户，请直接登录", "this ID number already has an account; sign in instead")

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -197,12 +198,16 @@ func (s *server) beginPasswordCheck(c echo.Context, chk passwordCheck) (*passwor
 	return a, nil
 }
 
+// dummyVerifies counts the checks against the dummy hash (for tests).
+var dummyVerifies atomic.Int64
+
 // verify checks password against hash; an empty hash (no such subject)
 // or one that no password matches (an initial password not yet picked up,
 // a deregistered account) is checked against a dummy hash of the same
 // cost, so a miss takes as long as a wrong password.
 func (a *passwordAttempt) verify(password, hash string) bool {
 	if hash == "" || strings.HasPrefix(hash, "!") {
+		dummyVerifies.Add(1)
 		_, _ = passwords.Verify(password, a.s.dummyHash)
 		return false
 	}

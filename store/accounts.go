@@ -8,15 +8,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// IDNumberRegistered tells whether the person with this ID number has an
-// account in use (active or suspended).
-func IDNumberRegistered(ctx context.Context, q Q, idNumber string) (bool, error) {
-	var registered bool
-	err := getOne(ctx, q, &registered, `SELECT EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
-		WHERE p.id_number = $1 AND a.status IN ('active', 'suspended'))`, idNumber)
-	return registered, err
-}
-
 // AccountPassword is what confirms a written request: the password's hash
 // and when it was set.
 type AccountPassword struct {

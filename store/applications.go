@@ -222,3 +222,30 @@ func LinkCodeDelivery(ctx context.Context, q Q, codeID, applicationID string) er
 		WHERE code_id = $1 AND application_id IS NULL AND account_id IS NULL`, codeID, applicationID)
 	return err
 }
+
+// RegistrationFacts is what a new registration is checked against, read
+// in one round trip: the terms version in effect, which of the requested
+// service codes are active, and whether the ID number already holds a
+// live account.
+type RegistrationFacts struct {
+	CurrentTerms    string
+	KnownServices   []string
+	IDNumberHolding bool
+}
+
+// ReadRegistrationFacts reads the facts for a registration of idNumber
+// asking for services.
+func ReadRegistrationFacts(ctx context.Context, q Q, idNumber string, services []string) (RegistrationFacts, error) {
+	var f RegistrationFacts
+	var current sql.NullString
+	var known pq.StringArray
+	err := q.QueryRowxContext(ctx, `SELECT
+		(SELECT version FROM terms_versions WHERE published_at IS NOT NULL AND effective_at <= now()
+			ORDER BY effective_at DESC, version DESC LIMIT 1),
+		ARRAY(SELECT code FROM services WHERE active AND code = ANY($1)),
+		EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
+			WHERE p.id_number = $2 AND a.status IN ('active', 'suspended'))`, pq.Array(services), idNumber).
+		Scan(&current, &known, &f.IDNumberHolding)
+	f.CurrentTerms, f.KnownServices = current.String, known
+	return f, err
+}

@@ -45,11 +45,14 @@ type Derived struct {
 
 // DeriveOutbox queues the messages of the next accounts (at most limit)
 // of the source's derivation, unless at least limit messages of the source
-// are already waiting to be sent. It locks the derivation's row, so two
-// dispatchers of one source derive one after the other, and it moves the
-// cursor and the campaign's counter in the caller's transaction: a step
-// that rolls back leaves nothing behind, and the operation keys keep a
-// message that exists (queued by an older sweep, or by a catch-up page)
+// are already due. Messages that failed and wait for their next attempt
+// do not count: a provider's outage must not stall the derivation (nor
+// spin the dispatch while nothing is due). It locks the derivation's row,
+// so two dispatchers of one source derive one after the other, and it
+// moves the cursor and the campaign's counter in the caller's
+// transaction, which should be short (its own, before the dispatch's): a
+// step that rolls back leaves nothing behind, and the operation keys keep
+// a message that exists (queued by an older sweep, or by a catch-up page)
 // from being queued twice. A source without a derivation is not Open.
 func DeriveOutbox(ctx context.Context, q Q, source string, limit int) (Derived, error) {
 	var res Derived
@@ -69,7 +72,7 @@ func DeriveOutbox(ctx context.Context, q Q, source string, limit int) (Derived, 
 	res.Open = true
 	var waiting int
 	if err := q.QueryRowxContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM notification_outbox
-		WHERE source = $1 AND status IN ('queued', 'failed') LIMIT $2) w`, source, limit).Scan(&waiting); err != nil {
+		WHERE source = $1 AND status IN ('queued', 'failed') AND next_attempt_at <= now() LIMIT $2) w`, source, limit).Scan(&waiting); err != nil {
 		return res, err
 	}
 	if waiting >= limit {

@@ -69,10 +69,11 @@ func ActivateInitialPassword(ctx context.Context, q Q, accountID, hash string) (
 }
 
 // AwaitsPickup tells whether an account's initial password takes effect
-// at its pickup.
+// at its pickup, and locks the account's row until the caller's
+// transaction ends.
 func AwaitsPickup(ctx context.Context, q Q, accountID string) (bool, error) {
 	var waits bool
-	err := getOne(ctx, q, &waits, `SELECT password_hash = $2 FROM accounts WHERE id = $1`, accountID, passwords.AwaitingPickup)
+	err := getOne(ctx, q, &waits, `SELECT password_hash = $2 FROM accounts WHERE id = $1 FOR UPDATE`, accountID, passwords.AwaitingPickup)
 	return waits, err
 }
 

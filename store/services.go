@@ -7,20 +7,12 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // The service catalogue: services (created and renamed by the API,
 // changed by the service-change workflow) and service_changes (filed by
 // the API, carried out by the workflow). service_pauses is written by the
 // announcement workflow and only read here.
-
-// ActiveServiceCodes returns those of codes that name a service on offer.
-func ActiveServiceCodes(ctx context.Context, q Q, codes []string) ([]string, error) {
-	var known []string
-	err := sqlx.SelectContext(ctx, q, &known, `SELECT code FROM services WHERE active AND code = ANY($1)`, pq.Array(codes))
-	return known, err
-}
 
 // ServiceExists tells whether a service with this code exists, retired or
 // not.

@@ -148,6 +148,7 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(40) // as internal/app keeps them: no new connection per request under load
 	if err := migrations.Up(context.Background(), db.DB); err != nil {
 		return err
 	}

@@ -128,12 +128,17 @@ func OpenDB(ctx context.Context, url string, maxOpen int) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Idle connections are kept up to the bound: under a burst, a pool
+	// that closes what it cannot keep opens a new connection (a Postgres
+	// backend) per request soon after (issue 21: cmd/bench showed the
+	// churn); the idle time limit still returns them when the burst ends.
 	switch {
 	case maxOpen == 0:
 		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(10)
+		db.SetMaxIdleConns(20)
 	case maxOpen > 0:
 		db.SetMaxOpenConns(maxOpen)
+		db.SetMaxIdleConns(maxOpen)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	deadline := time.Now().Add(30 * time.Second)
