@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,13 +168,18 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 	// in a short transaction of their own: the dispatch's transaction
 	// below outlives the provider calls and must not hold the derivation's
 	// or the campaign's row meanwhile.
-	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
-		derived, err := store.DeriveOutbox(ctx, tx, in.Source, in.Batch)
-		res.Queued, res.Underived = derived.Queued, derived.Open
-		return err
-	})
-	if err != nil {
-		return res, err
+	// Only campaigns derive (their sources: terms/…, service-change/…):
+	// an applicant's notice spends no transaction on it.
+	var err error
+	if derivable(in.Source) {
+		err = a.inTx(ctx, func(tx *sqlx.Tx) error {
+			derived, err := store.DeriveOutbox(ctx, tx, in.Source, in.Batch)
+			res.Queued, res.Underived = derived.Queued, derived.Open
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
 	}
 	err = a.inTx(ctx, func(tx *sqlx.Tx) error {
 		type row struct {
@@ -315,6 +321,12 @@ func (a *Activities) DispatchOutbox(ctx context.Context, in DispatchInput) (Disp
 		return nil
 	})
 	return res, err
+}
+
+// derivable says whether a source's messages may be derived from
+// notices: a terms campaign's or a service change's.
+func derivable(source string) bool {
+	return strings.HasPrefix(source, TermsSource("")) || strings.HasPrefix(source, ServiceChangeSource(""))
 }
 
 const (
