@@ -6,9 +6,15 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
-// The bare baseline must itself work: one activity, an update running a
-// second, completion.
+// The bare baselines must themselves work: one activity, an update running
+// a second, completion (the shaped one after its pickup window's timer).
 func TestBareReviewCompletesAfterItsUpdate(t *testing.T) {
+	for _, wf := range []any{BareReview, BareReviewShaped} {
+		bareCompletes(t, wf)
+	}
+}
+
+func bareCompletes(t *testing.T, wf any) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	registerBare(env)
@@ -25,7 +31,7 @@ func TestBareReviewCompletesAfterItsUpdate(t *testing.T) {
 			},
 		})
 	}, 0)
-	env.ExecuteWorkflow(BareReview)
+	env.ExecuteWorkflow(wf)
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil || got != "approved" {
 		t.Fatalf("completed=%v err=%v got=%q", env.IsWorkflowCompleted(), env.GetWorkflowError(), got)
 	}

@@ -35,21 +35,28 @@ var parallel = loadstats.Parallel
 // activity before the decision, an update whose handler runs a second
 // activity.
 func BareReview(ctx workflow.Context) error {
+	ctx, decided, err := bareDecision(ctx)
+	if err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return *decided && workflow.AllHandlersFinished(ctx) })
+}
+
+// bareDecision is what both bare reviews begin with: the decide update,
+// whose handler runs an empty activity, and an empty activity before it.
+// decided turns true once the update's activity has run.
+func bareDecision(ctx workflow.Context) (workflow.Context, *bool, error) {
 	opts := workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second}
 	ctx = workflow.WithActivityOptions(ctx, opts)
 	decided := false
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, "decide", func(ctx workflow.Context) (string, error) {
-		ctx = workflow.WithActivityOptions(ctx, opts)
-		err := workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil)
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), BareStep).Get(ctx, nil)
 		decided = true
 		return "approved", err
 	}, workflow.UpdateHandlerOptions{Validator: func() error { return nil }}); err != nil {
-		return err
+		return ctx, &decided, err
 	}
-	if err := workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil); err != nil {
-		return err
-	}
-	return workflow.Await(ctx, func() bool { return decided && workflow.AllHandlersFinished(ctx) })
+	return ctx, &decided, workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil)
 }
 
 // BareReviewShaped is the bare review with the registration review's
@@ -60,21 +67,11 @@ func BareReview(ctx workflow.Context) error {
 // What it leaves out is our own work: HTTP, validation, the database, the
 // password's sealing.
 func BareReviewShaped(ctx workflow.Context) error {
-	opts := workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second}
-	ctx = workflow.WithActivityOptions(ctx, opts)
-	decided := false
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, "decide", func(ctx workflow.Context) (string, error) {
-		ctx = workflow.WithActivityOptions(ctx, opts)
-		err := workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil)
-		decided = true
-		return "approved", err
-	}, workflow.UpdateHandlerOptions{Validator: func() error { return nil }}); err != nil {
+	ctx, decided, err := bareDecision(ctx)
+	if err != nil {
 		return err
 	}
-	if err := workflow.ExecuteActivity(ctx, BareStep).Get(ctx, nil); err != nil {
-		return err
-	}
-	if _, err := workflow.AwaitWithTimeout(ctx, 24*time.Hour, func() bool { return decided }); err != nil {
+	if _, err := workflow.AwaitWithTimeout(ctx, 24*time.Hour, func() bool { return *decided }); err != nil {
 		return err
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, workflows.SearchKind.ValueSet(workflows.KindRegistration),

@@ -141,13 +141,22 @@ func runWorker(ctx context.Context, cfg config.Config) error {
 		}
 	}()
 	defer msrv.Close()
-	if err := worker.EnsurePasswordAgeReminder(ctx, a.Temporal, cfg.TaskQueue, cfg.Password); err != nil {
+	// The singleton runs start with search attributes: a cluster that
+	// registered them moments ago may refuse them for a few seconds.
+	settle := 2 * time.Minute
+	if err := worker.EnsureSettled(ctx, "password-age reminder", settle, func(ctx context.Context) error {
+		return worker.EnsurePasswordAgeReminder(ctx, a.Temporal, cfg.TaskQueue, cfg.Password)
+	}); err != nil {
 		return fmt.Errorf("password-age reminder: %w", err)
 	}
-	if err := worker.EnsureIntakeSweeper(ctx, a.Temporal, cfg.TaskQueue, cfg.IntakeSweep); err != nil {
+	if err := worker.EnsureSettled(ctx, "intake sweeper", settle, func(ctx context.Context) error {
+		return worker.EnsureIntakeSweeper(ctx, a.Temporal, cfg.TaskQueue, cfg.IntakeSweep)
+	}); err != nil {
 		return fmt.Errorf("intake sweeper: %w", err)
 	}
-	if err := worker.EnsureOutboxRelay(ctx, a.Temporal, cfg.TaskQueue, workflows.DefaultOutboxRelaySettings); err != nil {
+	if err := worker.EnsureSettled(ctx, "outbox relay", settle, func(ctx context.Context) error {
+		return worker.EnsureOutboxRelay(ctx, a.Temporal, cfg.TaskQueue, workflows.DefaultOutboxRelaySettings)
+	}); err != nil {
 		return fmt.Errorf("outbox relay: %w", err)
 	}
 	slog.Info("worker started", "task_queue", cfg.TaskQueue, "metrics_addr", cfg.WorkerMetricsAddr)
