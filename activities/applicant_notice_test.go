@@ -42,7 +42,7 @@ func TestRejectionNoticeToApplicantQueuedOnce_C1_5(t *testing.T) {
 	require.NotContains(t, m.Text, in.Reason, "the reason stays on the follow page")
 	require.Equal(t, "li@example.cn", mail.sent()[0].Address)
 
-	src := activities.ApprovedNoticeSource(app)
+	src := activities.ApplicantNoticeSource(app)
 	var rows []struct {
 		Template string  `db:"template"`
 		Account  *string `db:"account_id"`

@@ -86,16 +86,16 @@ func TestApprovalNoticeGoesByTheOutboxOnce_C1_5_C2_1(t *testing.T) {
 	// The stored copy is the reference: no text, no address, no secret.
 	var templates []string
 	require.NoError(t, db.Select(&templates, `SELECT template FROM notification_outbox WHERE source = $1 ORDER BY channel`,
-		activities.ApprovedNoticeSource(app)))
+		activities.ApplicantNoticeSource(app)))
 	require.Equal(t, []string{"registration_approved:" + app, "registration_approved:" + app}, templates)
 	require.Equal(t, 2, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1 AND status = 'sent'`,
-		activities.ApprovedNoticeSource(app)))
+		activities.ApplicantNoticeSource(app)))
 
 	// A retried approval queues and sends nothing more.
 	_, err = acts.ApproveApplication(ctx, in)
 	require.NoError(t, err)
 	require.Len(t, sms.sent(), 1)
-	require.Equal(t, 2, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1`, activities.ApprovedNoticeSource(app)))
+	require.Equal(t, 2, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1`, activities.ApplicantNoticeSource(app)))
 	for _, text := range []string{m.Text, mail.sent()[0].Text} {
 		require.False(t, strings.Contains(text, string(plain)))
 	}
@@ -115,7 +115,7 @@ func TestCounterApprovalSendsNoPickupNotice_C1_5(t *testing.T) {
 		ApplicantPickupWindow: 72 * time.Hour})
 	require.NoError(t, err)
 	require.Empty(t, sms.sent())
-	require.Equal(t, 0, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1`, activities.ApprovedNoticeSource(app)))
+	require.Equal(t, 0, count(t, db, `SELECT count(*) FROM notification_outbox WHERE source = $1`, activities.ApplicantNoticeSource(app)))
 }
 
 // C1.5 (issue 18): an approval notice whose first send failed stays in the
@@ -139,7 +139,7 @@ func TestRelayRetriesAFailedApprovalNotice_C1_5(t *testing.T) {
 		ApplicantPickupWindow: 72 * time.Hour})
 	require.NoError(t, err, "a failed send never fails the approval")
 	require.Empty(t, sms.sent())
-	src := activities.ApprovedNoticeSource(app)
+	src := activities.ApplicantNoticeSource(app)
 	require.Equal(t, "failed", queryString(t, db, `SELECT status FROM notification_outbox WHERE source = $1`, src))
 
 	sms.mu.Lock()

@@ -25,9 +25,10 @@ const (
 	refInfoRequested = "registration_info_requested"
 )
 
-// ApprovedNoticeSource is the outbox source of an approval's notice to the
-// applicant (its SMS and e-mail): one per application.
-func ApprovedNoticeSource(applicationID string) string { return "registration/" + applicationID }
+// ApplicantNoticeSource is the outbox source of the notices to an
+// application's applicant (approved, rejected, more information requested;
+// their SMS and e-mail): one per application.
+func ApplicantNoticeSource(applicationID string) string { return "registration/" + applicationID }
 
 // outboxMessage is a stored reference resolved into a kind and parameters.
 type outboxMessage struct {
@@ -83,15 +84,24 @@ func (a *Activities) publicBaseURL() string {
 // reference only; the text (with the follow link, never the password) is
 // made at dispatch.
 func queueApprovedNotice(ctx context.Context, tx *sqlx.Tx, applicationID, accountID string, email bool) error {
-	src := ApprovedNoticeSource(applicationID)
+	return queueToApplicant(ctx, tx, applicationID, accountID, refApproved, "approved", email)
+}
+
+// queueToApplicant queues an SMS, and an e-mail when the applicant gave an
+// address, under the application's source (ApplicantNoticeSource), once per
+// application, event (key) and channel: to the account (accountID) once
+// there is one, else to the application. The rows hold the template
+// reference only; the text is made at dispatch.
+func queueToApplicant(ctx context.Context, tx *sqlx.Tx, applicationID, accountID, ref, key string, email bool) error {
+	src := ApplicantNoticeSource(applicationID)
 	chans := []string{"sms"}
 	if email {
 		chans = append(chans, "email")
 	}
 	for _, ch := range chans {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_outbox (operation_key, source, account_id, channel, template)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (operation_key) DO NOTHING`,
-			src+"/approved/"+ch, src, accountID, ch, refApproved+":"+applicationID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_outbox (operation_key, source, account_id, application_id, channel, template)
+			VALUES ($1, $2, nullif($3, '')::uuid, CASE WHEN $3 = '' THEN $4::uuid END, $5, $6) ON CONFLICT (operation_key) DO NOTHING`,
+			src+"/"+key+"/"+ch, src, accountID, applicationID, ch, ref+":"+applicationID); err != nil {
 			return err
 		}
 	}
@@ -126,17 +136,5 @@ func queueApplicationNotice(ctx context.Context, tx *sqlx.Tx, applicationID, ref
 	if app.Channel == "counter" {
 		return false, nil
 	}
-	src := ApprovedNoticeSource(applicationID)
-	chans := []string{"sms"}
-	if app.Email != nil && *app.Email != "" {
-		chans = append(chans, "email")
-	}
-	for _, ch := range chans {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notification_outbox (operation_key, source, application_id, channel, template)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (operation_key) DO NOTHING`,
-			src+"/"+key+"/"+ch, src, applicationID, ch, ref+":"+applicationID); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
+	return true, queueToApplicant(ctx, tx, applicationID, "", ref, key, app.Email != nil && *app.Email != "")
 }

@@ -5,7 +5,7 @@ import (
 )
 
 // The outbox relay retries the messages that no campaign run dispatches:
-// the notices to applicants (ApprovedNoticeSource), sent at once after the
+// the notices to applicants (ApplicantNoticeSource), sent at once after the
 // transaction that queued them and, when that send failed, again when their
 // next attempt is due, until sent or abandoned (the outbox's backoff and
 // maximum attempts). A campaign's own run keeps dispatching its source.

@@ -144,7 +144,7 @@ type CloseInput struct {
 func (a *Activities) CloseApplication(ctx context.Context, in CloseInput) error {
 	err := a.inTx(ctx, func(tx *sqlx.Tx) error { return closeApplication(ctx, tx, in) })
 	if err == nil && in.Status == "rejected" {
-		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
+		a.sendQueued(ctx, ApplicantNoticeSource(in.ApplicationID))
 	}
 	return err
 }
@@ -254,7 +254,7 @@ func (a *Activities) RequestInfo(ctx context.Context, in RequestInfoInput) error
 			Action: "application.info_requested", RecordKind: "application", RecordID: in.ApplicationID, Detail: detail})
 	})
 	if err == nil {
-		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
+		a.sendQueued(ctx, ApplicantNoticeSource(in.ApplicationID))
 	}
 	return err
 }

@@ -248,7 +248,7 @@ func (a *Activities) ApproveApplication(ctx context.Context, in ApproveInput) (A
 		return nil
 	})
 	if err == nil && (res.ToApplicant || res.AlreadyRegistered) {
-		a.sendQueued(ctx, ApprovedNoticeSource(in.ApplicationID))
+		a.sendQueued(ctx, ApplicantNoticeSource(in.ApplicationID))
 	}
 	return res, err
 }

@@ -62,9 +62,9 @@ func (s *server) updateContact(c echo.Context) error {
 	changes, problems := contactChanges(req.Mobile, req.Email, req.Address)
 	details = append(details, problems...)
 	if req.Language != nil {
-		if _, fe := messageLanguage("language", *req.Language); fe != nil || *req.Language == "" {
-			details = append(details, validate.FieldError{Field: "language", Code: "unknown_language",
-				MessageZH: "语言须为 zh 或 en", MessageEN: "language is zh or en"})
+		// Given, it must be named: "" does not mean Chinese here.
+		if fe := accountLanguage("language", *req.Language); fe != nil {
+			details = append(details, *fe)
 		}
 	}
 	if len(changes) == 0 && req.Language == nil && len(details) == 0 {

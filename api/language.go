@@ -15,13 +15,18 @@ import (
 
 // messageLanguage checks an optional language field: "" is Chinese.
 func messageLanguage(field, v string) (string, *validate.FieldError) {
-	switch v {
-	case "":
+	if v == "" {
 		return messages.ZH, nil
-	case messages.ZH, messages.EN:
-		return v, nil
 	}
-	return v, &validate.FieldError{Field: field, Code: "unknown_language",
+	return v, accountLanguage(field, v)
+}
+
+// accountLanguage checks a language that must be given: zh or en.
+func accountLanguage(field, v string) *validate.FieldError {
+	if v == messages.ZH || v == messages.EN {
+		return nil
+	}
+	return &validate.FieldError{Field: field, Code: "unknown_language",
 		MessageZH: "语言须为 zh 或 en", MessageEN: "language is zh or en"}
 }
 

@@ -81,12 +81,8 @@ func (s *server) handOut(c echo.Context, tx *sqlx.Tx, key, accountID string, pla
 		if err != nil {
 			return err
 		}
-		activated, err := store.ActivateInitialPassword(ctx, tx, accountID, hash)
-		if err != nil {
+		if err := store.ActivateInitialPassword(ctx, tx, accountID, hash); err != nil {
 			return err
-		}
-		if !activated {
-			return fmt.Errorf("initial password of account %s: the account no longer waits for its pickup", accountID)
 		}
 	}
 	return store.MarkPickedUp(ctx, tx, key)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,7 +205,7 @@ var dummyVerifies atomic.Int64
 // a deregistered account) is checked against a dummy hash of the same
 // cost, so a miss takes as long as a wrong password.
 func (a *passwordAttempt) verify(password, hash string) bool {
-	if hash == "" || strings.HasPrefix(hash, "!") {
+	if !passwords.Usable(hash) {
 		dummyVerifies.Add(1)
 		_, _ = passwords.Verify(password, a.s.dummyHash)
 		return false

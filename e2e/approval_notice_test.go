@@ -49,7 +49,7 @@ func TestOutboxRelaySendsAFailedApprovalNotice_C1_5(t *testing.T) {
 	s.Expect(s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewer)), http.StatusOK)
 	requireApprovalSMS(t, s, p.Mobile, follow)
 	// As after a provider outage: the message waits for its next attempt.
-	src := activities.ApprovedNoticeSource(id)
+	src := activities.ApplicantNoticeSource(id)
 	_, err := s.DB.Exec(`UPDATE notification_outbox SET status = 'failed', last_error = 'provider unavailable', next_attempt_at = now()
 		WHERE source = $1 AND channel = 'sms'`, src)
 	require.NoError(t, err)

@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net"
@@ -16,8 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
+	"hrss-backoffice/api"
+	"hrss-backoffice/internal/payloadcodec"
+	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/internal/testdb"
 	"hrss-backoffice/internal/testenv"
 	"hrss-backoffice/workflows"
 )
@@ -215,4 +224,71 @@ func faultsTemporal(t *testing.T, cluster bool, dir string) (address string, tem
 		t.Cleanup(func() { temporal.stop(syscall.SIGTERM) })
 	}
 	return address, temporal
+}
+
+// buildHrss builds cmd/hrss into a temporary directory, for the tests that
+// run `hrss worker` as processes; it answers the directory and the binary.
+func buildHrss(t *testing.T) (dir, bin string) {
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "hrss")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/hrss")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	require.NoError(t, build.Run())
+	return dir, bin
+}
+
+// procStack is what the tests with worker processes share: a database, the
+// sealing and payload keys, a client with the codec, the API in process on
+// an httptest server (Stack.URL), and the environment of `hrss worker`.
+type procStack struct {
+	*testenv.Stack
+	handler   http.Handler
+	srv       *httptest.Server
+	workerEnv []string
+}
+
+// newProcStack builds it against the Temporal frontend at address (waiting
+// for it to answer), on a task queue named after prefix; tune adjusts the
+// API's settings.
+func newProcStack(t *testing.T, address, prefix string, tune func(*api.Deps)) procStack {
+	db, dbURL := testdb.New(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	pickupKey := base64.StdEncoding.EncodeToString(key)
+	box, err := sealed.NewBox(pickupKey)
+	require.NoError(t, err)
+	keys := payloadcodec.NewKey("f1")
+	codec, err := payloadcodec.Parse(keys)
+	require.NoError(t, err)
+	var c client.Client
+	testenv.Eventually(t, 60*time.Second, "the Temporal frontend", func() bool {
+		c, err = client.Dial(client.Options{HostPort: address, Namespace: "default", Logger: quiet{},
+			DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec)})
+		if err != nil {
+			return false
+		}
+		if _, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{}); err != nil {
+			c.Close()
+			return false
+		}
+		return true
+	})
+	t.Cleanup(c.Close)
+	tq := prefix + "-" + uuid.NewString()
+	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
+	deps := api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec,
+		AnonLimits: api.NoAnonLimits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true}}
+	if tune != nil {
+		tune(&deps)
+	}
+	e, err := api.New(deps)
+	require.NoError(t, err)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return procStack{
+		Stack:   &testenv.Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Codec: codec},
+		handler: e, srv: srv,
+		workerEnv: []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + address, "TEMPORAL_TASK_QUEUE=" + tq,
+			"PICKUP_KEY=" + pickupKey, "PAYLOAD_KEYS=" + keys, "WORKER_METRICS_ADDR=127.0.0.1:0"},
+	}
 }

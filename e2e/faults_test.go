@@ -2,14 +2,11 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,11 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/api"
-	"hrss-backoffice/internal/payloadcodec"
-	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/internal/testdb"
 	"hrss-backoffice/internal/testenv"
 	"hrss-backoffice/workflows"
@@ -68,45 +62,15 @@ func TestFaultInjection_C2_6(t *testing.T) {
 	if err != nil || killEvery <= 0 {
 		killEvery = 3 * time.Second
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hrss")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/hrss")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	require.NoError(t, build.Run())
+	dir, bin := buildHrss(t)
 
 	cluster := testenv.Engine() == "cluster"
 	address, temporal := faultsTemporal(t, cluster, dir)
 
-	db, dbURL := testdb.New(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	pickupKey := base64.StdEncoding.EncodeToString(key)
-	box, err := sealed.NewBox(pickupKey)
-	require.NoError(t, err)
-	keys := payloadcodec.NewKey("f1")
-	codec, err := payloadcodec.Parse(keys)
-	require.NoError(t, err)
-	var c client.Client
-	testenv.Eventually(t, 60*time.Second, "the Temporal dev server", func() bool {
-		c, err = client.Dial(client.Options{HostPort: address, Namespace: "default", Logger: quiet{},
-			DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec)})
-		if err != nil {
-			return false
-		}
-		_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
-		return err == nil
-	})
-	t.Cleanup(c.Close)
-	tq := "faults-" + uuid.NewString()
-	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
 	// The small terms campaign at the end runs with the tests' tuning.
 	campaignTuning := campaignSettingsForTest(t, "10")
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
-		MobileCodes: api.MobileCodeSettings{Off: true}, Campaign: campaignTuning})
-	require.NoError(t, err)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	s := &testenv.Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Codec: codec}
+	ps := newProcStack(t, address, "faults", func(d *api.Deps) { d.Campaign = campaignTuning })
+	s, db, c, tq, srv, e, workerEnv := ps.Stack, ps.DB, ps.Temporal, ps.TaskQueue, ps.srv, ps.handler, ps.workerEnv
 	// On the cluster a second API instance beside the first; requests go to
 	// both by turns (a load balancer), and one of them is cut off for a while.
 	apis := &apiPair{handler: e, srv: [2]*httptest.Server{srv}}
@@ -115,8 +79,6 @@ func TestFaultInjection_C2_6(t *testing.T) {
 		t.Cleanup(apis.closeAll)
 	}
 
-	workerEnv := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + address, "TEMPORAL_TASK_QUEUE=" + tq, "PICKUP_KEY=" + pickupKey,
-		"PAYLOAD_KEYS=" + keys, "WORKER_METRICS_ADDR=127.0.0.1:0"}
 	workers := []*proc{{t: t, name: "worker", log: filepath.Join(dir, "worker.log"), argv: []string{bin, "worker"}, env: workerEnv}}
 	if cluster {
 		workers = append(workers, &proc{t: t, name: "worker2", log: filepath.Join(dir, "worker2.log"), argv: []string{bin, "worker"}, env: workerEnv})

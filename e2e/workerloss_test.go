@@ -3,14 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,13 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 
-	"hrss-backoffice/api"
-	"hrss-backoffice/internal/payloadcodec"
-	"hrss-backoffice/internal/sealed"
 	"hrss-backoffice/internal/testdb"
 	"hrss-backoffice/internal/testenv"
 	"hrss-backoffice/workflows"
@@ -53,37 +44,9 @@ func TestWorkerLoss_C2_6(t *testing.T) {
 		rate = v
 	}
 	before, after := envDuration("WORKER_LOSS_BEFORE", 40*time.Second), envDuration("WORKER_LOSS_AFTER", 60*time.Second)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hrss")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/hrss")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	require.NoError(t, build.Run())
-	address := os.Getenv("TEMPORAL_ADDRESS")
-
-	db, dbURL := testdb.New(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	pickupKey := base64.StdEncoding.EncodeToString(key)
-	box, err := sealed.NewBox(pickupKey)
-	require.NoError(t, err)
-	keys := payloadcodec.NewKey("f1")
-	codec, err := payloadcodec.Parse(keys)
-	require.NoError(t, err)
-	c, err := client.Dial(client.Options{HostPort: address, Namespace: "default", Logger: quiet{},
-		DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec)})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	tq := "workerloss-" + uuid.NewString()
-	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
-	e, err := api.New(api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec,
-		AnonLimits: api.NoAnonLimits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true}})
-	require.NoError(t, err)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	s := &testenv.Stack{T: t, DB: db, Temporal: c, TaskQueue: tq, URL: srv.URL, Box: box, Codec: codec}
-
-	workerEnv := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + address, "TEMPORAL_TASK_QUEUE=" + tq, "PICKUP_KEY=" + pickupKey,
-		"PAYLOAD_KEYS=" + keys, "WORKER_METRICS_ADDR=127.0.0.1:0"}
+	dir, bin := buildHrss(t)
+	ps := newProcStack(t, os.Getenv("TEMPORAL_ADDRESS"), "workerloss", nil)
+	s, db, srv, workerEnv := ps.Stack, ps.DB, ps.srv, ps.workerEnv
 	workers := []*proc{
 		{t: t, name: "worker1", log: filepath.Join(dir, "worker1.log"), argv: []string{bin, "worker"}, env: workerEnv},
 		{t: t, name: "worker2", log: filepath.Join(dir, "worker2.log"), argv: []string{bin, "worker"}, env: workerEnv},

@@ -240,8 +240,7 @@ func ReadRegistrationFacts(ctx context.Context, q Q, idNumber string, services [
 	var current sql.NullString
 	var known pq.StringArray
 	err := q.QueryRowxContext(ctx, `SELECT
-		(SELECT version FROM terms_versions WHERE published_at IS NOT NULL AND effective_at <= now()
-			ORDER BY effective_at DESC, version DESC LIMIT 1),
+		(`+currentTermsSQL+`),
 		ARRAY(SELECT code FROM services WHERE active AND code = ANY($1)),
 		EXISTS (SELECT 1 FROM accounts a JOIN people p ON p.id = a.person_id
 			WHERE p.id_number = $2 AND a.status IN ('active', 'suspended'))`, pq.Array(services), idNumber).

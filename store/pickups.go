@@ -56,16 +56,12 @@ func ApplicantPickupByKey(ctx context.Context, q Q, key string, lock bool) (Appl
 
 // ActivateInitialPassword stores the hash of an initial password as it is
 // handed out, on an account that waits for its pickup
-// (passwords.AwaitingPickup); on any other account (an in-person reset set
-// its hash already) it changes nothing. It reports whether it stored it.
-func ActivateInitialPassword(ctx context.Context, q Q, accountID, hash string) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3`,
+// (passwords.AwaitingPickup, which the caller checked and locked with
+// AwaitsPickup); on any other account it changes nothing.
+func ActivateInitialPassword(ctx context.Context, q Q, accountID, hash string) error {
+	_, err := q.ExecContext(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3`,
 		accountID, hash, passwords.AwaitingPickup)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return err
 }
 
 // AwaitsPickup tells whether an account's initial password takes effect

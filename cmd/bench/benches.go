@@ -121,37 +121,31 @@ func benchRegistration(e *env, n, c int) error {
 			return api.Do("POST", "/v1/registrations/"+reg.ID+"/decision", reviewer, map[string]string{"decision": "approve"}, nil)
 		})
 	})
-	bare := loadstats.New()
-	bareTime := parallel(n, c, func(int) {
-		_ = bare.Time("bare_workflow", func() error {
-			ctx := context.Background()
-			id := "bench-bare/" + uuid.NewString()
-			if _, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: e.tq}, BareReview); err != nil {
-				return err
-			}
-			h, err := e.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "decide",
-				WaitForStage: client.WorkflowUpdateStageCompleted})
-			if err != nil {
-				return err
-			}
-			return h.Get(ctx, nil)
+	// A bare review started by start, then decided by its update.
+	bareRun := func(rec *loadstats.Recorder, name string, start func(id string) error) time.Duration {
+		return parallel(n, c, func(int) {
+			_ = rec.Time(name, func() error {
+				id := name + "/" + uuid.NewString()
+				if err := start(id); err != nil {
+					return err
+				}
+				h, err := e.tc.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "decide",
+					WaitForStage: client.WorkflowUpdateStageCompleted})
+				if err != nil {
+					return err
+				}
+				return h.Get(context.Background(), nil)
+			})
 		})
+	}
+	bare, shaped := loadstats.New(), loadstats.New()
+	bareTime := bareRun(bare, "bench-bare", func(id string) error {
+		_, err := e.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: e.tq}, BareReview)
+		return err
 	})
-	shaped := loadstats.New()
-	shapedTime := parallel(n, c, func(int) {
-		_ = shaped.Time("bare_workflow_shaped", func() error {
-			ctx := context.Background()
-			id := "bench-shaped/" + uuid.NewString()
-			if _, err := shapedStart(e, id); err != nil {
-				return err
-			}
-			h, err := e.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "decide",
-				WaitForStage: client.WorkflowUpdateStageCompleted})
-			if err != nil {
-				return err
-			}
-			return h.Get(ctx, nil)
-		})
+	shapedTime := bareRun(shaped, "bench-shaped", func(id string) error {
+		_, err := shapedStart(e, id)
+		return err
 	})
 	if bare.FirstError != nil || ours.FirstError != nil || shaped.FirstError != nil {
 		return fmt.Errorf("failures: ours %v; bare %v; shaped %v", ours.FirstError, bare.FirstError, shaped.FirstError)

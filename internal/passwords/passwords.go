@@ -43,6 +43,11 @@ func Hash(password string, p Params) (string, error) {
 // malformed), and the pickup replaces it with the password's hash.
 const AwaitingPickup = "!awaiting-pickup"
 
+// Usable tells whether a stored hash is one a password can match (an
+// argon2id hash this package wrote), as opposed to AwaitingPickup, the
+// marker of a deregistered account or no hash at all.
+func Usable(encoded string) bool { return strings.HasPrefix(encoded, "$argon2id$") }
+
 // ErrMalformedHash means the stored hash is not one this package wrote.
 var ErrMalformedHash = errors.New("passwords: malformed hash")
 
