@@ -18,9 +18,7 @@ import (
 // activity queues and sends nothing twice.
 func TestRejectionNoticeToApplicantQueuedOnce_C1_5(t *testing.T) {
 	acts, db := newActivities(t)
-	sms, mail := &recorder{}, &recorder{}
-	acts.Senders = map[string]activities.Sender{"sms": sms, "email": mail}
-	acts.PublicBaseURL = "https://hrss.example.cn"
+	sms, mail := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
 	app := submit(t, db, idNumber("19900101", "461"), "13900139061")

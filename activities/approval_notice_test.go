@@ -37,6 +37,15 @@ func (r *recorder) Send(_ context.Context, msgs []activities.Message) []error {
 	return errs
 }
 
+// recordMessages gives acts a recorder for each channel and the public
+// address of the follow page, and answers the recorders.
+func recordMessages(acts *activities.Activities) (sms, mail *recorder) {
+	sms, mail = &recorder{}, &recorder{}
+	acts.Senders = map[string]activities.Sender{"sms": sms, "email": mail}
+	acts.PublicBaseURL = "https://hrss.example.cn"
+	return sms, mail
+}
+
 func (r *recorder) sent() []activities.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -50,9 +59,7 @@ func (r *recorder) sent() []activities.Message {
 // the password or the follow token. The outbox keeps only the reference.
 func TestApprovalNoticeGoesByTheOutboxOnce_C1_5_C2_1(t *testing.T) {
 	acts, db := newActivities(t)
-	sms, mail := &recorder{}, &recorder{}
-	acts.Senders = map[string]activities.Sender{"sms": sms, "email": mail}
-	acts.PublicBaseURL = "https://hrss.example.cn"
+	sms, mail := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
 	app := submit(t, db, idNumber("19900101", "456"), "13900139000", "social_insurance_query")
