@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"hrss-backoffice/api"
 	"hrss-backoffice/internal/testenv"
@@ -117,6 +118,13 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 		testenv.Follow(lateFollow))
 	require.Equal(t, http.StatusGone, late.Status)
 	require.Equal(t, "pickup_expired", late.ErrorCode())
+	// Issue 21: the approval takes the applicant's pickup from its input,
+	// not from a version marker, so the run records neither the marker nor
+	// the search attribute upsert the SDK makes with it.
+	for _, ev := range history(t, s, workflows.RegistrationWorkflowID(lateID)).Events {
+		require.NotEqual(t, enumspb.EVENT_TYPE_MARKER_RECORDED, ev.GetEventType(), "a version marker in the review's history")
+	}
+	SaveHistory(t, s, workflows.RegistrationWorkflowID(lateID), "registration_applicant_pickup_expired")
 
 	// A counter registration keeps the reviewer's slip.
 	c := testenv.NewPerson()

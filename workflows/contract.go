@@ -167,13 +167,21 @@ func (s ServiceLevel) WithDefaults() ServiceLevel {
 	return s
 }
 
+// RegistrationRevision is the Revision of reviews started today. From 1:
+// an online or kiosk applicant picks the initial password up (issue 18)
+// without the "applicant-pickup" marker, and a decision already waiting
+// when a round of review begins (an on-the-spot decision that arrived
+// during the checks) is carried out without starting a service-level
+// timer first.
+const RegistrationRevision = 1
+
 // RegistrationInput starts a review. The application's personal data is in
 // Postgres; the workflow carries only its ID.
 type RegistrationInput struct {
 	ApplicationID string       `json:"application_id"`
 	ServiceLevel  ServiceLevel `json:"service_level"`
 	// Channel (online, counter, kiosk) is a code, there for the operator
-	// reading the run; the workflow does not branch on it.
+	// reading the run; it decides who picks the initial password up.
 	Channel string `json:"channel,omitempty"`
 	// StartedPending: the start's search attributes already say the run is
 	// pending, so the first round of review does not upsert them again (one
@@ -182,6 +190,14 @@ type RegistrationInput struct {
 	// branches on its input, so replay stays deterministic without a
 	// version marker.
 	StartedPending bool `json:"started_pending,omitempty"`
+	// Revision is the review's own version, fixed by its starter (the
+	// API), in place of workflow.GetVersion markers: a marker costs a
+	// history event and a TemporalChangeVersion search attribute upsert (a
+	// visibility write) in every run (issue 21). The workflow branches on
+	// its input, so replay takes the same branch; a run begun before the
+	// field existed has 0 and keeps its markers. New runs get
+	// RegistrationRevision.
+	Revision int `json:"revision,omitempty"`
 }
 
 // DecisionRequest is a reviewer's decision, sent as the decide Update.

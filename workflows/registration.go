@@ -191,6 +191,12 @@ func (r *registration) run(ctx workflow.Context) (RegistrationResult, error) {
 	r.enterQueue(ctx)
 
 	for !r.closed() {
+		// A decision that is already waiting needs no timer (revision 1;
+		// the SDK's AwaitWithTimeout starts one even then).
+		if r.action != nil && r.in.Revision >= 1 {
+			r.carryOut(ctx)
+			continue
+		}
 		deadline, what := r.nextDeadline()
 		wait := max(deadline.Sub(workflow.Now(ctx)), 0)
 		acted, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return r.action != nil })
@@ -293,8 +299,10 @@ func (r *registration) applyDecision(ctx workflow.Context, d DecisionRequest) (D
 		in := activities.ApproveInput{ApplicationID: r.in.ApplicationID, ReviewerID: d.Actor.ID, Reason: d.Reason,
 			PickupWindow: r.sl.PickupWindow, Qualifications: d.Qualifications}
 		// Issue 18: online and kiosk applicants pick their own initial
-		// password up, within the applicant's window.
-		if workflow.GetVersion(ctx, "applicant-pickup", workflow.DefaultVersion, 1) == 1 &&
+		// password up, within the applicant's window. A run whose input
+		// says so skips the version marker (the input is fixed, so replay
+		// takes the same branch); older runs read their marker.
+		if (r.in.Revision >= 1 || workflow.GetVersion(ctx, "applicant-pickup", workflow.DefaultVersion, 1) == 1) &&
 			(r.in.Channel == "online" || r.in.Channel == "kiosk") {
 			in.ApplicantPickupWindow = r.sl.ApplicantPickupWindow
 		}

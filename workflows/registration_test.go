@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"hrss-backoffice/activities"
 )
@@ -322,4 +323,53 @@ func TestServiceLevelDefaults(t *testing.T) {
 	require.Equal(t, 2*time.Hour, got.EscalateAfter)
 	require.Equal(t, 30*24*time.Hour, got.ExpireAfter)
 	require.Equal(t, 15*time.Minute, got.PickupWindow)
+}
+
+// C2.1 (issue 18): an online applicant picks the initial password up. A
+// run of revision 1 takes that branch without the "applicant-pickup"
+// version marker (here the marker would say "before the rule"), and a run
+// of revision 0 still follows its marker (issue 21).
+func (s *registrationSuite) TestApplicantPickupOfRevision1NeedsNoVersionMarker_C2_1() {
+	for _, tc := range []struct {
+		revision int
+		want     time.Duration
+		markers  int
+	}{{revision: 1, want: time.Hour, markers: 0}, {revision: 0, want: 0, markers: 1}} {
+		s.SetupTest()
+		s.env.OnGetVersion("applicant-pickup", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion).Maybe()
+		s.env.OnActivity(a.ApproveApplication, mock.Anything, activities.ApproveInput{ApplicationID: appID, ReviewerID: reviewer.ID,
+			PickupWindow: 15 * time.Minute, ApplicantPickupWindow: tc.want}).Return(approved(), nil).Once()
+		s.env.OnActivity(a.DestroyPickup, mock.Anything, activities.RegistrationPickupKey(appID)).Return(nil).Once()
+		o := s.update(time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
+		s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID, Channel: "online", StartedPending: true,
+			Revision: tc.revision, ServiceLevel: ServiceLevel{ApplicantPickupWindow: time.Hour}})
+		s.Require().NoError(o.err, "revision %d", tc.revision)
+		s.Equal(StatusApproved, o.result.Status)
+		s.env.AssertWorkflowNumberOfCalls(s.T(), "workflow.GetVersion_applicant-pickup", tc.markers)
+		s.env.AssertExpectations(s.T())
+	}
+}
+
+// C2.1 on the spot: a decision that arrives while the checks run is
+// carried out when they end. A run of revision 1 starts no service-level
+// timer for it (issue 21): only the pickup window's timer; revision 0
+// starts the reminder's timer first, as it always did.
+func (s *registrationSuite) TestDecisionWaitingForTheChecksStartsNoTimerInRevision1_C2_1() {
+	for _, tc := range []struct{ revision, timers int }{{1, 1}, {0, 2}} {
+		s.SetupTest()
+		s.env = s.NewTestWorkflowEnvironment() // an admission that takes a minute
+		s.env.RegisterWorkflow(RegistrationReview)
+		s.env.RegisterActivity(&activities.Activities{})
+		s.env.OnActivity(a.AdmitApplication, mock.Anything, appID).After(time.Minute).Return(activities.AdmitResult{}, nil).Once()
+		s.env.OnActivity(a.ApproveApplication, mock.Anything, mock.Anything).Return(approved(), nil).Once()
+		s.env.OnActivity(a.DestroyPickup, mock.Anything, mock.Anything).Return(nil).Once()
+		timers := 0
+		s.env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })
+		o := s.update(time.Second, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
+		s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID, StartedPending: true, Revision: tc.revision})
+		s.Require().NoError(o.err, "revision %d", tc.revision)
+		s.Equal(StatusApproved, o.result.Status)
+		s.Equal(RegistrationResult{Status: StatusApproved, AccountID: "acct-1"}, s.result())
+		s.Equal(tc.timers, timers, "revision %d", tc.revision)
+	}
 }
