@@ -44,6 +44,7 @@ import (
 	"hrss-backoffice/internal/app"
 	"hrss-backoffice/internal/passwords"
 	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/internal/stmtcache"
 	"hrss-backoffice/migrations"
 	"hrss-backoffice/worker"
 )
@@ -142,7 +143,7 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
 	u, _ := url.Parse(base)
 	u.Path = "/" + name
-	db, err := sqlx.Open("postgres", u.String())
+	db, err := stmtcache.Open(u.String())
 	if err != nil {
 		return err
 	}

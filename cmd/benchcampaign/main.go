@@ -40,6 +40,7 @@ import (
 
 	"hrss-backoffice/internal/app"
 	"hrss-backoffice/internal/config"
+	"hrss-backoffice/internal/stmtcache"
 	"hrss-backoffice/internal/synthetic"
 	"hrss-backoffice/migrations"
 	"hrss-backoffice/workflows"
@@ -152,7 +153,7 @@ func run(n int, settings workflows.CampaignSettings, waitDispatch bool) error {
 		return err
 	}
 	u.Path = "/" + name
-	db, err := sqlx.Open("postgres", u.String())
+	db, err := stmtcache.Open(u.String())
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"hrss-backoffice/internal/observability"
 	"hrss-backoffice/internal/payloadcodec"
 	"hrss-backoffice/internal/sealed"
+	"hrss-backoffice/internal/stmtcache"
 )
 
 // Overrides are what a test (or a benchmark) sets beside the settings:
@@ -124,7 +125,7 @@ func Codec(cfg config.Config) (*payloadcodec.Codec, error) {
 // OpenDB opens the database at url and waits for it for up to 30 seconds.
 // maxOpen bounds the pool (0: 20; negative: no bound).
 func OpenDB(ctx context.Context, url string, maxOpen int) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", url)
+	db, err := stmtcache.Open(url)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the Postgres driver
 
+	"hrss-backoffice/internal/stmtcache"
 	"hrss-backoffice/migrations"
 )
 
@@ -60,7 +61,7 @@ func New(t testing.TB) (*sqlx.DB, string) {
 		t.Fatal(err)
 	}
 	u.Path = "/" + name
-	db, err := sqlx.Open("postgres", u.String())
+	db, err := stmtcache.Open(u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func AppURL(t testing.TB, dbURL string) string {
 // App opens a test database (from New) as the application role.
 func App(t testing.TB, dbURL string) *sqlx.DB {
 	t.Helper()
-	db, err := sqlx.Open("postgres", AppURL(t, dbURL))
+	db, err := stmtcache.Open(AppURL(t, dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}
