@@ -142,6 +142,9 @@ func OpenDB(ctx context.Context, url string, maxOpen int) (*sqlx.DB, error) {
 		db.SetMaxIdleConns(maxOpen)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	// A connection's prepared statements (internal/stmtcache) and their
+	// plans live as long as it does: renew connections now and then.
+	db.SetConnMaxLifetime(30 * time.Minute)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err = db.PingContext(ctx)

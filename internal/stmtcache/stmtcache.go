@@ -12,10 +12,13 @@
 // from the statement's description; binary_parameters stays off).
 //
 // A connection keeps at most maxStatements texts and closes the oldest
-// beyond that. A statement that PostgreSQL reports as no longer valid (a
-// migration changed the result type of a cached SELECT, or the statement
-// was deallocated) is dropped, so the next use prepares it again; the call
-// that met the error returns it, as it would have without the cache.
+// beyond that. A statement that PostgreSQL reports as no longer fitting (a
+// migration changed the type of a column it reads or compares: "cached
+// plan must not change result type", or a type error of class 42; or the
+// statement was deallocated) is dropped, so the next use prepares it
+// again; the call that met the error returns it. As lib/pq does, a
+// connection refuses a new statement while a query's rows are still open
+// on it.
 //
 // Named prepared statements do not survive a pooler that hands a
 // connection to another client per transaction (PgBouncer's transaction
@@ -29,6 +32,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -43,7 +47,10 @@ var maxStatements = 512
 // for sqlx with PostgreSQL's $n placeholders. Like sql.Open it connects
 // only when a connection is first needed.
 func Open(dsn string) (*sqlx.DB, error) {
-	dsn, on := cacheSetting(dsn)
+	dsn, on, err := cacheSetting(dsn)
+	if err != nil {
+		return nil, err
+	}
 	inner, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, err
@@ -54,23 +61,30 @@ func Open(dsn string) (*sqlx.DB, error) {
 	return sqlx.NewDb(sql.OpenDB(connector{inner}), "postgres"), nil
 }
 
-// cacheSetting reads and removes statement_cache=off from a URL.
-func cacheSetting(dsn string) (string, bool) {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn, true
+// cacheSetting reads and removes statement_cache (on or off) from a URL.
+func cacheSetting(dsn string) (string, bool, error) {
+	lower := strings.ToLower(dsn)
+	if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+		if strings.Contains(dsn, "statement_cache") {
+			return "", false, errors.New("statement_cache: set it in a postgres:// URL")
+		}
+		return dsn, true, nil
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return dsn, true // lib/pq reports the bad URL
+		return dsn, true, nil // lib/pq reports the bad URL
 	}
 	q := u.Query()
 	v, set := q["statement_cache"]
 	if !set {
-		return dsn, true
+		return dsn, true, nil
+	}
+	if len(v) != 1 || (v[0] != "on" && v[0] != "off") {
+		return "", false, errors.New("statement_cache: want on or off")
 	}
 	q.Del("statement_cache")
 	u.RawQuery = q.Encode()
-	return u.String(), len(v) == 0 || v[len(v)-1] != "off"
+	return u.String(), v[0] == "on", nil
 }
 
 type connector struct{ inner *pq.Connector }
@@ -91,7 +105,13 @@ type conn struct {
 	driver.Conn
 	stmts map[string]driver.Stmt
 	order []string // texts in the order they were prepared
+	open  int      // rows not yet closed
 }
+
+// errRowsOpen is lib/pq's refusal of a statement while a query's rows are
+// being read on the connection (its own check does not cover the named
+// statements).
+var errRowsOpen = errors.New("pq: there is already a query being processed")
 
 // The interfaces lib/pq's connection implements, which database/sql looks
 // for on the connection it is given.
@@ -107,6 +127,9 @@ var (
 )
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.open > 0 {
+		return nil, errRowsOpen
+	}
 	if len(args) == 0 {
 		// Without parameters lib/pq sends a simple query: one round trip.
 		return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
@@ -121,16 +144,58 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
-		return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	if c.open > 0 {
+		return nil, errRowsOpen
 	}
-	st, err := c.stmt(ctx, query)
+	var r driver.Rows
+	var err error
+	if len(args) == 0 {
+		r, err = c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	} else {
+		var st driver.Stmt
+		if st, err = c.stmt(ctx, query); err != nil {
+			return nil, err
+		}
+		r, err = st.(driver.StmtQueryContext).QueryContext(ctx, args)
+		c.dropIfInvalid(query, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
-	c.dropIfInvalid(query, err)
-	return rows, err
+	c.open++
+	return &rows{Rows: r, c: c}, nil
+}
+
+// rows counts itself open on its connection until closed, and passes on
+// what lib/pq's rows tell about their columns.
+type rows struct {
+	driver.Rows
+	c      *conn
+	closed bool
+}
+
+func (r *rows) Close() error {
+	if !r.closed {
+		r.closed = true
+		r.c.open--
+	}
+	return r.Rows.Close()
+}
+
+func (r *rows) ColumnTypeScanType(i int) reflect.Type {
+	return r.Rows.(driver.RowsColumnTypeScanType).ColumnTypeScanType(i)
+}
+
+func (r *rows) ColumnTypeDatabaseTypeName(i int) string {
+	return r.Rows.(driver.RowsColumnTypeDatabaseTypeName).ColumnTypeDatabaseTypeName(i)
+}
+
+func (r *rows) ColumnTypeLength(i int) (int64, bool) {
+	return r.Rows.(driver.RowsColumnTypeLength).ColumnTypeLength(i)
+}
+
+func (r *rows) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+	return r.Rows.(driver.RowsColumnTypePrecisionScale).ColumnTypePrecisionScale(i)
 }
 
 // stmt returns the connection's prepared statement for query, preparing
@@ -156,13 +221,17 @@ func (c *conn) stmt(ctx context.Context, query string) (driver.Stmt, error) {
 	return st, nil
 }
 
-// dropIfInvalid forgets a statement PostgreSQL no longer runs: 0A000
-// "cached plan must not change result type" after a migration, 26000 when
-// the statement was deallocated. Other errors (a unique violation, say)
-// leave the statement as it is.
+// dropIfInvalid forgets a statement that no longer fits the schema: 0A000
+// "cached plan must not change result type" after a migration, a type
+// error of class 42 (its parameters' types were fixed when it was
+// prepared), 26000 when the statement was deallocated. Other errors (a
+// unique violation, say) leave the statement as it is.
 func (c *conn) dropIfInvalid(query string, err error) {
 	var pqErr *pq.Error
-	if err == nil || !errors.As(err, &pqErr) || (pqErr.Code != "0A000" && pqErr.Code != "26000") {
+	if err == nil || !errors.As(err, &pqErr) {
+		return
+	}
+	if code := string(pqErr.Code); code != "0A000" && code != "26000" && !strings.HasPrefix(code, "42") {
 		return
 	}
 	if st, ok := c.stmts[query]; ok {

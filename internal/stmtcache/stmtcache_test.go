@@ -23,34 +23,37 @@ func oneConn(t *testing.T, url string) *sqlx.DB {
 }
 
 // prepared counts the connection's named statements for query (lib/pq
-// names its statements; the unnamed one is not listed).
-func prepared(t *testing.T, db *sqlx.DB, query string) int {
+// names its statements; the unnamed one is not listed) and how many times
+// they ran.
+func prepared(t *testing.T, db *sqlx.DB, query string) (statements, runs int) {
 	t.Helper()
-	var n int
-	require.NoError(t, db.Get(&n, `SELECT count(*) FROM pg_prepared_statements WHERE statement = $1`, query))
-	return n
+	require.NoError(t, db.QueryRowx(`SELECT count(*), coalesce(sum(generic_plans + custom_plans), 0)
+		FROM pg_prepared_statements WHERE statement = $1`, query).Scan(&statements, &runs))
+	return statements, runs
 }
 
 // Issue 21: a statement with parameters is prepared once per connection
-// and then only executed, inside transactions or not; results are the
-// same as without the cache.
+// and then only executed, inside transactions or not, and a statement
+// prepared in a transaction that rolls back stays; results are the same
+// as without the cache.
 func TestAStatementIsPreparedOncePerConnection(t *testing.T) {
 	_, url := testdb.New(t)
 	db := oneConn(t, url)
 	ctx := context.Background()
 	const q = `SELECT $1::int + 1`
-	for i := 0; i < 3; i++ {
-		var got int
-		require.NoError(t, db.GetContext(ctx, &got, q, i))
-		require.Equal(t, i+1, got)
-	}
 	tx, err := db.BeginTxx(ctx, nil)
 	require.NoError(t, err)
 	var got int
 	require.NoError(t, tx.GetContext(ctx, &got, q, 41))
 	require.Equal(t, 42, got)
 	require.NoError(t, tx.Rollback())
-	require.Equal(t, 1, prepared(t, db, q), "one named statement, kept after a rollback")
+	for i := 0; i < 3; i++ {
+		require.NoError(t, db.GetContext(ctx, &got, q, i))
+		require.Equal(t, i+1, got)
+	}
+	n, runs := prepared(t, db, q)
+	require.Equal(t, 1, n, "one named statement, prepared in the rolled-back transaction")
+	require.Equal(t, 4, runs, "run four times")
 
 	// Without the cache lib/pq prepares the unnamed statement every time.
 	off, err := stmtcache.Open(url + "&statement_cache=off")
@@ -59,7 +62,33 @@ func TestAStatementIsPreparedOncePerConnection(t *testing.T) {
 	defer off.Close()
 	require.NoError(t, off.Get(&got, q, 1))
 	require.Equal(t, 2, got)
-	require.Equal(t, 0, prepared(t, off, q))
+	n, _ = prepared(t, off, q)
+	require.Equal(t, 0, n)
+}
+
+// As lib/pq refuses it, a connection refuses a statement while a query's
+// rows are still being read; once they are closed it runs.
+func TestNoStatementWhileRowsAreOpen(t *testing.T) {
+	_, url := testdb.New(t)
+	db := oneConn(t, url)
+	ctx := context.Background()
+	tx, err := db.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT generate_series(1, $1::int)`, 3)
+	require.NoError(t, err)
+	_, err = tx.ExecContext(ctx, `SELECT 1`)
+	require.ErrorContains(t, err, "already a query being processed")
+	_, err = tx.ExecContext(ctx, `SELECT $1::int`, 1)
+	require.ErrorContains(t, err, "already a query being processed")
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	require.NoError(t, rows.Close())
+	require.Equal(t, 3, n)
+	_, err = tx.ExecContext(ctx, `SELECT $1::int`, 1)
+	require.NoError(t, err)
 }
 
 // An error of the statement's own (a unique violation) keeps it; a
@@ -76,25 +105,38 @@ func TestAStatementThatNoLongerFitsIsPreparedAgain(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.Exec(ins, 1, "y")
 	require.Error(t, err, "a unique violation")
-	require.Equal(t, 1, prepared(t, db, ins), "still the one statement")
+
+	n, _ := prepared(t, db, ins)
+	require.Equal(t, 1, n, "still the one statement")
+
+	// A column's type changes under a statement that compares it: the
+	// statement's parameter was typed text when it was prepared.
+	const find = `SELECT id FROM t WHERE a = $1`
+	var id int
+	require.NoError(t, db.Get(&id, find, "x"))
+	_, err = db.Exec(`ALTER TABLE t ALTER COLUMN a TYPE int USING 7`)
+	require.NoError(t, err)
+	require.Error(t, db.Get(&id, find, "7"), "the statement typed before the change")
+	require.NoError(t, db.Get(&id, find, "7"), "prepared again")
+	require.Equal(t, 1, id)
 
 	const sel = `SELECT * FROM t WHERE id = $1`
 	var row struct {
-		ID int    `db:"id"`
-		A  string `db:"a"`
+		ID int `db:"id"`
+		A  int `db:"a"`
 	}
 	require.NoError(t, db.Get(&row, sel, 1))
 	_, err = db.Exec(`ALTER TABLE t ADD COLUMN b text`)
 	require.NoError(t, err)
 	var wide struct {
 		ID int     `db:"id"`
-		A  string  `db:"a"`
+		A  int     `db:"a"`
 		B  *string `db:"b"`
 	}
 	err = db.Get(&wide, sel, 1)
 	require.ErrorContains(t, err, "cached plan must not change result type")
 	require.NoError(t, db.Get(&wide, sel, 1), "prepared again")
-	require.Equal(t, "x", wide.A)
+	require.Equal(t, 7, wide.A)
 }
 
 // The cache is bounded: beyond its size the oldest statement is closed.
@@ -110,21 +152,30 @@ func TestTheCacheIsBounded(t *testing.T) {
 	var n int
 	require.NoError(t, db.Get(&n, `SELECT count(*) FROM pg_prepared_statements`))
 	require.Equal(t, 2, n, "two statements kept")
-	require.Equal(t, 0, prepared(t, db, qs[0]), "the oldest was closed")
+	n, _ = prepared(t, db, qs[0])
+	require.Equal(t, 0, n, "the oldest was closed")
 }
 
+// statement_cache=on|off in a postgres:// URL; anything else is refused
+// rather than read as "on".
 func TestStatementCacheSetting(t *testing.T) {
 	for in, want := range map[string]struct {
 		url string
 		on  bool
 	}{
-		"postgres://u:p@h/db?sslmode=disable":                     {"postgres://u:p@h/db?sslmode=disable", true},
+		"postgres://u:p%40ss@h/db?sslmode=disable":                {"postgres://u:p%40ss@h/db?sslmode=disable", true},
 		"postgres://u:p@h/db?sslmode=disable&statement_cache=off": {"postgres://u:p@h/db?sslmode=disable", false},
-		"postgresql://u:p@h/db?statement_cache=on":                {"postgresql://u:p@h/db", true},
+		"POSTGRESQL://u:p@h/db?statement_cache=on":                {"postgresql://u:p@h/db", true},
 		"host=h dbname=db sslmode=disable":                        {"host=h dbname=db sslmode=disable", true},
 	} {
-		url, on := stmtcache.CacheSetting(in)
+		url, on, err := stmtcache.CacheSetting(in)
+		require.NoError(t, err, in)
 		require.Equal(t, want.url, url, in)
 		require.Equal(t, want.on, on, in)
+	}
+	for _, bad := range []string{"postgres://h/db?statement_cache=OFF", "postgres://h/db?statement_cache=false",
+		"postgres://h/db?statement_cache=off&statement_cache=on", "host=h statement_cache=off"} {
+		_, _, err := stmtcache.CacheSetting(bad)
+		require.Error(t, err, bad)
 	}
 }
