@@ -212,7 +212,7 @@ func (s *server) submitRegistration(c echo.Context) error {
 		Console: "/console/applications/" + id}, workflows.StatusPending)
 	err = s.settleIntake(ctx, "registration", id, repeat,
 		s.startIntake(opts, workflows.RegistrationReview, workflows.RegistrationInput{ApplicationID: id, ServiceLevel: s.ServiceLevel, Channel: req.Channel,
-			StartedPending: true, Revision: workflows.RegistrationRevision}),
+			StartedPending: true, Revision: s.RegistrationRevision}),
 		func(ctx context.Context) {
 			// No review can run: take the document back so that the
 			// person can apply again, and say so.

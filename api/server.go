@@ -104,6 +104,10 @@ type Deps struct {
 	// to `hrss api`, whose workers are other processes; off by default
 	// (docs/benchmarks.md, "Eager workflow start").
 	EagerStart bool
+	// RegistrationRevision is the Revision the registration reviews this
+	// API starts carry (REGISTRATION_REVISION; workflows.RegistrationInput).
+	// Zero, the old behaviour, is what any worker replays.
+	RegistrationRevision int
 	// MobileCodes: verification codes sent by SMS (api/verification.go).
 	MobileCodes MobileCodeSettings
 	// SMS sends verification codes; nil means the outbox's SMS sender

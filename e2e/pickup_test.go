@@ -121,9 +121,14 @@ func TestApplicantPickup_C1_5_C2_1(t *testing.T) {
 	// Issue 21: the approval takes the applicant's pickup from its input,
 	// not from a version marker, so the run records neither the marker nor
 	// the search attribute upsert the SDK makes with it.
+	upserts := 0
 	for _, ev := range history(t, s, workflows.RegistrationWorkflowID(lateID)).Events {
 		require.NotEqual(t, enumspb.EVENT_TYPE_MARKER_RECORDED, ev.GetEventType(), "a version marker in the review's history")
+		if ev.GetEventType() == enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			upserts++
+		}
 	}
+	require.Equal(t, 1, upserts, "one search attribute upsert: the approval's status")
 	SaveHistory(t, s, workflows.RegistrationWorkflowID(lateID), "registration_applicant_pickup_expired")
 
 	// A counter registration keeps the reviewer's slip.

@@ -4,11 +4,13 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"hrss-backoffice/internal/testenv"
@@ -256,3 +258,56 @@ func TestServiceLevelExpiryOnRealServer_C2_1(t *testing.T) {
 }
 
 var _ = client.Options{}
+
+// C2.1 on the spot (issue 21): a decision taken while the automated checks
+// still run is carried out as soon as they end, and a review of revision 1
+// starts no service-level timer for it. The test holds the checks on a
+// lock of the block list they read until the decision has reached the
+// run. The history is committed for replay.
+func TestOnTheSpotDecisionTakenDuringTheChecks_C2_1(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	reviewerTok, _ := s.Staff(workflows.RoleReviewer)
+	ctx := testenv.Context(t)
+	lock, err := s.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	defer lock.Rollback()
+	_, err = lock.ExecContext(ctx, `LOCK TABLE registration_blocks IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+
+	id := s.Expect(s.Do("POST", "/v1/registrations", testenv.NewPerson().Registration(), testenv.Bearer(reviewerTok)),
+		http.StatusAccepted).Str("id")
+	wfID := workflows.RegistrationWorkflowID(id)
+	decided := make(chan testenv.Response, 1)
+	go func() {
+		decided <- s.Do("POST", "/v1/registrations/"+id+"/decision", map[string]string{"decision": "approve"}, testenv.Bearer(reviewerTok))
+	}()
+	eventTypes := func() []enumspb.EventType {
+		var types []enumspb.EventType
+		for _, ev := range history(t, s, wfID).Events {
+			types = append(types, ev.GetEventType())
+		}
+		return types
+	}
+	testenv.Eventually(t, 20*time.Second, "the decision to reach the run while the checks wait", func() bool {
+		return slices.Contains(eventTypes(), enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+	})
+	require.NotContains(t, eventTypes(), enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, "the checks are still held")
+	require.NoError(t, lock.Rollback())
+
+	select {
+	case r := <-decided:
+		require.Equal(t, "approved", s.Expect(r, http.StatusOK).Str("status"))
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer to the decision")
+	}
+	// Checks, then the approval, with no timer in between; the only timer
+	// is the pickup window's, after the approval.
+	types := eventTypes()
+	checked := slices.Index(types, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+	approval := checked + slices.Index(types[checked:], enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+	require.Greater(t, approval, checked)
+	require.NotContains(t, types[:approval], enumspb.EVENT_TYPE_TIMER_STARTED, "a service-level timer for a decision already taken")
+	require.NotContains(t, types, enumspb.EVENT_TYPE_MARKER_RECORDED)
+	s.WaitForStatus(id, "approved")
+	SaveHistory(t, s, wfID, "registration_decided_during_the_checks")
+}

@@ -172,7 +172,8 @@ func (s ServiceLevel) WithDefaults() ServiceLevel {
 // without the "applicant-pickup" marker, and a decision already waiting
 // when a round of review begins (an on-the-spot decision that arrived
 // during the checks) is carried out without starting a service-level
-// timer first.
+// timer first (and so before a service-level deadline that falls due at
+// that moment, where revision 0 lets the deadline go first).
 const RegistrationRevision = 1
 
 // RegistrationInput starts a review. The application's personal data is in
@@ -193,7 +194,7 @@ type RegistrationInput struct {
 	// Revision is the review's own version, fixed by its starter (the
 	// API), in place of workflow.GetVersion markers: a marker costs a
 	// history event and a TemporalChangeVersion search attribute upsert (a
-	// visibility write) in every run (issue 21). The workflow branches on
+	// visibility write) in every run that reaches it (issue 21). The workflow branches on
 	// its input, so replay takes the same branch; a run begun before the
 	// field existed has 0 and keeps its markers. New runs get
 	// RegistrationRevision.

@@ -28,9 +28,21 @@ type registrationSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
 	env *testsuite.TestWorkflowEnvironment
+	// revision is the Revision of the runs the suite's tests start:
+	// the suite runs for runs begun before revision 1 and for today's.
+	revision int
 }
 
 func TestRegistrationReview(t *testing.T) { suite.Run(t, new(registrationSuite)) }
+
+func TestRegistrationReviewRevision1(t *testing.T) {
+	suite.Run(t, &registrationSuite{revision: RegistrationRevision})
+}
+
+// input is the start of a run of the suite's revision.
+func (s *registrationSuite) input() RegistrationInput {
+	return RegistrationInput{ApplicationID: appID, Revision: s.revision}
+}
 
 func (s *registrationSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
@@ -109,7 +121,7 @@ func (s *registrationSuite) TestApprovalOpensAccountAndDestroysUnclaimedPassword
 	var afterApproval RegistrationStatus
 	s.env.RegisterDelayedCallback(func() { afterApproval = s.query() }, 2*time.Minute)
 
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 
 	s.Require().NoError(o.err)
 	s.True(o.accepted)
@@ -139,7 +151,7 @@ func (s *registrationSuite) TestStartedPendingSkipsTheFirstStatusUpsert() {
 		s.env.OnActivity(a.ApproveApplication, mock.Anything, mock.Anything).Return(approved(), nil).Once()
 		s.env.OnActivity(a.DestroyPickup, mock.Anything, mock.Anything).Return(nil).Once()
 		o := s.update(time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
-		s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID, StartedPending: started})
+		s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID, StartedPending: started, Revision: s.revision})
 		s.Require().NoError(o.err)
 		s.Equal(StatusApproved, s.result().Status)
 		if started {
@@ -164,7 +176,7 @@ func (s *registrationSuite) TestValidatorRefusesWrongRoleMissingReasonAndSecondD
 	second := s.update(4*time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer2, Decision: DecisionReject, Reason: "late"})
 	supplementWhenPending := s.update(2*time.Minute, UpdateSupplement, SupplementRequest{SupplementID: "sup"})
 
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 
 	for name, o := range map[string]*outcome{"admin": byAdmin, "applicant": byApplicant} {
 		s.True(o.rejected, name)
@@ -197,7 +209,7 @@ func (s *registrationSuite) TestWaitingApplicationIsRemindedEscalatedThenExpires
 	var mid RegistrationStatus
 	s.env.RegisterDelayedCallback(func() { mid = s.query() }, 3*time.Hour)
 
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 
 	s.Equal(StatusExpired, s.result().Status)
 	s.Equal(30*time.Minute, at["reminder"].Round(time.Minute))
@@ -218,7 +230,7 @@ func (s *registrationSuite) TestServiceLevelDurationsComeFromInput() {
 			}
 		}).Return(nil).Times(2)
 	s.env.OnActivity(a.CloseApplication, mock.Anything, mock.Anything).Return(nil).Once()
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID,
+	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID, Revision: s.revision,
 		ServiceLevel: ServiceLevel{RemindAfter: 5 * time.Minute, EscalateAfter: 10 * time.Minute, ExpireAfter: time.Hour}})
 	s.Equal(StatusExpired, s.result().Status)
 	s.Equal(5*time.Minute, remindedAfter.Round(time.Second))
@@ -242,7 +254,7 @@ func (s *registrationSuite) TestRequestInfoThenSupplementReturnsToQueue_C3_2() {
 	sup := s.update(24*time.Hour, UpdateSupplement, SupplementRequest{SupplementID: "sup-1"})
 	decide := s.update(24*time.Hour+45*time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
 
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 
 	s.NoError(ask.err)
 	s.Equal(StatusInfoRequested, ask.result.Status)
@@ -261,7 +273,7 @@ func (s *registrationSuite) TestRejectionClosesWithReason_C2_1() {
 	s.env.OnActivity(a.CloseApplication, mock.Anything, activities.CloseInput{ApplicationID: appID, Status: StatusRejected,
 		Reason: "documents do not match", ActorKind: "staff", ActorID: reviewer.ID}).Return(nil).Once()
 	o := s.update(time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionReject, Reason: "documents do not match"})
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 	s.NoError(o.err)
 	s.Equal(StatusRejected, o.result.Status)
 	s.Equal(RegistrationResult{Status: StatusRejected}, s.result())
@@ -273,7 +285,7 @@ func (s *registrationSuite) TestApplicantWithdraws() {
 		ActorKind: "applicant"}).Return(nil).Once()
 	byStaff := s.update(time.Minute, UpdateWithdraw, WithdrawRequest{Actor: reviewer})
 	o := s.update(2*time.Minute, UpdateWithdraw, WithdrawRequest{Actor: applicant})
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 	s.Equal(ErrTypeForbidden, errType(byStaff.err))
 	s.NoError(o.err)
 	s.Equal(StatusWithdrawn, s.result().Status)
@@ -289,7 +301,7 @@ func (s *registrationSuite) TestPersonWithAccountIsRejectedByTheChecks_C1_5() {
 		Flags: []string{activities.FlagAlreadyRegistered}, AlreadyRegistered: true}, nil).Once()
 	s.env.OnActivity(a.CloseApplication, mock.Anything, activities.CloseInput{ApplicationID: appID, Status: StatusRejected,
 		Reason: activities.ReasonAlreadyRegistered, ActorKind: "system"}).Return(nil).Once()
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 	s.Equal(StatusRejected, s.result().Status)
 }
 
@@ -298,7 +310,7 @@ func (s *registrationSuite) TestPersonWithAccountIsRejectedByTheChecks_C1_5() {
 func (s *registrationSuite) TestApprovalRaceWithExistingAccountAnswersConflict() {
 	s.env.OnActivity(a.ApproveApplication, mock.Anything, mock.Anything).Return(activities.ApproveResult{AlreadyRegistered: true}, nil).Once()
 	o := s.update(time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 	s.Equal(ErrTypeConflict, errType(o.err))
 	s.Equal(StatusRejected, s.result().Status)
 }
@@ -311,7 +323,7 @@ func (s *registrationSuite) TestActivityConflictIsReportedAndApplicationStaysOpe
 	s.env.OnActivity(a.CloseApplication, mock.Anything, mock.Anything).Return(nil).Once()
 	failed := s.update(time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionApprove})
 	retry := s.update(2*time.Minute, UpdateDecide, DecisionRequest{Actor: reviewer, Decision: DecisionReject, Reason: "r"})
-	s.env.ExecuteWorkflow(RegistrationReview, RegistrationInput{ApplicationID: appID})
+	s.env.ExecuteWorkflow(RegistrationReview, s.input())
 	s.Equal(ErrTypeConflict, errType(failed.err))
 	s.NoError(retry.err)
 	s.Equal(StatusRejected, s.result().Status)
@@ -371,5 +383,6 @@ func (s *registrationSuite) TestDecisionWaitingForTheChecksStartsNoTimerInRevisi
 		s.Equal(StatusApproved, o.result.Status)
 		s.Equal(RegistrationResult{Status: StatusApproved, AccountID: "acct-1"}, s.result())
 		s.Equal(tc.timers, timers, "revision %d", tc.revision)
+		s.env.AssertExpectations(s.T())
 	}
 }

@@ -47,6 +47,7 @@ import (
 	"hrss-backoffice/internal/stmtcache"
 	"hrss-backoffice/migrations"
 	"hrss-backoffice/worker"
+	"hrss-backoffice/workflows"
 )
 
 type env struct {
@@ -178,7 +179,8 @@ func withEnv(hash passwords.Params, fn func(*env) error) error {
 	h, err := api.New(api.Deps{DB: db, Temporal: tc, Box: box, TaskQueue: e.tq, Hash: hash, AnonLimits: api.NoAnonLimits, AnswerFloor: -1,
 		// The bench signs staff in with a password only (STAFF_SECOND_FACTOR=off)
 		// and registers without mobile codes (MOBILE_VERIFICATION=off).
-		StaffSecondFactorOff: true, MobileCodes: api.MobileCodeSettings{Off: true}, EagerStart: eagerStart})
+		StaffSecondFactorOff: true, MobileCodes: api.MobileCodeSettings{Off: true}, EagerStart: eagerStart,
+		RegistrationRevision: workflows.RegistrationRevision})
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,8 @@ func (a *App) APIDeps() (api.Deps, error) {
 		StaffIdleTimeout: cfg.StaffIdleTimeout, StaffChangeTTL: cfg.StaffChangeTTL, InitialPasswordTTL: cfg.InitialPasswordTTL,
 		StaffSecondFactorOff: cfg.StaffSecondFactor == "off", MobileCodes: codes, SMS: ov.SMS,
 		HashSlots: ov.HashSlots, HashWait: ov.HashWait, IntakeSettleWait: ov.IntakeSettleWait,
-		CaseServiceLevel: cfg.CaseServiceLevel, Campaign: cfg.Campaign, CheckAnswers: ov.CheckAnswers}, nil
+		CaseServiceLevel: cfg.CaseServiceLevel, Campaign: cfg.Campaign, CheckAnswers: ov.CheckAnswers,
+		RegistrationRevision: cfg.RegistrationRevision}, nil
 }
 
 // API creates the bootstrap administrator if the settings name one, counts

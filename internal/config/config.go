@@ -90,6 +90,13 @@ type Config struct {
 	// PublicBaseURL is the site's public address that messages link to
 	// (PUBLIC_BASE_URL, public.go).
 	PublicBaseURL string
+	// RegistrationRevision (REGISTRATION_REVISION, 0 to
+	// workflows.RegistrationRevision, which is the default) is the revision
+	// of the registration reviews the API starts. Set it to the revision of
+	// the oldest worker release still running during a rollout: a worker
+	// cannot replay a review of a revision it does not know
+	// (docs/operations.md).
+	RegistrationRevision int
 	// APISettings: payload keys, the codec endpoint's access, the
 	// anonymous limits and the case and campaign tuning (api.go).
 	APISettings
@@ -159,6 +166,12 @@ func Load() (Config, error) {
 	}
 	if c.WorkerStickyCache < 0 {
 		return c, fmt.Errorf("WORKER_STICKY_CACHE_SIZE must not be negative")
+	}
+	if c.RegistrationRevision, err = IntEnv("REGISTRATION_REVISION", workflows.RegistrationRevision); err != nil {
+		return c, err
+	}
+	if c.RegistrationRevision < 0 || c.RegistrationRevision > workflows.RegistrationRevision {
+		return c, fmt.Errorf("REGISTRATION_REVISION: want 0 to %d, got %d", workflows.RegistrationRevision, c.RegistrationRevision)
 	}
 	if c.TrustedProxies, err = ParseTrustedProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
 		return c, err

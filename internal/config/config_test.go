@@ -26,6 +26,25 @@ func TestWorkerStickyCacheSetting(t *testing.T) {
 	}
 }
 
+// Issue 21: the revision of the registration reviews the API starts is
+// today's unless a rollout sets an older one; a revision no worker knows
+// stops the process at start.
+func TestRegistrationRevisionSetting(t *testing.T) {
+	for value, want := range map[string]int{"": workflows.RegistrationRevision, "0": 0, "1": 1} {
+		t.Setenv("REGISTRATION_REVISION", value)
+		c, err := Load()
+		if err != nil || c.RegistrationRevision != want {
+			t.Errorf("%q: %d, %v; want %d", value, c.RegistrationRevision, err, want)
+		}
+	}
+	for _, bad := range []string{"-1", "2", "latest"} {
+		t.Setenv("REGISTRATION_REVISION", bad)
+		if _, err := Load(); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
 // The settings the API's handlers and cmd/hrss used to read themselves
 // (case service level, campaign tuning, codec and payload keys, anonymous
 // limits) are read by Load, under the same names; a malformed value stops
