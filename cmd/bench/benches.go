@@ -237,7 +237,9 @@ func benchAPI(e *env, n, c int) error {
 		return rec.Summaries()[0]
 	}
 	bare := measure("http://" + ln.Addr().String())
+	cpu0 := readCPU()
 	ours := measure(e.apiURL)
+	cpu1 := readCPU()
 	// What the workflow start alone costs on this server at the same
 	// concurrency: the part of our latency a bare INSERT does not pay.
 	starts := loadstats.New()
@@ -256,6 +258,7 @@ func benchAPI(e *env, n, c int) error {
 	// what it does for a registration, and the difference is our own work
 	// (HTTP, validation, the checks, the intake transaction).
 	running := loadstats.New()
+	cpu2 := readCPU()
 	parallel(n, c, func(int) {
 		_ = running.Time("start", func() error {
 			_, err := shapedStart(e, "bench-start-running/"+uuid.NewString())
@@ -263,6 +266,7 @@ func benchAPI(e *env, n, c int) error {
 		})
 	})
 	rs := running.Summaries()[0]
+	cpu3 := readCPU()
 	fmt.Printf("\n## API latency: POST /v1/registrations (n=%d, c=%d)\n", n, c)
 	fmt.Printf("| handler | ok | errors | p50 ms | p99 ms |\n|---|---|---|---|---|\n")
 	fmt.Printf("| hrss API (validation, checks, insert, workflow start) | %d | %d | %.1f | %.1f |\n", ours.Count, ours.Errors, msf(ours.P50), msf(ours.P99))
@@ -271,6 +275,11 @@ func benchAPI(e *env, n, c int) error {
 	fmt.Printf("| workflow start RPC alone, no worker (idle queue) | %d | %d | %.1f | %.1f |\n", st.Count, st.Errors, msf(st.P50), msf(st.P99))
 	fmt.Printf("ratio: p99 %.2f× the start RPC with the workflow running, %.2f× on an idle queue (goal ≤ 1.2×); %.2f× the bare handler's\n",
 		float64(ours.P99)/float64(rs.P99), float64(ours.P99)/float64(st.P99), float64(ours.P99)/float64(bare.P99))
+	// Spent while the requests ran, the started runs' first steps included
+	// (ours: the checks' activity; the bare one's: an empty activity).
+	printCPU("CPU per request, by process (from /proc)",
+		[]string{"POST /v1/registrations", "workflow start RPC, the shaped bare review running"},
+		[]map[string]float64{cpuPer(cpu0, cpu1, n), cpuPer(cpu2, cpu3, n)})
 	return nil
 }
 
