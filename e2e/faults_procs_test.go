@@ -277,7 +277,8 @@ func newProcStack(t *testing.T, address, prefix string, tune func(*api.Deps)) pr
 	tq := prefix + "-" + uuid.NewString()
 	require.NoError(t, api.BootstrapAdmin(db, testenv.AdminUsername, testenv.AdminPassword, testenv.FastHash))
 	deps := api.Deps{DB: db, Temporal: c, Box: box, TaskQueue: tq, Namespace: "default", Hash: testenv.FastHash, Codec: codec,
-		AnonLimits: api.NoAnonLimits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true}}
+		AnonLimits: api.NoAnonLimits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true},
+		RegistrationRevision: workflows.RegistrationRevision} // as REGISTRATION_REVISION's default
 	if tune != nil {
 		tune(&deps)
 	}

@@ -117,7 +117,7 @@ func TestAnonymousRoutesLimitedPerAddress_C3_4_8(t *testing.T) {
 	// A second replica on the same database shares the spent budget.
 	e, err := api.New(api.Deps{DB: s.DB, Temporal: s.Temporal, Box: s.Box, TaskQueue: s.TaskQueue, Namespace: "default",
 		Hash: testenv.FastHash, AnonLimits: limits, AnswerFloor: -1, MobileCodes: api.MobileCodeSettings{Off: true},
-		CheckAnswers: testenv.CheckAnswers(t)})
+		CheckAnswers: testenv.CheckAnswers(t), RegistrationRevision: workflows.RegistrationRevision})
 	require.NoError(t, err)
 	replica := httptest.NewServer(e)
 	t.Cleanup(replica.Close)

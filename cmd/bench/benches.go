@@ -275,8 +275,9 @@ func benchAPI(e *env, n, c int) error {
 	fmt.Printf("| workflow start RPC alone, no worker (idle queue) | %d | %d | %.1f | %.1f |\n", st.Count, st.Errors, msf(st.P50), msf(st.P99))
 	fmt.Printf("ratio: p99 %.2f× the start RPC with the workflow running, %.2f× on an idle queue (goal ≤ 1.2×); %.2f× the bare handler's\n",
 		float64(ours.P99)/float64(rs.P99), float64(ours.P99)/float64(st.P99), float64(ours.P99)/float64(bare.P99))
-	// Spent while the requests ran, the started runs' first steps included
-	// (ours: the checks' activity; the bare one's: an empty activity).
+	// Spent while the requests ran, with the started runs' first steps
+	// that ran meanwhile (ours: the checks' activity; the bare one's: an
+	// empty activity); steps still running at the end are left out.
 	printCPU("CPU per request, by process (from /proc)",
 		[]string{"POST /v1/registrations", "workflow start RPC, the shaped bare review running"},
 		[]map[string]float64{cpuPer(cpu0, cpu1, n), cpuPer(cpu2, cpu3, n)})

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"hrss-backoffice/internal/config"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,21 @@ func TestNoBinaryLinksTheTestHarness(t *testing.T) {
 	for _, pkg := range strings.Fields(string(out)) {
 		if pkg == "hrss-backoffice/internal/testenv" || pkg == "hrss-backoffice/internal/testdb" {
 			t.Errorf("a command links %s", pkg)
+		}
+	}
+}
+
+// REGISTRATION_REVISION reaches the API: a rollout that sets an older
+// revision gets reviews of that revision (docs/operations.md).
+func TestAPIStartsReviewsOfTheConfiguredRevision(t *testing.T) {
+	for _, rev := range []int{0, 1} {
+		a := &App{Config: config.Config{RegistrationRevision: rev}}
+		d, err := a.APIDeps()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.RegistrationRevision != rev {
+			t.Errorf("REGISTRATION_REVISION=%d: the API starts revision %d", rev, d.RegistrationRevision)
 		}
 	}
 }

@@ -94,6 +94,15 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// lib/pq's unnamed statements were planned with each run's values. A
+	// named one may switch to a generic plan after five runs, which can be
+	// far worse for the optional filters of the store's queries
+	// ("$2 IS NULL OR …", "$3 = '' OR …"): keep planning per run, and
+	// save the round trip and the parse only.
+	if _, err := cn.(driver.ExecerContext).ExecContext(ctx, `SET plan_cache_mode = force_custom_plan`, nil); err != nil {
+		_ = cn.Close()
+		return nil, err
+	}
 	return &conn{Conn: cn, stmts: map[string]driver.Stmt{}}, nil
 }
 
@@ -108,10 +117,10 @@ type conn struct {
 	open  int      // rows not yet closed
 }
 
-// errRowsOpen is lib/pq's refusal of a statement while a query's rows are
-// being read on the connection (its own check does not cover the named
+// errRowsOpen refuses a statement while a query's rows are being read on
+// the connection, as lib/pq does (its own check does not cover the named
 // statements).
-var errRowsOpen = errors.New("pq: there is already a query being processed")
+var errRowsOpen = errors.New("pq: there is already a query being processed on this connection")
 
 // The interfaces lib/pq's connection implements, which database/sql looks
 // for on the connection it is given.
@@ -257,6 +266,9 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 func (c *conn) Ping(ctx context.Context) error { return c.Conn.(driver.Pinger).Ping(ctx) }
 
 func (c *conn) ResetSession(ctx context.Context) error {
+	if c.open != 0 {
+		return driver.ErrBadConn // never expected: database/sql closes rows first
+	}
 	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
 }
 
