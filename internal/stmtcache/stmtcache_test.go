@@ -54,9 +54,16 @@ func TestAStatementIsPreparedOncePerConnection(t *testing.T) {
 	n, runs := prepared(t, db, q)
 	require.Equal(t, 1, n, "one named statement, prepared in the rolled-back transaction")
 	require.Equal(t, 8, runs, "run eight times")
+
+	// plan_cache_mode in the URL reaches the session: every run planned
+	// with its values, as lib/pq's unnamed statements were.
+	custom := oneConn(t, url+"&plan_cache_mode=force_custom_plan")
+	for i := 0; i < 8; i++ {
+		require.NoError(t, custom.GetContext(ctx, &got, q, i))
+	}
 	var generic int
-	require.NoError(t, db.Get(&generic, `SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1`, q))
-	require.Zero(t, generic, "planned with each run's values, as lib/pq's unnamed statements were")
+	require.NoError(t, custom.Get(&generic, `SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1`, q))
+	require.Zero(t, generic)
 
 	// Without the cache lib/pq prepares the unnamed statement every time.
 	off, err := stmtcache.Open(url + "&statement_cache=off")
