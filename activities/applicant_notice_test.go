@@ -21,11 +21,7 @@ func TestRejectionNoticeToApplicantQueuedOnce_C1_5(t *testing.T) {
 	sms, mail := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "461"), "13900139061")
-	_, err := db.Exec(`UPDATE applications SET channel = 'online', email = 'li@example.cn', language = 'en' WHERE id = $1`, app)
-	require.NoError(t, err)
-	_, err = acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
+	app := admitted(t, acts, db, "461", "13900139061", "channel = 'online', email = 'li@example.cn', language = 'en'")
 
 	in := activities.CloseInput{ApplicationID: app, Status: "rejected", Reason: "the address is not in Shanghai", ActorKind: "staff", ActorID: rev}
 	require.NoError(t, acts.CloseApplication(ctx, in))
@@ -68,15 +64,10 @@ func TestRejectionNoticeToApplicantQueuedOnce_C1_5(t *testing.T) {
 // at the counter (no message).
 func TestInfoRequestNoticeToApplicantOncePerRound_C1_5(t *testing.T) {
 	acts, db := newActivities(t)
-	sms := &recorder{}
-	acts.Senders = map[string]activities.Sender{"sms": sms}
+	sms, _ := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "462"), "13900139062")
-	_, err := db.Exec(`UPDATE applications SET channel = 'kiosk' WHERE id = $1`, app)
-	require.NoError(t, err)
-	_, err = acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
+	app := admitted(t, acts, db, "462", "13900139062", "channel = 'kiosk'")
 	in := activities.RequestInfoInput{ApplicationID: app, ReviewerID: rev, What: "a clearer photo of the ID card", Round: 1}
 	require.NoError(t, acts.RequestInfo(ctx, in))
 	require.NoError(t, acts.RequestInfo(ctx, in), "a retry")
@@ -87,9 +78,7 @@ func TestInfoRequestNoticeToApplicantOncePerRound_C1_5(t *testing.T) {
 	require.NotContains(t, m.Text, in.What)
 	require.Equal(t, 1, count(t, db, `SELECT count(*) FROM notification_outbox WHERE application_id = $1`, app))
 
-	counter := submit(t, db, idNumber("19900101", "463"), "13900139063")
-	_, err = acts.AdmitApplication(ctx, counter)
-	require.NoError(t, err)
+	counter := admitted(t, acts, db, "463", "13900139063", "")
 	require.NoError(t, acts.RequestInfo(ctx, activities.RequestInfoInput{ApplicationID: counter, ReviewerID: rev, What: "x", Round: 1}))
 	require.NoError(t, acts.CloseApplication(ctx, activities.CloseInput{ApplicationID: counter, Status: "rejected", ActorKind: "staff", ActorID: rev}))
 	require.Equal(t, 0, count(t, db, `SELECT count(*) FROM notification_outbox WHERE application_id = $1`, counter))
@@ -100,15 +89,10 @@ func TestInfoRequestNoticeToApplicantOncePerRound_C1_5(t *testing.T) {
 // account, and the approval notice goes in it.
 func TestApprovalCarriesTheLanguage_C1_5(t *testing.T) {
 	acts, db := newActivities(t)
-	sms := &recorder{}
-	acts.Senders = map[string]activities.Sender{"sms": sms}
+	sms, _ := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "464"), "13900139064")
-	_, err := db.Exec(`UPDATE applications SET channel = 'online', language = 'en' WHERE id = $1`, app)
-	require.NoError(t, err)
-	_, err = acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
+	app := admitted(t, acts, db, "464", "13900139064", "channel = 'online', language = 'en'")
 	res, err := acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
 		ApplicantPickupWindow: 72 * time.Hour})
 	require.NoError(t, err)
@@ -124,18 +108,14 @@ func TestApprovalCarriesTheLanguage_C1_5(t *testing.T) {
 // existed (more information requested) loses the address and text too.
 func TestContactErasureCoversTheApplicationsMessages_C1_5_C4(t *testing.T) {
 	acts, db := newActivities(t)
-	acts.Senders = map[string]activities.Sender{"sms": &recorder{}}
+	recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "465"), "13900139065")
-	_, err := db.Exec(`UPDATE applications SET channel = 'online' WHERE id = $1`, app)
-	require.NoError(t, err)
-	_, err = acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
+	app := admitted(t, acts, db, "465", "13900139065", "channel = 'online'")
 	require.NoError(t, acts.RequestInfo(ctx, activities.RequestInfoInput{ApplicationID: app, ReviewerID: rev, What: "x", Round: 1}))
 	require.Equal(t, 1, count(t, db, `SELECT count(*) FROM notification_log l JOIN notification_outbox o ON o.id = l.message_id
 		WHERE o.application_id = $1 AND l.address = '13900139065'`, app))
-	_, err = db.Exec(`UPDATE applications SET status = 'pending' WHERE id = $1`, app)
+	_, err := db.Exec(`UPDATE applications SET status = 'pending' WHERE id = $1`, app)
 	require.NoError(t, err)
 	res, err := acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
 		ApplicantPickupWindow: 72 * time.Hour})

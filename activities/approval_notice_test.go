@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"hrss-backoffice/activities"
@@ -46,6 +47,22 @@ func recordMessages(acts *activities.Activities) (sms, mail *recorder) {
 	return sms, mail
 }
 
+// admitted files an application as the intake does (born 1990-01-01 with
+// the ID number's sequence seq), sets the columns of set (SQL assignments
+// such as "channel = 'online'"; none: a counter application in Chinese),
+// and runs its checks.
+func admitted(t *testing.T, acts *activities.Activities, db *sqlx.DB, seq, mobile, set string, services ...string) string {
+	t.Helper()
+	app := submit(t, db, idNumber("19900101", seq), mobile, services...)
+	if set != "" {
+		_, err := db.Exec(`UPDATE applications SET `+set+` WHERE id = $1`, app)
+		require.NoError(t, err)
+	}
+	_, err := acts.AdmitApplication(context.Background(), app)
+	require.NoError(t, err)
+	return app
+}
+
 func (r *recorder) sent() []activities.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -62,11 +79,7 @@ func TestApprovalNoticeGoesByTheOutboxOnce_C1_5_C2_1(t *testing.T) {
 	sms, mail := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "456"), "13900139000", "social_insurance_query")
-	_, err := db.Exec(`UPDATE applications SET channel = 'online', email = 'wang@example.cn' WHERE id = $1`, app)
-	require.NoError(t, err)
-	_, err = acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
+	app := admitted(t, acts, db, "456", "13900139000", "channel = 'online', email = 'wang@example.cn'", "social_insurance_query")
 
 	in := activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute, ApplicantPickupWindow: 72 * time.Hour}
 	res, err := acts.ApproveApplication(ctx, in)
@@ -111,14 +124,11 @@ func TestApprovalNoticeGoesByTheOutboxOnce_C1_5_C2_1(t *testing.T) {
 // A counter application keeps the reviewer's slip: no applicant notice.
 func TestCounterApprovalSendsNoPickupNotice_C1_5(t *testing.T) {
 	acts, db := newActivities(t)
-	sms := &recorder{}
-	acts.Senders = map[string]activities.Sender{"sms": sms}
+	sms, _ := recordMessages(acts)
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "457"), "13900139001")
-	_, err := acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
-	_, err = acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
+	app := admitted(t, acts, db, "457", "13900139001", "")
+	_, err := acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
 		ApplicantPickupWindow: 72 * time.Hour})
 	require.NoError(t, err)
 	require.Empty(t, sms.sent())
@@ -137,12 +147,8 @@ func TestRelayRetriesAFailedApprovalNotice_C1_5(t *testing.T) {
 	t.Cleanup(func() { activities.RetryBackoff = restore })
 	ctx := context.Background()
 	rev := staffID(t, db)
-	app := submit(t, db, idNumber("19900101", "458"), "13900139002")
-	_, err := db.Exec(`UPDATE applications SET channel = 'kiosk' WHERE id = $1`, app)
-	require.NoError(t, err)
-	_, err = acts.AdmitApplication(ctx, app)
-	require.NoError(t, err)
-	_, err = acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
+	app := admitted(t, acts, db, "458", "13900139002", "channel = 'kiosk'")
+	_, err := acts.ApproveApplication(ctx, activities.ApproveInput{ApplicationID: app, ReviewerID: rev, PickupWindow: 15 * time.Minute,
 		ApplicantPickupWindow: 72 * time.Hour})
 	require.NoError(t, err, "a failed send never fails the approval")
 	require.Empty(t, sms.sent())

@@ -141,6 +141,18 @@ func TestNoticePageIsIdempotent_C2_7(t *testing.T) {
 	require.Equal(t, after, campaignSnapshot(t, db))
 }
 
+// begunCampaign seeds users (every emailEvery-th with an e-mail address),
+// drafts terms version 2026-07 in force in an hour and begins its campaign.
+func begunCampaign(t *testing.T, acts *activities.Activities, db *sqlx.DB, users, emailEvery int) activities.BeginInput {
+	t.Helper()
+	seed(t, db, users, testenv.SeedOptions{EmailEvery: emailEvery})
+	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
+	begin := activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"}
+	_, err := acts.BeginFanout(context.Background(), begin)
+	require.NoError(t, err)
+	return begin
+}
+
 // C2.7: while a provider is down, the failed messages waiting for their
 // next attempt do not hold the derivation up: each dispatch derives or
 // sends a batch, every notice gets its messages, and once all are derived
@@ -149,12 +161,8 @@ func TestNoticePageIsIdempotent_C2_7(t *testing.T) {
 func TestDerivationGoesOnWhileAProviderIsDown_C2_7(t *testing.T) {
 	acts, db := newActivities(t)
 	ctx := context.Background()
-	seed(t, db, 300, testenv.SeedOptions{EmailEvery: 3})
-	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
-	begin := activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"}
-	_, err := acts.BeginFanout(ctx, begin)
-	require.NoError(t, err)
-	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
+	begin := begunCampaign(t, acts, db, 300, 3)
+	_, err := acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
 		Lo: "00000000-0000-0000-0000-000000000000", Limit: 1000})
 	require.NoError(t, err)
 	require.NoError(t, acts.MarkSweepDone(ctx, begin))
@@ -185,11 +193,7 @@ func TestDerivationGoesOnWhileAProviderIsDown_C2_7(t *testing.T) {
 func TestDerivationQueuesEachMessageOnce_C2_7(t *testing.T) {
 	acts, db := newActivities(t)
 	ctx := context.Background()
-	seed(t, db, 50, testenv.SeedOptions{EmailEvery: 5})
-	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
-	begin := activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"}
-	_, err := acts.BeginFanout(ctx, begin)
-	require.NoError(t, err)
+	begin := begunCampaign(t, acts, db, 50, 5)
 	// A catch-up page (Since set) queues its users' messages at once: here
 	// it reaches everyone, as an older sweep did.
 	r, err := acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
@@ -224,10 +228,7 @@ func TestDerivationQueuesEachMessageOnce_C2_7(t *testing.T) {
 func TestNoticePagesCoverKeyRangesOnce_C2_7(t *testing.T) {
 	acts, db := newActivities(t)
 	ctx := context.Background()
-	seed(t, db, 250, testenv.SeedOptions{})
-	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
-	_, err := acts.BeginFanout(ctx, activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"})
-	require.NoError(t, err)
+	begunCampaign(t, acts, db, 250, 0)
 	bounds := []string{"00000000-0000-0000-0000-000000000000", "55555555-0000-0000-0000-000000000000", "aaaaaaaa-0000-0000-0000-000000000000", ""}
 	pages, total := 0, 0
 	for i := 0; i < 3; i++ {
@@ -253,7 +254,7 @@ func TestNoticePagesCoverKeyRangesOnce_C2_7(t *testing.T) {
 	// found by the catch-up filter, and only that user.
 	since := time.Now()
 	seed(t, db, 1, testenv.SeedOptions{Prefix: "L"})
-	_, err = db.Exec(`UPDATE agreements SET effective_from = now() WHERE account_id IN
+	_, err := db.Exec(`UPDATE agreements SET effective_from = now() WHERE account_id IN
 		(SELECT a.id FROM accounts a WHERE a.username LIKE 'L%')`)
 	require.NoError(t, err)
 	r, err := acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07",
@@ -283,11 +284,8 @@ func (f flakySender) Send(_ context.Context, msgs []activities.Message) []error 
 func TestOutboxRetriesWithBackoffThenAbandons_C2_7(t *testing.T) {
 	acts, db := newActivities(t)
 	ctx := context.Background()
-	seed(t, db, 10, testenv.SeedOptions{EmailEvery: 2})
-	draftVersion(t, db, "2026-07", time.Now().Add(time.Hour))
-	_, err := acts.BeginFanout(ctx, activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"})
-	require.NoError(t, err)
-	_, err = acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07", Lo: "00000000-0000-0000-0000-000000000000", Limit: 100})
+	begunCampaign(t, acts, db, 10, 2)
+	_, err := acts.WriteNoticePage(ctx, activities.PageInput{Kind: activities.FanoutTerms, Ref: "2026-07", Lo: "00000000-0000-0000-0000-000000000000", Limit: 100})
 	require.NoError(t, err)
 	deriveAll(t, acts, db, activities.BeginInput{Kind: activities.FanoutTerms, Ref: "2026-07"})
 	require.Equal(t, 15, count(t, db, `SELECT count(*) FROM notification_outbox`))
