@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,15 +19,7 @@ import (
 // text.
 func requireApprovalSMS(t *testing.T, s *testenv.Stack, mobile, followToken string) string {
 	t.Helper()
-	var text string
-	testenv.Eventually(t, 10*time.Second, "the approval SMS", func() bool {
-		for _, m := range s.SMS.To(mobile) {
-			if strings.Contains(m, "注册申请已批准") {
-				text = m
-			}
-		}
-		return text != ""
-	})
+	text := smsContaining(t, s, mobile, "注册申请已批准")
 	require.Contains(t, text, "http://localhost:8080/follow", "the link to the follow page")
 	require.NotContains(t, text, "/follow?", "no token or anything else in the link")
 	require.NotContains(t, text, followToken)
